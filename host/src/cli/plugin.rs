@@ -1,0 +1,295 @@
+//! `parley plugin ...`: test and check plugins locally, and list, load
+//! and roll back plugins on a running server.
+
+use anyhow::Context;
+use base64::Engine as _;
+use clap::Subcommand;
+use serde_json::{Value as Json, json};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::client::{Client, ServerArgs};
+use crate::plugin::fixtures::{CaseOutcome, load_cases, run_cases};
+use crate::plugin::history::VersionRecord;
+use crate::plugin::registry::{Loaded, PluginStatus};
+use crate::plugin::source::read_plugin_dir;
+use crate::plugin::version::{Services, short_id};
+use crate::plugin::{EngineSettings, LimitPolicy, PluginEngine, PluginVersion, bundled};
+
+/// `parley plugin` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Run a plugin's fixture cases against its compiled component, in the
+    /// production sandbox with the production limits. Prints each case
+    /// with a diff on failure and the instructions used; exits non-zero if
+    /// any case fails.
+    Test {
+        /// Plugin directory, its `plugin.toml`, or the name of a bundled plugin.
+        plugin: String,
+        /// Directory of cases (default: the manifest's `cases`).
+        cases: Option<PathBuf>,
+        /// Print the reports as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate a plugin without running it: manifest, component, world,
+    /// grants and limits. Exits non-zero if it would be refused.
+    Check {
+        /// Plugin directory, its `plugin.toml`, or the name of a bundled plugin.
+        plugin: String,
+    },
+    /// List the plugins of a running server with their live version and
+    /// history.
+    List {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load a new version into a running server (validated, then swapped
+    /// in atomically; a refused version changes nothing).
+    Load {
+        /// Plugin directory or its `plugin.toml`.
+        plugin: PathBuf,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Make an earlier version live again on a running server.
+    Rollback {
+        /// Plugin name.
+        name: String,
+        /// Version id or unique prefix (default: the version before the live one).
+        #[arg(long)]
+        to: Option<String>,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}
+
+/// Runs a `parley plugin` subcommand.
+pub async fn run(command: PluginCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        PluginCommand::Test {
+            plugin,
+            cases,
+            json,
+        } => test(&plugin, cases.as_deref(), json).await,
+        PluginCommand::Check { plugin } => check(&plugin).await,
+        PluginCommand::List { server, json } => list(&server, json).await,
+        PluginCommand::Load { plugin, server } => load(&plugin, &server).await,
+        PluginCommand::Rollback { name, to, server } => {
+            rollback(&name, to.as_deref(), &server).await
+        }
+    }
+}
+
+/// A plugin directory: the path given, or a bundled plugin unpacked into a
+/// temporary directory.
+fn plugin_dir(plugin: &str) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
+    let path = Path::new(plugin);
+    if path.exists() {
+        return Ok((path.to_path_buf(), None));
+    }
+    let bundled = bundled::find(plugin).with_context(|| {
+        let names: Vec<&str> = bundled::all().iter().map(|p| p.name).collect();
+        format!(
+            "`{plugin}` is neither a path nor a bundled plugin ({})",
+            names.join(", ")
+        )
+    })?;
+    let tmp = tempfile::tempdir()?;
+    let dir = bundled.install(tmp.path())?;
+    Ok((dir, Some(tmp)))
+}
+
+/// The compile cache of command-line tools.
+fn cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .map(|d| d.join("parley").join("compiled"))
+}
+
+async fn prepare(dir: &Path) -> anyhow::Result<PluginVersion> {
+    let engine = PluginEngine::new(EngineSettings {
+        max_instances: 16,
+        cache_dir: cache_dir(),
+        ..EngineSettings::default()
+    })?;
+    let source = read_plugin_dir(dir, "cli").map_err(|e| anyhow::anyhow!("{e}"))?;
+    PluginVersion::prepare(
+        &engine,
+        &LimitPolicy::default(),
+        &Services::default(),
+        source,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+async fn test(plugin: &str, cases_dir: Option<&Path>, as_json: bool) -> anyhow::Result<ExitCode> {
+    let (dir, _tmp) = plugin_dir(plugin)?;
+    let version = prepare(&dir).await?;
+    let cases = match cases_dir {
+        Some(dir) => load_cases(dir).map_err(anyhow::Error::msg)?,
+        None => version.cases.clone(),
+    };
+    let reports = run_cases(&version, &cases)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let failed = reports.iter().filter(|r| !r.passed()).count();
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    } else {
+        println!(
+            "{} {} ({}, version {}): {} case(s)",
+            version.name(),
+            version.manifest.version.as_deref().unwrap_or("-"),
+            version.world(),
+            version.short_id(),
+            reports.len()
+        );
+        for report in &reports {
+            let status = if report.passed() { "PASS" } else { "FAIL" };
+            println!(
+                "  {status}  {:<40} {:>12} instructions {:>8} µs",
+                report.name, report.fuel, report.elapsed_us
+            );
+            if let CaseOutcome::Failed { reason, diff } = &report.outcome {
+                println!("        {reason}");
+                for line in diff.iter().flat_map(|d| d.lines()) {
+                    println!("        {line}");
+                }
+            }
+        }
+        println!("{} passed, {failed} failed", reports.len() - failed);
+    }
+    if cases.is_empty() {
+        eprintln!("warning: no fixture cases found");
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn check(plugin: &str) -> anyhow::Result<ExitCode> {
+    let (dir, _tmp) = plugin_dir(plugin)?;
+    let version = prepare(&dir).await?;
+    version
+        .validate()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let limits = version.context().limits;
+    println!(
+        "{} ({}), version {}: ok",
+        version.name(),
+        version.world(),
+        version.short_id()
+    );
+    println!("  imports:  {}", version.shape.imports.join(", "));
+    println!("  exports:  {}", version.shape.exports.join(", "));
+    println!(
+        "  limits:   {} MiB memory, {} ms deadline, fuel {}",
+        limits.memory_bytes >> 20,
+        limits.deadline.as_millis(),
+        limits
+            .fuel
+            .map_or("unlimited".to_string(), |f| f.to_string())
+    );
+    println!("  instances: {:?}", version.manifest.instances.mode);
+    println!(
+        "  grants:   {}",
+        serde_json::to_string(&version.manifest.capabilities)?
+    );
+    println!("  cases:    {}", version.cases.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe(record: &VersionRecord, live: &str) -> String {
+    format!(
+        "{} {} {:<10} {:<12} loaded {} ms",
+        if record.id == live { "*" } else { " " },
+        short_id(&record.id),
+        record.author_version.as_deref().unwrap_or("-"),
+        record.origin,
+        record.loaded_at_ms
+    )
+}
+
+async fn list(server: &ServerArgs, as_json: bool) -> anyhow::Result<ExitCode> {
+    let plugins: Vec<PluginStatus> = Client::new(server)?.get("/v1/plugins").await?;
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&plugins)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for plugin in &plugins {
+        let stats = &plugin.live.stats;
+        println!(
+            "{} ({}): live {} — {} calls, {} failed",
+            plugin.name,
+            plugin.world,
+            short_id(&plugin.live.id),
+            stats.calls,
+            stats.failures.iter().map(|(_, n)| n).sum::<u64>()
+        );
+        for record in &plugin.versions {
+            println!("    {}", describe(record, &plugin.live.id));
+        }
+        if let Some(refused) = &plugin.last_refused {
+            println!(
+                "    last refused {}: {}",
+                short_id(&refused.version),
+                refused.message
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_loaded(loaded: &Loaded) {
+    if loaded.unchanged {
+        println!(
+            "{}: version {} is already live",
+            loaded.plugin,
+            short_id(&loaded.version)
+        );
+    } else {
+        println!(
+            "{}: version {} is live (was {})",
+            loaded.plugin,
+            short_id(&loaded.version),
+            loaded.replaced.as_deref().map_or("none", short_id)
+        );
+    }
+}
+
+async fn load(plugin: &Path, server: &ServerArgs) -> anyhow::Result<ExitCode> {
+    let source = read_plugin_dir(plugin, "cli").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let cases: serde_json::Map<String, Json> = source
+        .cases
+        .iter()
+        .map(|case| Ok((case.name.clone(), serde_json::to_value(case)?)))
+        .collect::<anyhow::Result<_>>()?;
+    let body = json!({
+        "manifest": source.manifest_text,
+        "component": base64::engine::general_purpose::STANDARD.encode(source.component.as_slice()),
+        "cases": cases,
+    });
+    let loaded: Loaded = Client::new(server)?.post("/v1/plugins", &body).await?;
+    print_loaded(&loaded);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn rollback(name: &str, to: Option<&str>, server: &ServerArgs) -> anyhow::Result<ExitCode> {
+    let loaded: Loaded = Client::new(server)?
+        .post(
+            &format!("/v1/plugins/{name}/rollback"),
+            &json!({ "to": to }),
+        )
+        .await?;
+    print_loaded(&loaded);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,17 @@
+//! # Parley
+//!
+//! An open-source digital-engagement (contact-center) platform: the host
+//! runtime owns queues, storage and protocol I/O, and everything a
+//! customer customises (routing strategies, screening rules, ...) is a
+//! sandboxed WebAssembly component loaded through the `parley:plugin` WIT
+//! contract.
+//!
+//! - [`plugin`]: the plugin runtime (engine, sandbox, hot reload, fixtures).
+//! - [`server`]: the HTTP API.
+//! - [`cli`]: the `parley` command line.
+//! - [`settings`]: the server's configuration file.
+
+pub mod cli;
+pub mod plugin;
+pub mod server;
+pub mod settings;

@@ -1,0 +1,5 @@
+//! The `parley` command: the server and its tools.
+
+fn main() -> std::process::ExitCode {
+    parley::cli::main()
+}

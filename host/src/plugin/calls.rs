@@ -1,0 +1,242 @@
+//! Typed calls into plugin versions, one method per exported function,
+//! with the host's checks on what comes back: a plugin's output is
+//! untrusted input like any other.
+
+use super::bindings::routing::{Action, Change, Decision, Target};
+use super::bindings::types::{AgentCandidate, Interaction, ScreenRequest, ScreenResult};
+use super::bindings::{routing, screening, types};
+use super::error::{FailureKind, PluginError};
+use super::version::{Called, Exports, PluginVersion};
+
+/// Longest timer a strategy may ask for: one day.
+const MAX_TIMER_MS: u64 = 24 * 60 * 60 * 1000;
+/// Most changes one decision may carry.
+const MAX_CHANGES: usize = 64;
+/// Longest text (reason, message, name) in a decision.
+const MAX_TEXT: usize = 4096;
+
+impl PluginVersion {
+    fn routing(&self) -> Result<&routing::GuestIndices, PluginError> {
+        match self.exports() {
+            Exports::Router(indices) => Ok(indices),
+            _ => Err(self.context().failure(
+                FailureKind::NotFound,
+                format!("is a {}, not a router", self.world()),
+            )),
+        }
+    }
+
+    fn screening(&self) -> Result<&screening::GuestIndices, PluginError> {
+        match self.exports() {
+            Exports::Screener(indices) => Ok(indices),
+            _ => Err(self.context().failure(
+                FailureKind::NotFound,
+                format!("is a {}, not a screener", self.world()),
+            )),
+        }
+    }
+
+    /// Turns the plugin's own error value into a failure.
+    fn accept<T>(&self, called: Called<Result<T, types::Error>>) -> Result<Called<T>, PluginError> {
+        match called.value {
+            Ok(value) => Ok(Called {
+                value,
+                fuel: called.fuel,
+                elapsed: called.elapsed,
+            }),
+            Err(error) => Err(self.context().failure(
+                FailureKind::PluginError,
+                format!("{:?}: {}", error.kind, error.message),
+            )),
+        }
+    }
+
+    fn invalid(&self, message: String) -> PluginError {
+        self.context().failure(FailureKind::InvalidOutput, message)
+    }
+
+    /// `routing.on-queued`: decide on a newly queued interaction.
+    pub async fn on_queued(
+        &self,
+        interaction: &Interaction,
+    ) -> Result<Called<Decision>, PluginError> {
+        let indices = self.routing()?;
+        let called = self
+            .call(async |store, instance| {
+                indices
+                    .load(&mut *store, instance)?
+                    .call_on_queued(store, interaction)
+                    .await
+            })
+            .await?;
+        let called = self.accept(called)?;
+        self.check_decision(&called.value)?;
+        Ok(called)
+    }
+
+    /// `routing.on-timer`: decide again when a timer fires.
+    pub async fn on_timer(
+        &self,
+        interaction: &Interaction,
+        tag: &str,
+    ) -> Result<Called<Decision>, PluginError> {
+        let indices = self.routing()?;
+        let called = self
+            .call(async |store, instance| {
+                indices
+                    .load(&mut *store, instance)?
+                    .call_on_timer(store, interaction, tag)
+                    .await
+            })
+            .await?;
+        let called = self.accept(called)?;
+        self.check_decision(&called.value)?;
+        Ok(called)
+    }
+
+    /// `routing.pick-agent`: choose among host-filtered candidates.
+    pub async fn pick_agent(
+        &self,
+        interaction: &Interaction,
+        candidates: &[AgentCandidate],
+    ) -> Result<Called<Option<String>>, PluginError> {
+        let indices = self.routing()?;
+        let called = self
+            .call(async |store, instance| {
+                indices
+                    .load(&mut *store, instance)?
+                    .call_pick_agent(store, interaction, candidates)
+                    .await
+            })
+            .await?;
+        let called = self.accept(called)?;
+        if let Some(id) = &called.value
+            && !candidates.iter().any(|c| &c.id == id)
+        {
+            return Err(self.invalid(format!(
+                "picked agent `{id}`, which is not among the {} candidates",
+                candidates.len()
+            )));
+        }
+        Ok(called)
+    }
+
+    /// `routing.pick-interaction`: choose what a freed agent gets.
+    pub async fn pick_interaction(
+        &self,
+        agent: &AgentCandidate,
+        waiting: &[Interaction],
+    ) -> Result<Called<Option<String>>, PluginError> {
+        let indices = self.routing()?;
+        let called = self
+            .call(async |store, instance| {
+                indices
+                    .load(&mut *store, instance)?
+                    .call_pick_interaction(store, agent, waiting)
+                    .await
+            })
+            .await?;
+        let called = self.accept(called)?;
+        if let Some(id) = &called.value
+            && !waiting.iter().any(|i| &i.id == id)
+        {
+            return Err(self.invalid(format!(
+                "picked interaction `{id}`, which is not among the {} waiting",
+                waiting.len()
+            )));
+        }
+        Ok(called)
+    }
+
+    /// `screening.screen`: classify content.
+    pub async fn screen(
+        &self,
+        request: &ScreenRequest,
+    ) -> Result<Called<ScreenResult>, PluginError> {
+        let indices = self.screening()?;
+        let called = self
+            .call(async |store, instance| {
+                indices
+                    .load(&mut *store, instance)?
+                    .call_screen(store, request)
+                    .await
+            })
+            .await?;
+        let called = self.accept(called)?;
+        if let Some(bad) = called
+            .value
+            .categories
+            .iter()
+            .find(|c| !(0.0..=1.0).contains(&c.score))
+        {
+            return Err(self.invalid(format!(
+                "scored category `{}` {}, outside 0..1",
+                bad.name, bad.score
+            )));
+        }
+        Ok(called)
+    }
+
+    /// Checks a decision is one the host can carry out.
+    fn check_decision(&self, decision: &Decision) -> Result<(), PluginError> {
+        check_decision(decision).map_err(|message| self.invalid(message))
+    }
+}
+
+fn check_text(what: &str, text: &str) -> Result<(), String> {
+    if text.trim().is_empty() {
+        return Err(format!("returned an empty {what}"));
+    }
+    if text.len() > MAX_TEXT {
+        return Err(format!("returned a {what} over {MAX_TEXT} bytes"));
+    }
+    Ok(())
+}
+
+fn check_timer(timer: &routing::Timer) -> Result<(), String> {
+    if timer.after_ms == 0 || timer.after_ms > MAX_TIMER_MS {
+        return Err(format!(
+            "asked for a timer of {} ms (allowed: 1 ms to one day)",
+            timer.after_ms
+        ));
+    }
+    check_text("timer tag", &timer.tag)
+}
+
+/// The host's rules for a routing decision.
+pub fn check_decision(decision: &Decision) -> Result<(), String> {
+    match &decision.action {
+        Action::Route(request) => {
+            match &request.target {
+                Target::Agent(id) => check_text("agent id", id)?,
+                Target::Group(group) => check_text("group name", group)?,
+                Target::Skills(skills) => {
+                    for skill in skills {
+                        check_text("skill name", &skill.skill)?;
+                    }
+                }
+            }
+            if let Some(timer) = &request.timer {
+                check_timer(timer)?;
+            }
+        }
+        Action::MoveToQueue(queue) => check_text("queue name", queue)?,
+        Action::Wait(timer) => check_timer(timer)?,
+        Action::Stop(reason) => check_text("stop reason", reason)?,
+    }
+    if decision.changes.len() > MAX_CHANGES {
+        return Err(format!(
+            "returned {} changes (at most {MAX_CHANGES})",
+            decision.changes.len()
+        ));
+    }
+    for change in &decision.changes {
+        match change {
+            Change::SetAttribute(attribute) => check_text("attribute key", &attribute.key)?,
+            Change::RemoveAttribute(key) => check_text("attribute key", key)?,
+            Change::Notify(message) => check_text("notification", message)?,
+            Change::SetPriority(_) => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! `parley:plugin/kv`: the per-plugin key-value store (`kv` grant).
+
+use super::host_error;
+use super::iface::kv::Host;
+use crate::plugin::bindings::types::{Error, ErrorKind};
+use crate::plugin::kv::{KvError, KvStore};
+use crate::plugin::sandbox::HostState;
+use std::sync::Arc;
+
+impl HostState {
+    fn kv(&self) -> Result<Arc<KvStore>, Error> {
+        self.ctx
+            .kv
+            .clone()
+            .ok_or_else(|| host_error(ErrorKind::Denied, "the manifest does not grant `kv`"))
+    }
+}
+
+fn to_wit(err: KvError) -> Error {
+    match err {
+        KvError::Invalid(message) => host_error(ErrorKind::InvalidInput, message),
+        KvError::Full => host_error(ErrorKind::Unavailable, err.to_string()),
+    }
+}
+
+impl Host for HostState {
+    fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+        Ok(self.kv().and_then(|kv| kv.get(&key).map_err(to_wit)))
+    }
+
+    fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
+        Ok(self.kv().and_then(|kv| kv.set(&key, value).map_err(to_wit)))
+    }
+
+    fn delete(&mut self, key: String) -> wasmtime::Result<Result<(), Error>> {
+        Ok(self.kv().and_then(|kv| kv.delete(&key).map_err(to_wit)))
+    }
+
+    fn increment(&mut self, key: String, delta: i64) -> wasmtime::Result<Result<i64, Error>> {
+        Ok(self
+            .kv()
+            .and_then(|kv| kv.increment(&key, delta).map_err(to_wit)))
+    }
+}

@@ -1,0 +1,40 @@
+//! The plugin runtime: loads WebAssembly components that implement a
+//! `parley:plugin` world, runs them sandboxed with limits, hot-swaps
+//! versions and tests them against fixture cases.
+//!
+//! - [`engine`]: the one process-wide engine (pooling, epochs, cache).
+//! - [`manifest`] and [`world`]: what a plugin declares, and the check of
+//!   the compiled component against it.
+//! - [`sandbox`] and [`host_api`]: the per-call store, WASI policy, limits
+//!   and the host interfaces plugins import.
+//! - [`version`] and [`calls`]: a loaded version and typed calls into it.
+//! - [`registry`], [`history`] and [`watcher`]: live versions by name, hot
+//!   reload, the version history and rollback.
+//! - [`fixtures`] and [`values`]: fixture cases and their JSON values.
+
+pub mod bindings;
+pub mod bundled;
+pub mod calls;
+pub mod engine;
+pub mod error;
+pub mod fixtures;
+pub mod history;
+mod host_api;
+pub mod invoke;
+pub mod kv;
+pub mod manifest;
+pub mod peers;
+pub mod registry;
+pub mod sandbox;
+pub mod source;
+pub mod values;
+pub mod version;
+pub mod watcher;
+pub mod world;
+
+pub use engine::{EngineSettings, PluginEngine};
+pub use error::{FailureKind, LoadError, PluginError};
+pub use manifest::{LimitPolicy, Limits, Manifest};
+pub use registry::Registry;
+pub use version::{Called, PluginSource, PluginVersion};
+pub use world::World;

@@ -1,0 +1,326 @@
+//! The plugin worlds of `parley:plugin`, and the check that a compiled
+//! component matches the world its manifest declares and imports only
+//! what its grants allow.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use wasmtime::Engine;
+use wasmtime::component::Component;
+use wasmtime::component::types::ComponentItem;
+
+use super::manifest::Capabilities;
+
+/// The WIT package every plugin world belongs to.
+pub const PACKAGE: &str = "parley:plugin";
+
+/// The package version this host implements. Components built against any
+/// `0.1.x` load; see `wit/README.md` for the versioning policy.
+pub const PACKAGE_VERSION: &str = "0.1.0";
+
+/// A plugin world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum World {
+    /// Routing strategies (`export routing`).
+    Router,
+    /// Screening rules (`export screening`).
+    Screener,
+}
+
+impl fmt::Display for World {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            World::Router => "router",
+            World::Screener => "screener",
+        })
+    }
+}
+
+/// A host interface a plugin may import, with the grant it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HostInterface {
+    Types,
+    Log,
+    Config,
+    Kv,
+    Clock,
+    Plugins,
+}
+
+impl HostInterface {
+    fn from_name(name: &str) -> Option<HostInterface> {
+        Some(match name {
+            "types" => HostInterface::Types,
+            "log" => HostInterface::Log,
+            "config" => HostInterface::Config,
+            "kv" => HostInterface::Kv,
+            "clock" => HostInterface::Clock,
+            "plugins" => HostInterface::Plugins,
+            _ => return None,
+        })
+    }
+
+    /// The grant this interface needs, if any, as named in a manifest.
+    fn required_grant(self, grants: &Capabilities) -> Option<&'static str> {
+        match self {
+            HostInterface::Kv if !grants.kv => Some("kv = true"),
+            HostInterface::Clock if !grants.clock => Some("clock = true"),
+            HostInterface::Plugins if grants.calls.is_empty() => Some("calls = [...]"),
+            _ => None,
+        }
+    }
+}
+
+impl World {
+    /// The interface this world exports.
+    pub fn export_interface(self) -> &'static str {
+        match self {
+            World::Router => "routing",
+            World::Screener => "screening",
+        }
+    }
+
+    /// The fully qualified name of the exported interface.
+    pub fn export_name(self) -> String {
+        format!("{PACKAGE}/{}@{PACKAGE_VERSION}", self.export_interface())
+    }
+
+    /// Whether plugins of this world may import `parley:plugin/plugins`.
+    pub fn may_call_plugins(self) -> bool {
+        self == World::Router
+    }
+
+    fn imports(self, interface: HostInterface) -> bool {
+        interface != HostInterface::Plugins || self.may_call_plugins()
+    }
+}
+
+/// A qualified WIT name split into package, interface and version.
+struct QualifiedName<'a> {
+    package: &'a str,
+    interface: &'a str,
+    version: Option<&'a str>,
+}
+
+fn split_name(name: &str) -> Option<QualifiedName<'_>> {
+    let (path, version) = match name.split_once('@') {
+        Some((path, version)) => (path, Some(version)),
+        None => (name, None),
+    };
+    let (package, interface) = path.split_once('/')?;
+    Some(QualifiedName {
+        package,
+        interface,
+        version,
+    })
+}
+
+/// Whether `version` is semver-compatible with the host's package version
+/// (same `0.minor` while the package is pre-1.0).
+fn compatible(version: Option<&str>) -> bool {
+    let Some(version) = version else {
+        return false;
+    };
+    let major_minor = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
+    major_minor(version) == major_minor(PACKAGE_VERSION)
+}
+
+/// The imports and exports of a component, by name.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ComponentShape {
+    /// Names of the component's imports.
+    pub imports: Vec<String>,
+    /// Names of the component's exports.
+    pub exports: Vec<String>,
+}
+
+impl ComponentShape {
+    /// Reads the shape of a compiled component.
+    pub fn of(component: &Component, engine: &Engine) -> ComponentShape {
+        let ty = component.component_type();
+        ComponentShape {
+            imports: ty
+                .imports(engine)
+                .map(|(name, _)| name.to_string())
+                .collect(),
+            exports: ty
+                .exports(engine)
+                .map(|(name, _)| name.to_string())
+                .collect(),
+        }
+    }
+
+    /// Checks the shape against `world` and `grants`. The error names the
+    /// offending import or export.
+    pub fn check(&self, world: World, grants: &Capabilities) -> Result<(), String> {
+        for import in &self.imports {
+            check_import(import, world, grants)?;
+        }
+        let wanted = format!("{PACKAGE}/{}", world.export_interface());
+        let exported = self.exports.iter().any(|e| {
+            split_name(e).is_some_and(|n| {
+                format!("{}/{}", n.package, n.interface) == wanted && compatible(n.version)
+            })
+        });
+        if !exported {
+            return Err(format!(
+                "declares world `{world}` but does not export `{wanted}@{}` (it exports: {})",
+                PACKAGE_VERSION,
+                if self.exports.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    self.exports.join(", ")
+                }
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn check_import(import: &str, world: World, grants: &Capabilities) -> Result<(), String> {
+    let Some(name) = split_name(import) else {
+        return Err(format!(
+            "imports `{import}`, which is not an interface of any Parley world"
+        ));
+    };
+    if name.package.split(':').next() == Some("wasi") {
+        // WASI is linked with a context that denies everything the
+        // manifest does not grant (see `sandbox`).
+        return Ok(());
+    }
+    if name.package != PACKAGE {
+        return Err(format!(
+            "imports `{import}`, which is not an interface of any Parley world"
+        ));
+    }
+    if !compatible(name.version) {
+        return Err(format!(
+            "imports `{import}`, built against an incompatible version of {PACKAGE} (this host implements {PACKAGE_VERSION})"
+        ));
+    }
+    let interface = HostInterface::from_name(name.interface)
+        .filter(|i| world.imports(*i))
+        .ok_or_else(|| format!("imports `{import}`, which the `{world}` world does not provide"))?;
+    if let Some(grant) = interface.required_grant(grants) {
+        return Err(format!(
+            "imports `{import}` but its manifest does not grant it (add `{grant}` under [capabilities])"
+        ));
+    }
+    Ok(())
+}
+
+/// The functions a component imports from one host interface, with their
+/// types, for linking mocks in fixture tests.
+pub fn imported_functions(
+    component: &Component,
+    engine: &Engine,
+) -> Vec<(
+    String,
+    Vec<(String, wasmtime::component::types::ComponentFunc)>,
+)> {
+    component
+        .component_type()
+        .imports(engine)
+        .filter_map(|(name, item)| match item.ty {
+            ComponentItem::ComponentInstance(instance) if name.starts_with(PACKAGE) => {
+                let funcs = instance
+                    .exports(engine)
+                    .filter_map(|(f, item)| match item.ty {
+                        ComponentItem::ComponentFunc(ty) => Some((f.to_string(), ty)),
+                        _ => None,
+                    })
+                    .collect();
+                Some((name.to_string(), funcs))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(imports: &[&str], exports: &[&str]) -> ComponentShape {
+        ComponentShape {
+            imports: imports.iter().map(|s| s.to_string()).collect(),
+            exports: exports.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn router_with_log_and_wasi_passes() {
+        let s = shape(
+            &["parley:plugin/log@0.1.0", "wasi:cli/environment@0.2.6"],
+            &["parley:plugin/routing@0.1.0"],
+        );
+        s.check(World::Router, &Capabilities::default()).unwrap();
+    }
+
+    #[test]
+    fn missing_export_names_the_world_and_exports() {
+        let s = shape(&[], &["parley:plugin/screening@0.1.0"]);
+        let err = s
+            .check(World::Router, &Capabilities::default())
+            .unwrap_err();
+        assert!(err.contains("parley:plugin/routing@0.1.0"), "{err}");
+        assert!(
+            err.contains("it exports: parley:plugin/screening@0.1.0"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn ungranted_import_is_named_with_the_grant() {
+        let s = shape(
+            &["parley:plugin/kv@0.1.0"],
+            &["parley:plugin/routing@0.1.0"],
+        );
+        let err = s
+            .check(World::Router, &Capabilities::default())
+            .unwrap_err();
+        assert!(
+            err.contains("parley:plugin/kv@0.1.0") && err.contains("kv = true"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn screeners_cannot_import_plugins() {
+        let grants = Capabilities {
+            calls: vec!["x".into()],
+            ..Capabilities::default()
+        };
+        let s = shape(
+            &["parley:plugin/plugins@0.1.0"],
+            &["parley:plugin/screening@0.1.0"],
+        );
+        let err = s.check(World::Screener, &grants).unwrap_err();
+        assert!(err.contains("does not provide"), "{err}");
+    }
+
+    #[test]
+    fn foreign_and_incompatible_imports_are_refused() {
+        let foreign = shape(&["acme:evil/net@1.0.0"], &["parley:plugin/routing@0.1.0"]);
+        assert!(
+            foreign
+                .check(World::Router, &Capabilities::default())
+                .is_err()
+        );
+        let newer = shape(
+            &["parley:plugin/log@0.2.0"],
+            &["parley:plugin/routing@0.1.0"],
+        );
+        let err = newer
+            .check(World::Router, &Capabilities::default())
+            .unwrap_err();
+        assert!(err.contains("incompatible"), "{err}");
+        let patch = shape(
+            &["parley:plugin/log@0.1.3"],
+            &["parley:plugin/routing@0.1.2"],
+        );
+        patch
+            .check(World::Router, &Capabilities::default())
+            .unwrap();
+    }
+}

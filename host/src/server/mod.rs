@@ -1,0 +1,114 @@
+//! The HTTP API: health, and plugin administration under `/v1/plugins`.
+
+mod auth;
+mod error;
+mod plugins;
+
+use axum::Router;
+use axum::routing::get;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::plugin::{PluginEngine, Registry, bundled, history::VersionStore, watcher};
+use crate::settings::Settings;
+
+pub use error::ApiError;
+
+/// State shared by the handlers.
+pub struct AppState {
+    /// The live plugins.
+    pub registry: Arc<Registry>,
+    /// The admin bearer token.
+    pub admin_token: String,
+}
+
+/// The API routes.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route(
+            "/health",
+            get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
+        )
+        .nest("/v1/plugins", plugins::routes(state.clone()))
+        .with_state(state)
+}
+
+/// The admin token: from the settings or `PARLEY_ADMIN_TOKEN`, else the
+/// one kept in `<data-dir>/admin-token`, created on first start.
+pub fn admin_token(settings: &Settings) -> anyhow::Result<String> {
+    if let Some(token) = settings
+        .admin_token
+        .clone()
+        .or_else(|| std::env::var("PARLEY_ADMIN_TOKEN").ok())
+    {
+        return Ok(token);
+    }
+    let path = settings.data_dir.join("admin-token");
+    if let Ok(token) = std::fs::read_to_string(&path) {
+        return Ok(token.trim().to_string());
+    }
+    let token = auth::new_token();
+    write_private(&path, &token)?;
+    Ok(token)
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// Runs the server until interrupted: installs missing bundled plugins,
+/// restores and loads plugins, watches the plugin directory and serves
+/// the API.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let plugins_dir = settings.plugins_dir();
+    std::fs::create_dir_all(&plugins_dir)?;
+    std::fs::create_dir_all(&settings.data_dir)?;
+    if settings.install_bundled {
+        for name in bundled::install_missing(&plugins_dir)? {
+            tracing::info!(plugin = name, dir = %plugins_dir.display(), "installed bundled plugin");
+        }
+    }
+    let engine = PluginEngine::new(settings.engine_settings())?;
+    let registry = Registry::new(
+        engine,
+        settings.limit_policy(),
+        VersionStore::new(settings.versions_dir()),
+    );
+    for error in registry.restore(&plugins_dir).await {
+        tracing::error!(plugin = %error.plugin, "not loaded: {}", error.message);
+    }
+    let _watch = watcher::watch(registry.clone(), plugins_dir.clone())?;
+    let state = Arc::new(AppState {
+        registry: registry.clone(),
+        admin_token: admin_token(&settings)?,
+    });
+    let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+    tracing::info!(
+        address = %listener.local_addr()?,
+        plugins = ?registry.names(),
+        plugins_dir = %plugins_dir.display(),
+        "parley is listening"
+    );
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,206 @@
+//! The server's configuration file (`parley.toml`). Every key is optional.
+//!
+//! ```toml
+//! listen = "127.0.0.1:8080"
+//! data-dir = "parley-data"          # versions, compile cache, admin token
+//! plugins-dir = "parley-data/plugins"  # watched; bundled plugins go here
+//! install-bundled = true            # install missing bundled plugins
+//! admin-token = "..."               # default: generated into data-dir
+//!
+//! [engine]
+//! max-instances = 256               # plugin instances alive at once
+//! epoch-tick-ms = 2                 # deadline granularity
+//!
+//! [limits]                          # defaults and ceilings per plugin
+//! default-memory-mb = 64
+//! default-deadline-ms = 100
+//! max-memory-mb = 1024
+//! max-deadline-ms = 10000
+//! # default-fuel, max-fuel: instruction budgets (unset: none)
+//! ```
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::plugin::{EngineSettings, LimitPolicy, Limits};
+
+/// Server settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Settings {
+    /// Address of the HTTP API.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Directory for the server's own files.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// The watched plugin directory (default: `<data-dir>/plugins`).
+    #[serde(default)]
+    pub plugins_dir: Option<PathBuf>,
+    /// Whether to install bundled plugins missing from the plugin directory.
+    #[serde(default = "yes")]
+    pub install_bundled: bool,
+    /// Bearer token for the admin API (default: generated once and kept in
+    /// `<data-dir>/admin-token`).
+    #[serde(default)]
+    pub admin_token: Option<String>,
+    /// Engine settings.
+    #[serde(default)]
+    pub engine: EngineSection,
+    /// Plugin limit defaults and ceilings.
+    #[serde(default)]
+    pub limits: LimitsSection,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("parley-data")
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[engine]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct EngineSection {
+    /// Plugin instances alive at once.
+    #[serde(default = "default_max_instances")]
+    pub max_instances: u32,
+    /// Epoch tick in milliseconds.
+    #[serde(default = "default_tick")]
+    pub epoch_tick_ms: u64,
+}
+
+fn default_max_instances() -> u32 {
+    256
+}
+
+fn default_tick() -> u64 {
+    2
+}
+
+impl Default for EngineSection {
+    fn default() -> Self {
+        EngineSection {
+            max_instances: default_max_instances(),
+            epoch_tick_ms: default_tick(),
+        }
+    }
+}
+
+/// `[limits]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct LimitsSection {
+    /// Memory for plugins that set none, MiB.
+    pub default_memory_mb: Option<u64>,
+    /// Deadline for plugins that set none, ms.
+    pub default_deadline_ms: Option<u64>,
+    /// Fuel for plugins that set none.
+    pub default_fuel: Option<u64>,
+    /// Most memory a plugin may ask for, MiB.
+    pub max_memory_mb: Option<u64>,
+    /// Longest deadline a plugin may ask for, ms.
+    pub max_deadline_ms: Option<u64>,
+    /// Most fuel a plugin may ask for.
+    pub max_fuel: Option<u64>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        toml::from_str("").expect("defaults")
+    }
+}
+
+impl Settings {
+    /// Reads `path`, or the defaults when there is none.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Settings> {
+        let Some(path) = path else {
+            return Ok(Settings::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("invalid settings {}: {e}", path.display()))
+    }
+
+    /// The watched plugin directory.
+    pub fn plugins_dir(&self) -> PathBuf {
+        self.plugins_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("plugins"))
+    }
+
+    /// Where plugin versions are kept.
+    pub fn versions_dir(&self) -> PathBuf {
+        self.data_dir.join("versions")
+    }
+
+    /// The plugin engine's settings.
+    pub fn engine_settings(&self) -> EngineSettings {
+        EngineSettings {
+            max_instances: self.engine.max_instances,
+            max_memory_bytes: self.limit_policy().max.memory_bytes,
+            epoch_tick: Duration::from_millis(self.engine.epoch_tick_ms.max(1)),
+            cache_dir: Some(self.data_dir.join("compiled")),
+        }
+    }
+
+    /// Plugin limit defaults and ceilings.
+    pub fn limit_policy(&self) -> LimitPolicy {
+        let base = LimitPolicy::default();
+        let l = &self.limits;
+        LimitPolicy {
+            default: Limits {
+                memory_bytes: l
+                    .default_memory_mb
+                    .map_or(base.default.memory_bytes, |mb| mb << 20),
+                deadline: l
+                    .default_deadline_ms
+                    .map_or(base.default.deadline, Duration::from_millis),
+                fuel: l.default_fuel.or(base.default.fuel),
+            },
+            max: Limits {
+                memory_bytes: l.max_memory_mb.map_or(base.max.memory_bytes, |mb| mb << 20),
+                deadline: l
+                    .max_deadline_ms
+                    .map_or(base.max.deadline, Duration::from_millis),
+                fuel: l.max_fuel.or(base.max.fuel),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_file() {
+        let s = Settings::default();
+        assert_eq!(s.listen.port(), 8080);
+        assert_eq!(s.plugins_dir(), PathBuf::from("parley-data/plugins"));
+        assert!(s.install_bundled);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(toml::from_str::<Settings>("lisen = \"1.2.3.4:5\"").is_err());
+    }
+
+    #[test]
+    fn limits_override_the_policy() {
+        let s: Settings =
+            toml::from_str("[limits]\ndefault-deadline-ms = 7\nmax-fuel = 9").unwrap();
+        let p = s.limit_policy();
+        assert_eq!(p.default.deadline, Duration::from_millis(7));
+        assert_eq!(p.max.fuel, Some(9));
+    }
+}

@@ -1,0 +1,195 @@
+//! The skills-routing policy, as plain functions over the SDK types.
+//!
+//! Configuration (the `[config]` table of the manifest):
+//!
+//! | key | meaning | default |
+//! |---|---|---|
+//! | `requirements` | table: media type (or `*` for any) to a list of `{ skill, level }` | no requirement |
+//! | `skills-attribute` | attached-data key whose texts (`"billing:5"`) replace the requirements | `skills` |
+//! | `relax-after-ms` | waiting time after which each required level drops by `relax-step`; `0` never relaxes | `0` |
+//! | `relax-step` | levels dropped per relaxation | `1` |
+//! | `relax-floor` | lowest level relaxation reaches | `0` |
+
+use parley_sdk::router::{Decision, SkillRequirement, Target};
+use parley_sdk::{AgentCandidate, Error, Interaction};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The tag of the timer that relaxes the required levels.
+pub const RELAX_TIMER: &str = "relax";
+
+/// One required skill as configured.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Requirement {
+    /// Skill name.
+    pub skill: String,
+    /// Minimum level before relaxation.
+    pub level: u8,
+}
+
+/// The routing policy, read from the plugin's configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    requirements: BTreeMap<String, Vec<Requirement>>,
+    skills_attribute: String,
+    relax_after_ms: u64,
+    relax_step: u8,
+    relax_floor: u8,
+}
+
+fn parse<T: std::str::FromStr>(key: &str, raw: &str) -> Result<T, Error> {
+    raw.trim()
+        .parse()
+        .map_err(|_| Error::invalid_input(format!("config `{key}`: cannot parse `{raw}`")))
+}
+
+impl Policy {
+    /// Reads the policy from configuration entries (key, value text).
+    pub fn from_entries(entries: &[(String, String)]) -> Result<Self, Error> {
+        let mut policy = Policy {
+            requirements: BTreeMap::new(),
+            skills_attribute: "skills".to_string(),
+            relax_after_ms: 0,
+            relax_step: 1,
+            relax_floor: 0,
+        };
+        for (key, value) in entries {
+            match key.as_str() {
+                "requirements" => {
+                    policy.requirements = serde_json::from_str(value)
+                        .map_err(|e| Error::invalid_input(format!("config `requirements`: {e}")))?
+                }
+                "skills-attribute" => policy.skills_attribute = value.clone(),
+                "relax-after-ms" => policy.relax_after_ms = parse(key, value)?,
+                "relax-step" => policy.relax_step = parse(key, value)?,
+                "relax-floor" => policy.relax_floor = parse(key, value)?,
+                _ => {}
+            }
+        }
+        Ok(policy)
+    }
+
+    /// The requirements before relaxation: from the skills attribute if the
+    /// interaction has one, else for its media type, else for `*`.
+    fn base_requirements(&self, interaction: &Interaction) -> Result<Vec<Requirement>, Error> {
+        if let Some(value) = interaction.attribute(&self.skills_attribute) {
+            return value
+                .texts()
+                .into_iter()
+                .map(|text| {
+                    let (skill, level) = text.split_once(':').unwrap_or((text, "0"));
+                    Ok(Requirement {
+                        skill: skill.trim().to_string(),
+                        level: parse(&self.skills_attribute, level)?,
+                    })
+                })
+                .collect();
+        }
+        Ok(self
+            .requirements
+            .get(&interaction.media_type)
+            .or_else(|| self.requirements.get("*"))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    /// How many relaxation steps have passed for this interaction.
+    fn relax_steps(&self, interaction: &Interaction) -> u64 {
+        match self.relax_after_ms {
+            0 => 0,
+            after => interaction.queue_age_ms / after,
+        }
+    }
+
+    /// `level` lowered by `steps` relaxations, never below the floor (and
+    /// never raised when it was configured below the floor).
+    fn relaxed(&self, level: u8, steps: u64) -> u8 {
+        let drop = steps.saturating_mul(u64::from(self.relax_step));
+        let lowered = u64::from(level).saturating_sub(drop);
+        lowered.max(u64::from(self.relax_floor.min(level))) as u8
+    }
+
+    /// The requirements in force for the interaction now, after relaxation.
+    pub fn requirements(&self, interaction: &Interaction) -> Result<Vec<SkillRequirement>, Error> {
+        let steps = self.relax_steps(interaction);
+        Ok(self
+            .base_requirements(interaction)?
+            .iter()
+            .map(|r| SkillRequirement::new(&r.skill, self.relaxed(r.level, steps)))
+            .collect())
+    }
+
+    /// Routes to the skills in force now, with a timer for the next
+    /// relaxation while any level can still drop.
+    pub fn decide(&self, interaction: &Interaction) -> Result<Decision, Error> {
+        let base = self.base_requirements(interaction)?;
+        let steps = self.relax_steps(interaction);
+        let target = Target::Skills(self.requirements(interaction)?);
+        let can_relax_further = self.relax_after_ms > 0
+            && base
+                .iter()
+                .any(|r| self.relaxed(r.level, steps) > self.relaxed(r.level, steps + 1));
+        Ok(if can_relax_further {
+            let next = self.relax_after_ms - interaction.queue_age_ms % self.relax_after_ms;
+            Decision::route_with_timer(target, next, RELAX_TIMER)
+        } else {
+            Decision::route(target)
+        })
+    }
+
+    /// Whether `agent` meets `requirements` and can take one more
+    /// interaction of `media_type`.
+    fn qualifies(
+        agent: &AgentCandidate,
+        requirements: &[SkillRequirement],
+        media_type: &str,
+    ) -> bool {
+        agent.has_free_capacity(media_type)
+            && requirements.iter().all(|r| {
+                agent
+                    .skill_level(&r.skill)
+                    .is_some_and(|l| l >= r.min_level)
+            })
+    }
+
+    /// The longest-idle qualifying agent (ties: lowest id).
+    pub fn pick_agent(
+        &self,
+        interaction: &Interaction,
+        candidates: &[AgentCandidate],
+    ) -> Result<Option<String>, Error> {
+        let requirements = self.requirements(interaction)?;
+        Ok(candidates
+            .iter()
+            .filter(|a| Self::qualifies(a, &requirements, &interaction.media_type))
+            .max_by(|a, b| a.idle_ms.cmp(&b.idle_ms).then_with(|| b.id.cmp(&a.id)))
+            .map(|a| a.id.clone()))
+    }
+
+    /// The waiting interaction the agent qualifies for with the highest
+    /// priority, then the longest wait (ties: lowest id).
+    pub fn pick_interaction(
+        &self,
+        agent: &AgentCandidate,
+        waiting: &[Interaction],
+    ) -> Result<Option<String>, Error> {
+        let mut best: Option<&Interaction> = None;
+        for interaction in waiting {
+            let requirements = self.requirements(interaction)?;
+            if !Self::qualifies(agent, &requirements, &interaction.media_type) {
+                continue;
+            }
+            let better = best.is_none_or(|b| {
+                (
+                    interaction.priority,
+                    interaction.age_ms,
+                    std::cmp::Reverse(&interaction.id),
+                ) > (b.priority, b.age_ms, std::cmp::Reverse(&b.id))
+            });
+            if better {
+                best = Some(interaction);
+            }
+        }
+        Ok(best.map(|i| i.id.clone()))
+    }
+}

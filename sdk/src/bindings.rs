@@ -1,0 +1,11 @@
+//! Bindings of the `common` world: the shared types and host imports.
+//! Each world module reuses these through `with`, so every world sees the
+//! same Rust types.
+
+#![allow(missing_docs)] // generated code; the WIT documents it
+
+wit_bindgen::generate!({
+    world: "common",
+    path: "wit",
+    generate_all,
+});

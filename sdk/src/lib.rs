@@ -1,0 +1,68 @@
+//! # Parley plugin SDK for Rust
+//!
+//! Parley runs every customisable piece of a contact center (routing
+//! strategies, screening rules, MIME transforms...) as a sandboxed
+//! WebAssembly component that implements one *world* of the
+//! `parley:plugin@0.1.0` WIT package. This crate gives Rust authors the
+//! bindings of each world, helpers for the host imports, and builders for
+//! the shared types.
+//!
+//! Enable the feature of the world you implement (`router` or `screener`),
+//! implement its `Guest` trait and export it:
+//!
+//! ```ignore
+//! use parley_sdk::prelude::*;
+//! use parley_sdk::router::{Decision, Guest, Target};
+//!
+//! struct FirstFree;
+//!
+//! impl Guest for FirstFree {
+//!     fn on_queued(interaction: Interaction) -> Result<Decision, Error> {
+//!         log::info(&format!("routing {}", interaction.id));
+//!         Ok(Decision::route(Target::Group("support".into())))
+//!     }
+//!     fn on_timer(_: Interaction, _: String) -> Result<Decision, Error> {
+//!         Ok(Decision::stop("timer not expected"))
+//!     }
+//!     fn pick_agent(_: Interaction, candidates: Vec<AgentCandidate>) -> Result<Option<String>, Error> {
+//!         Ok(candidates.into_iter().max_by_key(|a| a.idle_ms).map(|a| a.id))
+//!     }
+//!     fn pick_interaction(_: AgentCandidate, waiting: Vec<Interaction>) -> Result<Option<String>, Error> {
+//!         Ok(waiting.into_iter().next().map(|i| i.id))
+//!     }
+//! }
+//!
+//! parley_sdk::export_router!(FirstFree);
+//! ```
+//!
+//! Build it with `cargo build --release --target wasm32-wasip2` (crate type
+//! `cdylib`), put the `.wasm` beside a `plugin.toml` manifest, and check it
+//! with `parley plugin test <dir>`. `plugins/skills-router` and
+//! `plugins/rules-screener` in the Parley repository are complete examples.
+
+mod bindings;
+#[macro_use]
+mod world;
+pub mod config;
+pub mod log;
+mod types;
+
+#[cfg(feature = "router")]
+pub mod router;
+#[cfg(feature = "screener")]
+pub mod screener;
+
+/// The shared types and host-import helpers most plugins need.
+pub mod prelude {
+    pub use crate::config;
+    pub use crate::log;
+    pub use crate::types::*;
+}
+
+pub use bindings::parley::plugin::{clock, kv};
+pub use types::*;
+
+#[cfg(feature = "router")]
+pub use router::bindings::export_router;
+#[cfg(feature = "screener")]
+pub use screener::bindings::export_screener;
