@@ -60,12 +60,29 @@ fn case_of<'a>(json: &'a Json, path: &str) -> Result<(&'a str, Option<&'a Json>)
         Json::String(name) => Ok((name, None)),
         Json::Object(map) if map.len() == 1 => {
             let (name, payload) = map.iter().next().expect("one entry");
-            Ok((name, Some(payload).filter(|p| !p.is_null())))
+            Ok((name, Some(payload)))
         }
         _ => Err(at(
             path,
             format!("expected \"case\" or {{\"case\": value}}, found {json}"),
         )),
+    }
+}
+
+/// The payload of a variant case or result arm: `null` or absent for a
+/// case without one; for a case with one, `null` is only valid when its
+/// type is an option.
+fn payload_val(
+    ty: Option<Type>,
+    payload: Option<&Json>,
+    name: &str,
+    path: &str,
+) -> Result<Option<Box<Val>>, String> {
+    match (ty, payload) {
+        (Some(ty), Some(payload)) => Ok(Some(Box::new(to_val(payload, &ty, &join(path, name))?))),
+        (Some(_), None) => Err(at(path, format!("`{name}` needs a value"))),
+        (None, None | Some(Json::Null)) => Ok(None),
+        (None, Some(_)) => Err(at(path, format!("`{name}` takes no value"))),
     }
 }
 
@@ -170,15 +187,7 @@ pub fn to_val(json: &Json, ty: &Type, path: &str) -> Result<Val, String> {
                     format!("unknown case `{name}` (cases: {})", names.join(", ")),
                 )
             })?;
-            let value = match (case.ty, payload) {
-                (Some(ty), Some(payload)) => {
-                    Some(Box::new(to_val(payload, &ty, &join(path, name))?))
-                }
-                (Some(_), None) => return Err(at(path, format!("case `{name}` needs a value"))),
-                (None, Some(_)) => return Err(at(path, format!("case `{name}` takes no value"))),
-                (None, None) => None,
-            };
-            Val::Variant(name.to_string(), value)
+            Val::Variant(name.to_string(), payload_val(case.ty, payload, name, path)?)
         }
         Type::Enum(e) => {
             let name = text(json, path)?;
@@ -207,14 +216,7 @@ pub fn to_val(json: &Json, ty: &Type, path: &str) -> Result<Val, String> {
                     ));
                 }
             };
-            let value = match (ty, payload) {
-                (Some(ty), Some(payload)) => {
-                    Some(Box::new(to_val(payload, &ty, &join(path, name))?))
-                }
-                (None, None) => None,
-                (Some(_), None) => return Err(at(path, format!("`{name}` needs a value"))),
-                (None, Some(_)) => return Err(at(path, format!("`{name}` takes no value"))),
-            };
+            let value = payload_val(ty, payload, name, path)?;
             Val::Result(if name == "ok" { Ok(value) } else { Err(value) })
         }
         Type::Flags(flags) => {

@@ -153,8 +153,13 @@ impl ComponentShape {
     /// Checks the shape against `world` and `grants`. The error names the
     /// offending import or export.
     pub fn check(&self, world: World, grants: &Capabilities) -> Result<(), String> {
-        for import in &self.imports {
-            check_import(import, world, grants)?;
+        let problems: Vec<String> = self
+            .imports
+            .iter()
+            .filter_map(|import| check_import(import, world, grants).err())
+            .collect();
+        if !problems.is_empty() {
+            return Err(problems.join("; "));
         }
         let wanted = format!("{PACKAGE}/{}", world.export_interface());
         let exported = self.exports.iter().any(|e| {

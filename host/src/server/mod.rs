@@ -64,10 +64,35 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the server until interrupted: installs missing bundled plugins,
-/// restores and loads plugins, watches the plugin directory and serves
-/// the API.
-pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+/// A started server.
+pub struct RunningServer {
+    /// The address it listens on.
+    pub addr: std::net::SocketAddr,
+    /// The live plugins.
+    pub registry: Arc<Registry>,
+    /// The admin token.
+    pub admin_token: String,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    _watch: watcher::PluginWatcher,
+}
+
+impl RunningServer {
+    /// Waits until the server stops (it stops on SIGINT or SIGTERM).
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        Ok((&mut self.task).await??)
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts the server: installs missing bundled plugins, restores and loads
+/// plugins, watches the plugin directory and serves the API (on a port
+/// picked by the system when the settings say port 0).
+pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let plugins_dir = settings.plugins_dir();
     std::fs::create_dir_all(&plugins_dir)?;
     std::fs::create_dir_all(&settings.data_dir)?;
@@ -77,30 +102,41 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         }
     }
     let engine = PluginEngine::new(settings.engine_settings())?;
-    let registry = Registry::new(
-        engine,
-        settings.limit_policy(),
-        VersionStore::new(settings.versions_dir()),
-    );
+    let registry = Registry::new(engine, settings.limit_policy(), VersionStore::new(settings.versions_dir()));
     for error in registry.restore(&plugins_dir).await {
         tracing::error!(plugin = %error.plugin, "not loaded: {}", error.message);
     }
-    let _watch = watcher::watch(registry.clone(), plugins_dir.clone())?;
+    let watch = watcher::watch(registry.clone(), plugins_dir.clone())?;
+    let admin_token = admin_token(&settings)?;
     let state = Arc::new(AppState {
         registry: registry.clone(),
-        admin_token: admin_token(&settings)?,
+        admin_token: admin_token.clone(),
     });
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+    let addr = listener.local_addr()?;
     tracing::info!(
-        address = %listener.local_addr()?,
+        address = %addr,
         plugins = ?registry.names(),
         plugins_dir = %plugins_dir.display(),
         "parley is listening"
     );
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
-    Ok(())
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    });
+    Ok(RunningServer {
+        addr,
+        registry,
+        admin_token,
+        task,
+        _watch: watch,
+    })
+}
+
+/// Runs the server until interrupted.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    start(settings).await?.wait().await
 }
 
 async fn shutdown_signal() {

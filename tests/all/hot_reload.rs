@@ -1,0 +1,138 @@
+//! Hot reload under live traffic: replacing a router's component in the
+//! watched directory switches decisions to the new version within a
+//! second without failing a call; a broken replacement is refused while
+//! the running version keeps serving; rollback restores the earlier one.
+
+use parley_tests::{TestServer, bundled_plugin, guests, write_plugin};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// One call's outcome: when it was answered, and the agent picked (or the
+/// error).
+type Outcome = (Instant, Result<String, String>);
+
+fn pick_agent_request() -> Value {
+    let candidate = |id: &str, idle: u64| {
+        json!({"id": id, "skills": [{"name": "support", "level": 2}], "groups": [],
+               "load": [{"media-type": "chat", "active": 0, "capacity": 2}], "idle-ms": idle})
+    };
+    json!({
+        "function": "pick-agent",
+        "input": {
+            "interaction": {"id": "i1", "tenant": "acme", "media-type": "chat", "queue": "q",
+                            "priority": 0, "age-ms": 0, "queue-age-ms": 0, "attached": []},
+            "candidates": [candidate("agent-old", 10), candidate("agent-longest-idle", 50_000)]
+        }
+    })
+}
+
+async fn call(server: &TestServer) -> Result<String, String> {
+    let (status, body) = server.post("/v1/plugins/router/invoke", pick_agent_request()).await;
+    match (status, body["output"]["ok"].as_str()) {
+        (200, Some(agent)) => Ok(agent.to_string()),
+        _ => Err(format!("{status}: {body}")),
+    }
+}
+
+/// Replaces the component the way a deploy script would: write a new file
+/// beside it, then rename it over the old one.
+fn replace_component(plugin_dir: &std::path::Path, bytes: &[u8]) {
+    let tmp = plugin_dir.join("plugin.wasm.new");
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, plugin_dir.join("plugin.wasm")).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replacing_a_router_under_load_switches_without_a_failed_call() {
+    let server = Arc::new(
+        TestServer::start(|plugins| {
+            write_plugin(plugins, "router", "router", guests::TEST_ROUTER, "[config]\nagent = \"agent-old\"");
+        })
+        .await,
+    );
+    let plugin_dir = server.plugins_dir.join("router");
+    let first_version = server.server.registry.get("router").unwrap().id.clone();
+    assert_eq!(call(&server).await, Ok("agent-old".into()));
+
+    let outcomes: Arc<Mutex<Vec<Outcome>>> = Arc::default();
+    let running = Arc::new(AtomicBool::new(true));
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let (server, outcomes, running) = (server.clone(), outcomes.clone(), running.clone());
+        clients.push(tokio::spawn(async move {
+            while running.load(Ordering::SeqCst) {
+                let result = call(&server).await;
+                outcomes.lock().await.push((Instant::now(), result));
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Swap in a different implementation: the reference skills router picks
+    // the longest-idle agent.
+    let tmp = tempfile::tempdir().unwrap();
+    let skills = bundled_plugin(tmp.path(), "skills-router");
+    let replaced_at = Instant::now();
+    replace_component(&plugin_dir, &std::fs::read(skills.join("skills_router.wasm")).unwrap());
+    let switched_at = loop {
+        let switched = outcomes
+            .lock()
+            .await
+            .iter()
+            .find(|(at, r)| *at > replaced_at && r.as_deref() == Ok("agent-longest-idle"))
+            .map(|(at, _)| *at);
+        if let Some(at) = switched {
+            break at;
+        }
+        assert!(replaced_at.elapsed() < Duration::from_secs(5), "decisions never switched");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let switch_time = switched_at - replaced_at;
+    assert!(switch_time < Duration::from_secs(1), "switched after {switch_time:?}");
+    let second_version = server.server.registry.get("router").unwrap().id.clone();
+    assert_ne!(second_version, first_version);
+
+    // A broken replacement is refused; the running version keeps answering.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let broken_at = Instant::now();
+    replace_component(&plugin_dir, b"not a component at all");
+    let refusal = loop {
+        let (_, status) = server.get("/v1/plugins/router").await;
+        if let Some(message) = status["last_refused"]["message"].as_str() {
+            break message.to_string();
+        }
+        assert!(broken_at.elapsed() < Duration::from_secs(5), "the broken version was not looked at");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(refusal.contains("is not a valid component"), "{refusal}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.server.registry.get("router").unwrap().id, second_version);
+
+    running.store(false, Ordering::SeqCst);
+    for client in clients {
+        client.await.unwrap();
+    }
+    let outcomes = outcomes.lock().await;
+    let failures: Vec<&Outcome> = outcomes.iter().filter(|(_, r)| r.is_err()).collect();
+    assert!(failures.is_empty(), "{} of {} calls failed: {:?}", failures.len(), outcomes.len(), failures.first());
+    assert!(outcomes.len() > 20, "only {} calls were made", outcomes.len());
+    let after_broken: Vec<&Outcome> = outcomes.iter().filter(|(at, _)| *at > broken_at).collect();
+    assert!(!after_broken.is_empty());
+    assert!(after_broken.iter().all(|(_, r)| r.as_deref() == Ok("agent-longest-idle")));
+
+    // Rollback makes the first version live again.
+    let (status, loaded) = server.post("/v1/plugins/router/rollback", json!({})).await;
+    assert_eq!(status, 200, "{loaded}");
+    assert_eq!(loaded["version"], first_version);
+    assert_eq!(loaded["replaced"], second_version);
+    assert_eq!(call(&server).await, Ok("agent-old".into()));
+    // ...and the other way round, by version prefix.
+    let (status, loaded) = server
+        .post("/v1/plugins/router/rollback", json!({ "to": &second_version[..10] }))
+        .await;
+    assert_eq!(status, 200, "{loaded}");
+    assert_eq!(call(&server).await, Ok("agent-longest-idle".into()));
+}

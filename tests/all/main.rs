@@ -1,0 +1,9 @@
+//! Integration tests of Parley, one module per capability.
+
+mod api;
+mod cli;
+mod faults;
+mod history;
+mod hot_reload;
+mod instances;
+mod sandbox;
