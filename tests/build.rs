@@ -8,8 +8,14 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf();
-    guests::rerun_if_changed(&workspace, &["tests/guests", "sdk/src", "wit", "Cargo.lock"]);
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf();
+    guests::rerun_if_changed(
+        &workspace,
+        &["tests/guests", "sdk/src", "wit", "Cargo.lock"],
+    );
     let mut names: Vec<String> = std::fs::read_dir(workspace.join("tests/guests"))
         .expect("tests/guests")
         .filter_map(Result::ok)
@@ -28,5 +34,9 @@ fn main() {
         )
         .unwrap();
     }
-    std::fs::write(Path::new(&std::env::var("OUT_DIR").unwrap()).join("guests.rs"), code).unwrap();
+    std::fs::write(
+        Path::new(&std::env::var("OUT_DIR").unwrap()).join("guests.rs"),
+        code,
+    )
+    .unwrap();
 }

@@ -41,6 +41,8 @@
 //! `plugins/rules-screener` in the Parley repository are complete examples.
 
 mod bindings;
+#[cfg(all(feature = "leaking-allocator", target_arch = "wasm32"))]
+mod leaking_allocator;
 #[macro_use]
 mod world;
 pub mod config;

@@ -15,7 +15,12 @@ async fn the_api_needs_the_admin_token() {
     let server = TestServer::start(|_| {}).await;
     let health = server.http.get(server.url("/health")).send().await.unwrap();
     assert_eq!(health.status(), 200);
-    let anonymous = server.http.get(server.url("/v1/plugins")).send().await.unwrap();
+    let anonymous = server
+        .http
+        .get(server.url("/v1/plugins"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), 401);
     let body: serde_json::Value = anonymous.json().await.unwrap();
     assert_eq!(body["code"], "unauthorized");
@@ -34,7 +39,12 @@ async fn bundled_plugins_are_listed_and_invocable() {
     let server = TestServer::start(|_| {}).await;
     let (status, list) = server.get("/v1/plugins").await;
     assert_eq!(status, 200);
-    let names: Vec<&str> = list.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["rules-screener", "skills-router"]);
     let (status, out) = server
         .post(
@@ -58,12 +68,24 @@ async fn bad_invocations_get_clear_errors() {
     let (status, body) = server
         .post("/v1/plugins/nope/invoke", json!({"function": "on-queued"}))
         .await;
-    assert_eq!((status, body["code"].as_str()), (404, Some("plugin-not-found")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("plugin-not-found"))
+    );
     let (status, body) = server
-        .post("/v1/plugins/skills-router/invoke", json!({"function": "teleport"}))
+        .post(
+            "/v1/plugins/skills-router/invoke",
+            json!({"function": "teleport"}),
+        )
         .await;
     assert_eq!(status, 400);
-    assert!(body["message"].as_str().unwrap().contains("no function `teleport`"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("no function `teleport`"),
+        "{body}"
+    );
     let mut bad = chat("c1");
     bad["priority"] = json!("high");
     let (status, body) = server
@@ -74,17 +96,29 @@ async fn bad_invocations_get_clear_errors() {
         .await;
     assert_eq!(status, 400);
     assert!(
-        body["message"].as_str().unwrap().contains("interaction.priority: expected an integer"),
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("interaction.priority: expected an integer"),
         "{body}"
     );
     let (_, listed) = server.get("/v1/plugins/skills-router").await;
-    assert_eq!(listed["live"]["stats"]["calls"], 0, "bad input never reaches the plugin");
+    assert_eq!(
+        listed["live"]["stats"]["calls"], 0,
+        "bad input never reaches the plugin"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_are_validated_before_going_live() {
     let server = TestServer::start(|_| {}).await;
-    let live = server.server.registry.get("skills-router").unwrap().id.clone();
+    let live = server
+        .server
+        .registry
+        .get("skills-router")
+        .unwrap()
+        .id
+        .clone();
     let tmp = tempfile::tempdir().unwrap();
     let dir = bundled_plugin(tmp.path(), "skills-router");
     let manifest = std::fs::read_to_string(dir.join("plugin.toml")).unwrap();
@@ -93,9 +127,15 @@ async fn uploads_are_validated_before_going_live() {
 
     // Not a component.
     let (status, body) = server
-        .post("/v1/plugins", json!({"manifest": manifest, "component": "AAAA"}))
+        .post(
+            "/v1/plugins",
+            json!({"manifest": manifest, "component": "AAAA"}),
+        )
         .await;
-    assert_eq!((status, body["code"].as_str()), (422, Some("plugin-refused")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("plugin-refused"))
+    );
     // A new version (other configuration) whose case fails.
     let changed = manifest.replace("relax-after-ms = 30000", "relax-after-ms = 10000");
     assert_ne!(changed, manifest);
@@ -108,14 +148,29 @@ async fn uploads_are_validated_before_going_live() {
         )
         .await;
     assert_eq!(status, 422);
-    assert!(body["message"].as_str().unwrap().contains("1 fixture case(s) failed: wrong"), "{body}");
-    assert_eq!(server.server.registry.get("skills-router").unwrap().id, live);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 fixture case(s) failed: wrong"),
+        "{body}"
+    );
+    assert_eq!(
+        server.server.registry.get("skills-router").unwrap().id,
+        live
+    );
 
     // Without the failing case, it goes live.
     let (status, body) = server
-        .post("/v1/plugins", json!({"manifest": changed, "component": component}))
+        .post(
+            "/v1/plugins",
+            json!({"manifest": changed, "component": component}),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["replaced"], live);
-    assert_ne!(server.server.registry.get("skills-router").unwrap().id, live);
+    assert_ne!(
+        server.server.registry.get("skills-router").unwrap().id,
+        live
+    );
 }

@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 
 fn parley(args: &[&str], env: &[(&str, &Path)]) -> Output {
     let mut command = Command::new(parley_bin());
-    command.args(args).env("XDG_CACHE_HOME", std::env::temp_dir().join("parley-cli-tests"));
+    command.args(args).env(
+        "XDG_CACHE_HOME",
+        std::env::temp_dir().join("parley-cli-tests"),
+    );
     for (k, v) in env {
         command.env(k, v);
     }
@@ -24,8 +27,15 @@ fn plugin_test_passes_the_reference_fixtures() {
     for (name, cases) in [("skills-router", 11), ("rules-screener", 8)] {
         let out = parley(&["plugin", "test", name], &[]);
         let stdout = text(&out.stdout);
-        assert!(out.status.success(), "{name}: {stdout}{}", text(&out.stderr));
-        assert!(stdout.contains(&format!("{cases} passed, 0 failed")), "{stdout}");
+        assert!(
+            out.status.success(),
+            "{name}: {stdout}{}",
+            text(&out.stderr)
+        );
+        assert!(
+            stdout.contains(&format!("{cases} passed, 0 failed")),
+            "{stdout}"
+        );
         assert!(stdout.contains("instructions"), "{stdout}");
     }
 }
@@ -36,11 +46,18 @@ fn plugin_test_fails_a_wrong_expectation_with_a_diff() {
     let dir = bundled_plugin(tmp.path(), "skills-router");
     let case = dir.join("cases/pick-agent-longest-idle-with-capacity.json");
     let text_before = std::fs::read_to_string(&case).unwrap();
-    std::fs::write(&case, text_before.replace("\"ok\": \"cat\"", "\"ok\": \"ann\"")).unwrap();
+    std::fs::write(
+        &case,
+        text_before.replace("\"ok\": \"cat\"", "\"ok\": \"ann\""),
+    )
+    .unwrap();
     let out = parley(&["plugin", "test", dir.to_str().unwrap()], &[]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("FAIL  pick-agent-longest-idle-with-capacity"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL  pick-agent-longest-idle-with-capacity"),
+        "{stdout}"
+    );
     assert!(stdout.contains("-  \"ok\": \"ann\""), "{stdout}");
     assert!(stdout.contains("+  \"ok\": \"cat\""), "{stdout}");
     assert!(stdout.contains("10 passed, 1 failed"), "{stdout}");
@@ -57,7 +74,10 @@ fn plugin_check_names_what_is_wrong() {
     assert_eq!(bad.status.code(), Some(1));
     let stderr = text(&bad.stderr);
     assert!(stderr.contains("plugin `probe`: imports `"), "{stderr}");
-    assert!(stderr.contains("imports `parley:plugin/kv@0.1.0` but its manifest does not grant it"), "{stderr}");
+    assert!(
+        stderr.contains("imports `parley:plugin/kv@0.1.0` but its manifest does not grant it"),
+        "{stderr}"
+    );
 }
 
 struct Server(Child);
@@ -70,7 +90,11 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[test]
@@ -81,7 +105,13 @@ fn a_served_plugin_is_listed_loaded_and_rolled_back_from_the_cli() {
     let listen = format!("127.0.0.1:{port}");
     let server = Server(
         Command::new(parley_bin())
-            .args(["serve", "--listen", &listen, "--data-dir", data.to_str().unwrap()])
+            .args([
+                "serve",
+                "--listen",
+                &listen,
+                "--data-dir",
+                data.to_str().unwrap(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -90,30 +120,56 @@ fn a_served_plugin_is_listed_loaded_and_rolled_back_from_the_cli() {
     let url = format!("http://{listen}");
     let started = Instant::now();
     while std::net::TcpStream::connect(&listen).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "the server did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not start"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let client = ["--server", url.as_str(), "--data-dir", data.to_str().unwrap()];
+    let client = [
+        "--server",
+        url.as_str(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ];
     let with = |args: &[&str]| -> Vec<String> {
-        args.iter().chain(client.iter()).map(|s| s.to_string()).collect()
+        args.iter()
+            .chain(client.iter())
+            .map(|s| s.to_string())
+            .collect()
     };
     let run = |args: Vec<String>| {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = parley(&args, &[]);
-        assert!(out.status.success(), "{args:?}: {}{}", text(&out.stdout), text(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
         text(&out.stdout)
     };
 
     let listed = run(with(&["plugin", "list"]));
     assert!(listed.contains("skills-router (router): live"), "{listed}");
-    assert!(listed.contains("rules-screener (screener): live"), "{listed}");
+    assert!(
+        listed.contains("rules-screener (screener): live"),
+        "{listed}"
+    );
 
     let new_version = bundled_plugin(&tmp.path().join("upload"), "skills-router");
     let manifest = new_version.join("plugin.toml");
     let text_before = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(&manifest, text_before.replace("version = \"0.1.0\"", "version = \"0.2.0\"")).unwrap();
+    std::fs::write(
+        &manifest,
+        text_before.replace("version = \"0.1.0\"", "version = \"0.2.0\""),
+    )
+    .unwrap();
     let loaded = run(with(&["plugin", "load", new_version.to_str().unwrap()]));
-    assert!(loaded.contains("skills-router: version") && loaded.contains("is live (was"), "{loaded}");
+    assert!(
+        loaded.contains("skills-router: version") && loaded.contains("is live (was"),
+        "{loaded}"
+    );
 
     let listed = run(with(&["plugin", "list"]));
     assert!(listed.contains("0.2.0"), "{listed}");
@@ -121,7 +177,12 @@ fn a_served_plugin_is_listed_loaded_and_rolled_back_from_the_cli() {
     assert!(rolled.contains("is live (was"), "{rolled}");
     let listed = run(with(&["plugin", "list", "--json"]));
     let plugins: serde_json::Value = serde_json::from_str(&listed).unwrap();
-    let router = plugins.as_array().unwrap().iter().find(|p| p["name"] == "skills-router").unwrap();
+    let router = plugins
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "skills-router")
+        .unwrap();
     assert_eq!(router["versions"].as_array().unwrap().len(), 2);
     assert_eq!(router["live"]["author_version"], "0.1.0");
     drop(server);

@@ -26,9 +26,15 @@ async fn test_router(engine: &Arc<PluginEngine>, behavior: &str, limits: &str) -
 /// and every instance slot has been given back.
 async fn host_still_serves(engine: &Arc<PluginEngine>) {
     let healthy = test_router(engine, "constant", "").await;
-    let decision = healthy.pick_agent(&interaction("after"), &candidates(3)).await.unwrap();
+    let decision = healthy
+        .pick_agent(&interaction("after"), &candidates(3))
+        .await
+        .unwrap();
     assert_eq!(decision.value.as_deref(), Some("agent-000"));
-    assert_eq!(engine.free_slots(), engine.settings().max_instances as usize);
+    assert_eq!(
+        engine.free_slots(),
+        engine.settings().max_instances as usize
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,7 +45,10 @@ async fn an_infinite_loop_is_stopped_at_its_deadline() {
     let err = looping.on_queued(&interaction("i1")).await.unwrap_err();
     let elapsed = started.elapsed();
     assert_eq!(err.kind, FailureKind::Timeout, "{err}");
-    assert!(elapsed < Duration::from_millis(100) + SLACK, "stopped after {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_millis(100) + SLACK,
+        "stopped after {elapsed:?}"
+    );
     assert_eq!(err.plugin, "fault-loop");
     assert_eq!(err.version.as_deref(), Some(looping.short_id()));
     assert_eq!(looping.stats().failures, vec![(FailureKind::Timeout, 1)]);
@@ -54,7 +63,10 @@ async fn a_panic_is_a_trap_with_its_message() {
     let err = trapping.on_queued(&interaction("i1")).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_millis(100) + SLACK);
     assert_eq!(err.kind, FailureKind::Trap, "{err}");
-    assert!(err.message.contains("deliberate panic in test-router"), "{err}");
+    assert!(
+        err.message.contains("deliberate panic in test-router"),
+        "{err}"
+    );
     host_still_serves(&engine).await;
 }
 
@@ -89,9 +101,16 @@ async fn garbage_output_is_refused() {
     let err = garbage.on_queued(&interaction("i1")).await.unwrap_err();
     assert_eq!(err.kind, FailureKind::InvalidOutput, "{err}");
     assert!(err.message.contains("empty agent id"), "{err}");
-    let err = garbage.pick_agent(&interaction("i1"), &candidates(5)).await.unwrap_err();
+    let err = garbage
+        .pick_agent(&interaction("i1"), &candidates(5))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, FailureKind::InvalidOutput, "{err}");
-    assert!(err.message.contains("`nobody`, which is not among the 5 candidates"), "{err}");
+    assert!(
+        err.message
+            .contains("`nobody`, which is not among the 5 candidates"),
+        "{err}"
+    );
     host_still_serves(&engine).await;
 }
 
@@ -101,20 +120,29 @@ async fn a_component_of_the_wrong_world_is_refused_at_load() {
     let dir = tempfile::tempdir().unwrap();
     let screener = parley_tests::bundled_plugin(dir.path(), "rules-screener");
     let wasm = screener.join("rules_screener.wasm");
-    let plugin = write_plugin(dir.path(), "mislabelled", "router", wasm.to_str().unwrap(), "");
+    let plugin = write_plugin(
+        dir.path(),
+        "mislabelled",
+        "router",
+        wasm.to_str().unwrap(),
+        "",
+    );
     let source = parley::plugin::source::read_plugin_dir(&plugin, "test").unwrap();
-    let err = PluginVersion::prepare(
-        &engine,
-        &Default::default(),
-        &Default::default(),
-        source,
-    )
-    .await
-    .err()
-    .expect("refused");
+    let err = PluginVersion::prepare(&engine, &Default::default(), &Default::default(), source)
+        .await
+        .err()
+        .expect("refused");
     assert_eq!(err.plugin, "mislabelled");
-    assert!(err.message.contains("does not export `parley:plugin/routing@0.1.0`"), "{err}");
-    assert!(err.message.contains("it exports: parley:plugin/screening@0.1.0"), "{err}");
+    assert!(
+        err.message
+            .contains("does not export `parley:plugin/routing@0.1.0`"),
+        "{err}"
+    );
+    assert!(
+        err.message
+            .contains("it exports: parley:plugin/screening@0.1.0"),
+        "{err}"
+    );
     host_still_serves(&engine).await;
 }
 
@@ -130,7 +158,11 @@ async fn bytes_that_are_not_a_component_are_refused_at_load() {
         .await
         .err()
         .expect("refused");
-    assert!(err.message.contains("`plugin.wasm` is not a valid component"), "{err}");
+    assert!(
+        err.message
+            .contains("`plugin.wasm` is not a valid component"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,7 +181,11 @@ async fn an_exhausted_pool_makes_calls_wait_then_fail_clearly() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     let err = quick.on_queued(&interaction("waits")).await.unwrap_err();
     assert_eq!(err.kind, FailureKind::Overloaded, "{err}");
-    assert!(err.message.contains("all 1 instance slots stayed busy for 50 ms"), "{err}");
+    assert!(
+        err.message
+            .contains("all 1 instance slots stayed busy for 50 ms"),
+        "{err}"
+    );
     assert_eq!(hog.await.unwrap().unwrap_err().kind, FailureKind::Timeout);
     let decision = quick.on_queued(&interaction("after")).await.unwrap();
     assert_eq!(engine.free_slots(), 1);

@@ -9,11 +9,21 @@ use std::path::Path;
 use std::sync::Arc;
 
 fn registry(root: &Path) -> Arc<Registry> {
-    Registry::new(engine(), LimitPolicy::default(), VersionStore::new(root.join("versions")))
+    Registry::new(
+        engine(),
+        LimitPolicy::default(),
+        VersionStore::new(root.join("versions")),
+    )
 }
 
 fn write_version(plugins: &Path, agent: &str) -> std::path::PathBuf {
-    write_plugin(plugins, "router", "router", guests::TEST_ROUTER, &format!("[config]\nagent = \"{agent}\""))
+    write_plugin(
+        plugins,
+        "router",
+        "router",
+        guests::TEST_ROUTER,
+        &format!("[config]\nagent = \"{agent}\""),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -22,8 +32,14 @@ async fn rollback_survives_a_restart_and_new_directory_versions_load() {
     let plugins = root.path().join("plugins");
     let first = {
         let registry = registry(root.path());
-        let v1 = registry.load_dir(&write_version(&plugins, "one"), "startup").await.unwrap();
-        let v2 = registry.load_dir(&write_version(&plugins, "two"), "watch").await.unwrap();
+        let v1 = registry
+            .load_dir(&write_version(&plugins, "one"), "startup")
+            .await
+            .unwrap();
+        let v2 = registry
+            .load_dir(&write_version(&plugins, "two"), "watch")
+            .await
+            .unwrap();
         assert_eq!(v2.replaced.as_deref(), Some(v1.version.as_str()));
         let history = registry.list();
         assert_eq!(history[0].versions.len(), 2);
@@ -55,15 +71,24 @@ async fn a_refused_version_is_not_retried_at_restart() {
     let plugins = root.path().join("plugins");
     let good = {
         let registry = registry(root.path());
-        let good = registry.load_dir(&write_version(&plugins, "good"), "startup").await.unwrap();
+        let good = registry
+            .load_dir(&write_version(&plugins, "good"), "startup")
+            .await
+            .unwrap();
         std::fs::write(plugins.join("router/plugin.wasm"), b"broken").unwrap();
-        let err = registry.load_dir(&plugins.join("router"), "watch").await.unwrap_err();
+        let err = registry
+            .load_dir(&plugins.join("router"), "watch")
+            .await
+            .unwrap_err();
         assert!(err.message.contains("not a valid component"), "{err}");
         assert_eq!(registry.get("router").unwrap().id, good.version);
         good.version
     };
     let registry = registry(root.path());
-    assert!(registry.restore(&plugins).await.is_empty(), "the refused version is not retried");
+    assert!(
+        registry.restore(&plugins).await.is_empty(),
+        "the refused version is not retried"
+    );
     assert_eq!(registry.get("router").unwrap().id, good);
 }
 
@@ -72,9 +97,15 @@ async fn rollback_to_an_unknown_version_is_an_error() {
     let root = tempfile::tempdir().unwrap();
     let registry = registry(root.path());
     registry
-        .load_dir(&write_version(&root.path().join("plugins"), "one"), "startup")
+        .load_dir(
+            &write_version(&root.path().join("plugins"), "one"),
+            "startup",
+        )
         .await
         .unwrap();
-    let err = registry.rollback("router", Some("ffffffff")).await.unwrap_err();
+    let err = registry
+        .rollback("router", Some("ffffffff"))
+        .await
+        .unwrap_err();
     assert!(err.message.contains("has no version `ffffffff`"), "{err}");
 }

@@ -30,7 +30,9 @@ fn pick_agent_request() -> Value {
 }
 
 async fn call(server: &TestServer) -> Result<String, String> {
-    let (status, body) = server.post("/v1/plugins/router/invoke", pick_agent_request()).await;
+    let (status, body) = server
+        .post("/v1/plugins/router/invoke", pick_agent_request())
+        .await;
     match (status, body["output"]["ok"].as_str()) {
         (200, Some(agent)) => Ok(agent.to_string()),
         _ => Err(format!("{status}: {body}")),
@@ -49,7 +51,13 @@ fn replace_component(plugin_dir: &std::path::Path, bytes: &[u8]) {
 async fn replacing_a_router_under_load_switches_without_a_failed_call() {
     let server = Arc::new(
         TestServer::start(|plugins| {
-            write_plugin(plugins, "router", "router", guests::TEST_ROUTER, "[config]\nagent = \"agent-old\"");
+            write_plugin(
+                plugins,
+                "router",
+                "router",
+                guests::TEST_ROUTER,
+                "[config]\nagent = \"agent-old\"",
+            );
         })
         .await,
     );
@@ -76,7 +84,10 @@ async fn replacing_a_router_under_load_switches_without_a_failed_call() {
     let tmp = tempfile::tempdir().unwrap();
     let skills = bundled_plugin(tmp.path(), "skills-router");
     let replaced_at = Instant::now();
-    replace_component(&plugin_dir, &std::fs::read(skills.join("skills_router.wasm")).unwrap());
+    replace_component(
+        &plugin_dir,
+        &std::fs::read(skills.join("skills_router.wasm")).unwrap(),
+    );
     let switched_at = loop {
         let switched = outcomes
             .lock()
@@ -87,11 +98,17 @@ async fn replacing_a_router_under_load_switches_without_a_failed_call() {
         if let Some(at) = switched {
             break at;
         }
-        assert!(replaced_at.elapsed() < Duration::from_secs(5), "decisions never switched");
+        assert!(
+            replaced_at.elapsed() < Duration::from_secs(5),
+            "decisions never switched"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     let switch_time = switched_at - replaced_at;
-    assert!(switch_time < Duration::from_secs(1), "switched after {switch_time:?}");
+    assert!(
+        switch_time < Duration::from_secs(1),
+        "switched after {switch_time:?}"
+    );
     let second_version = server.server.registry.get("router").unwrap().id.clone();
     assert_ne!(second_version, first_version);
 
@@ -104,12 +121,18 @@ async fn replacing_a_router_under_load_switches_without_a_failed_call() {
         if let Some(message) = status["last_refused"]["message"].as_str() {
             break message.to_string();
         }
-        assert!(broken_at.elapsed() < Duration::from_secs(5), "the broken version was not looked at");
+        assert!(
+            broken_at.elapsed() < Duration::from_secs(5),
+            "the broken version was not looked at"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(refusal.contains("is not a valid component"), "{refusal}");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(server.server.registry.get("router").unwrap().id, second_version);
+    assert_eq!(
+        server.server.registry.get("router").unwrap().id,
+        second_version
+    );
 
     running.store(false, Ordering::SeqCst);
     for client in clients {
@@ -117,11 +140,25 @@ async fn replacing_a_router_under_load_switches_without_a_failed_call() {
     }
     let outcomes = outcomes.lock().await;
     let failures: Vec<&Outcome> = outcomes.iter().filter(|(_, r)| r.is_err()).collect();
-    assert!(failures.is_empty(), "{} of {} calls failed: {:?}", failures.len(), outcomes.len(), failures.first());
-    assert!(outcomes.len() > 20, "only {} calls were made", outcomes.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {} calls failed: {:?}",
+        failures.len(),
+        outcomes.len(),
+        failures.first()
+    );
+    assert!(
+        outcomes.len() > 20,
+        "only {} calls were made",
+        outcomes.len()
+    );
     let after_broken: Vec<&Outcome> = outcomes.iter().filter(|(at, _)| *at > broken_at).collect();
     assert!(!after_broken.is_empty());
-    assert!(after_broken.iter().all(|(_, r)| r.as_deref() == Ok("agent-longest-idle")));
+    assert!(
+        after_broken
+            .iter()
+            .all(|(_, r)| r.as_deref() == Ok("agent-longest-idle"))
+    );
 
     // Rollback makes the first version live again.
     let (status, loaded) = server.post("/v1/plugins/router/rollback", json!({})).await;
@@ -131,7 +168,10 @@ async fn replacing_a_router_under_load_switches_without_a_failed_call() {
     assert_eq!(call(&server).await, Ok("agent-old".into()));
     // ...and the other way round, by version prefix.
     let (status, loaded) = server
-        .post("/v1/plugins/router/rollback", json!({ "to": &second_version[..10] }))
+        .post(
+            "/v1/plugins/router/rollback",
+            json!({ "to": &second_version[..10] }),
+        )
         .await;
     assert_eq!(status, 200, "{loaded}");
     assert_eq!(call(&server).await, Ok("agent-longest-idle".into()));

@@ -3,7 +3,9 @@
 //! retired after `max-calls`, and discarded after any failure.
 
 use parley::plugin::bindings::types::{Content, ScreenRequest};
-use parley_tests::{bundled_plugin, candidates, engine, guests, interaction, prepare, write_plugin};
+use parley_tests::{
+    bundled_plugin, candidates, engine, guests, interaction, prepare, write_plugin,
+};
 
 fn request(text: &str) -> ScreenRequest {
     ScreenRequest {
@@ -25,7 +27,10 @@ async fn warm_instances_are_reused() {
     let screener = prepare(&engine, &bundled_plugin(dir.path(), "rules-screener")).await;
     let first = screener.screen(&request("I want a refund")).await.unwrap();
     assert_eq!(screener.idle_instances(), 1);
-    let second = screener.screen(&request("Where is my invoice?")).await.unwrap();
+    let second = screener
+        .screen(&request("Where is my invoice?"))
+        .await
+        .unwrap();
     assert_eq!(second.value.categories[0].name, "billing");
     // The second call finds the rules compiled by the first in the reused
     // instance: a small fraction of the instructions.
@@ -46,10 +51,19 @@ async fn fresh_instances_share_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let router = prepare(&engine, &bundled_plugin(dir.path(), "skills-router")).await;
     let agents = candidates(50);
-    let first = router.pick_agent(&interaction("i1"), &agents).await.unwrap();
-    let second = router.pick_agent(&interaction("i1"), &agents).await.unwrap();
+    let first = router
+        .pick_agent(&interaction("i1"), &agents)
+        .await
+        .unwrap();
+    let second = router
+        .pick_agent(&interaction("i1"), &agents)
+        .await
+        .unwrap();
     assert_eq!(first.value, second.value);
-    assert_eq!(first.fuel, second.fuel, "identical calls on fresh instances cost the same");
+    assert_eq!(
+        first.fuel, second.fuel,
+        "identical calls on fresh instances cost the same"
+    );
     assert_eq!(router.idle_instances(), 0);
     assert_eq!(engine.free_slots(), 64);
 }

@@ -13,16 +13,30 @@ use std::sync::Arc;
 
 /// A registry with the bundled screener and a probe router granted `grants`.
 async fn registry_with_probe(root: &Path, grants: &str) -> (Arc<Registry>, Result<(), String>) {
-    let registry = Registry::new(engine(), LimitPolicy::default(), VersionStore::new(root.join("versions")));
+    let registry = Registry::new(
+        engine(),
+        LimitPolicy::default(),
+        VersionStore::new(root.join("versions")),
+    );
     let plugins = root.join("plugins");
     registry
         .load_dir(&bundled_plugin(&plugins, "rules-screener"), "test")
         .await
         .unwrap();
-    let probe = write_plugin(&plugins, "probe", "router", guests::PROBE_ROUTER, &format!("[capabilities]\n{grants}"));
+    let probe = write_plugin(
+        &plugins,
+        "probe",
+        "router",
+        guests::PROBE_ROUTER,
+        &format!("[capabilities]\n{grants}"),
+    );
     std::fs::create_dir_all(probe.join("data")).unwrap();
     std::fs::write(probe.join("data/hello.txt"), "hello from the host").unwrap();
-    let loaded = registry.load_dir(&probe, "test").await.map(drop).map_err(|e| e.to_string());
+    let loaded = registry
+        .load_dir(&probe, "test")
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string());
     (registry, loaded)
 }
 
@@ -34,7 +48,13 @@ async fn probe(registry: &Registry, probes: &[&str]) -> BTreeMap<String, String>
         key: "probe".into(),
         value: Value::Texts(probes.iter().map(|p| p.to_string()).collect()),
     });
-    let Decision { changes, .. } = registry.get("probe").unwrap().on_queued(&ix).await.unwrap().value;
+    let Decision { changes, .. } = registry
+        .get("probe")
+        .unwrap()
+        .on_queued(&ix)
+        .await
+        .unwrap()
+        .value;
     changes
         .into_iter()
         .filter_map(|change| match change {
@@ -59,11 +79,21 @@ directories = [{ host = "data", guest = "/data" }]"#;
     loaded.unwrap();
     let out = probe(
         &registry,
-        &["read:/data/hello.txt", "write:/data/new.txt", "env:PATH", "clock", "kv", "screen:rules-screener"],
+        &[
+            "read:/data/hello.txt",
+            "write:/data/new.txt",
+            "env:PATH",
+            "clock",
+            "kv",
+            "screen:rules-screener",
+        ],
     )
     .await;
     assert_eq!(out["read:/data/hello.txt"], "hello from the host");
-    assert!(out["write:/data/new.txt"].starts_with("error"), "read-only grant: {out:?}");
+    assert!(
+        out["write:/data/new.txt"].starts_with("error"),
+        "read-only grant: {out:?}"
+    );
     assert!(!root.path().join("plugins/probe/data/new.txt").exists());
     assert_eq!(out["env:PATH"], std::env::var("PATH").unwrap());
     let now: u64 = out["clock"].parse().unwrap();
@@ -82,7 +112,15 @@ calls = ["rules-screener"]
 directories = [{ host = "data", guest = "/data", writable = true }]"#;
     let (registry, loaded) = registry_with_probe(root.path(), grants).await;
     loaded.unwrap();
-    let out = probe(&registry, &["write:/data/new.txt", "write:/etc/evil.txt", "read:/etc/passwd"]).await;
+    let out = probe(
+        &registry,
+        &[
+            "write:/data/new.txt",
+            "write:/etc/evil.txt",
+            "read:/etc/passwd",
+        ],
+    )
+    .await;
     assert_eq!(out["write:/data/new.txt"], "written");
     assert_eq!(
         std::fs::read_to_string(root.path().join("plugins/probe/data/new.txt")).unwrap(),
@@ -95,17 +133,27 @@ directories = [{ host = "data", guest = "/data", writable = true }]"#;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ungranted_capabilities_are_denied() {
     let root = tempfile::tempdir().unwrap();
-    let (registry, loaded) = registry_with_probe(root.path(), "kv = true\ncalls = [\"other\"]").await;
+    let (registry, loaded) =
+        registry_with_probe(root.path(), "kv = true\ncalls = [\"other\"]").await;
     loaded.unwrap();
     let out = probe(
         &registry,
-        &["read:/data/hello.txt", "env:PATH", "env:HOME", "clock", "screen:rules-screener"],
+        &[
+            "read:/data/hello.txt",
+            "env:PATH",
+            "env:HOME",
+            "clock",
+            "screen:rules-screener",
+        ],
     )
     .await;
     assert!(out["read:/data/hello.txt"].starts_with("error"), "{out:?}");
     assert_eq!(out["env:PATH"], "error: environment variable not found");
     assert_eq!(out["env:HOME"], "error: environment variable not found");
-    assert_eq!(out["clock"], "0", "WASI clocks read zero without the clock grant");
+    assert_eq!(
+        out["clock"], "0",
+        "WASI clocks read zero without the clock grant"
+    );
     assert_eq!(
         out["screen:rules-screener"],
         "error: ErrorKind::Denied: the manifest does not grant calls to `rules-screener`"
@@ -118,7 +166,13 @@ async fn an_ungranted_import_refuses_the_component() {
     let (registry, loaded) = registry_with_probe(root.path(), "").await;
     let err = loaded.unwrap_err();
     assert!(err.contains("plugin `probe`"), "{err}");
-    assert!(err.contains("parley:plugin/kv@0.1.0") && err.contains("kv = true"), "{err}");
-    assert!(err.contains("parley:plugin/plugins@0.1.0") && err.contains("calls = [...]"), "{err}");
+    assert!(
+        err.contains("parley:plugin/kv@0.1.0") && err.contains("kv = true"),
+        "{err}"
+    );
+    assert!(
+        err.contains("parley:plugin/plugins@0.1.0") && err.contains("calls = [...]"),
+        "{err}"
+    );
     assert!(registry.get("probe").is_err(), "nothing was loaded");
 }

@@ -37,15 +37,23 @@ pub fn write_plugin(root: &Path, name: &str, world: &str, wasm: &str, extra: &st
 
 /// Installs the bundled plugin `name` under `root` and returns its directory.
 pub fn bundled_plugin(root: &Path, name: &str) -> PathBuf {
-    bundled::find(name).expect("bundled plugin").install(root).unwrap()
+    bundled::find(name)
+        .expect("bundled plugin")
+        .install(root)
+        .unwrap()
 }
 
 /// Compiles the plugin in `dir` (no registry, default limits policy).
 pub async fn prepare(engine: &Arc<PluginEngine>, dir: &Path) -> PluginVersion {
     let source = source::read_plugin_dir(dir, "test").expect("plugin source");
-    PluginVersion::prepare(engine, &LimitPolicy::default(), &Services::default(), source)
-        .await
-        .expect("plugin prepares")
+    PluginVersion::prepare(
+        engine,
+        &LimitPolicy::default(),
+        &Services::default(),
+        source,
+    )
+    .await
+    .expect("plugin prepares")
 }
 
 /// A chat interaction.
@@ -122,7 +130,10 @@ pub fn candidates(n: usize) -> Vec<AgentCandidate> {
 /// before the tests run; see the README's test command).
 pub fn parley_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target profile directory");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target profile directory");
     let bin = profile_dir.join("parley");
     assert!(
         bin.is_file(),
@@ -161,7 +172,9 @@ impl TestServer {
             plugins_dir: Some(plugins_dir.clone()),
             ..settings
         };
-        let server = parley::server::start(settings).await.expect("server starts");
+        let server = parley::server::start(settings)
+            .await
+            .expect("server starts");
         TestServer {
             server,
             plugins_dir,

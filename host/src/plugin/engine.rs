@@ -8,7 +8,8 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{
-    Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
+    Cache, CacheConfig, Config, Enabled, Engine, InstanceAllocationStrategy,
+    PoolingAllocationConfig,
 };
 
 use super::error::{FailureKind, PluginError};
@@ -70,8 +71,13 @@ impl PluginEngine {
             .max_component_instance_size(10 << 20)
             .max_core_instance_size(10 << 20)
             .max_memory_size(settings.max_memory_bytes as usize)
-            .linear_memory_keep_resident(1 << 20)
-            .table_keep_resident(64 << 10);
+            // Reset a freed slot by rewriting only the pages the instance
+            // touched (found with the PAGEMAP_SCAN ioctl, Linux 6.7+), up
+            // to these sizes, instead of unmapping them: the next instance
+            // then takes no page faults. Older kernels fall back to madvise.
+            .linear_memory_keep_resident(8 << 20)
+            .table_keep_resident(1 << 20)
+            .pagemap_scan(Enabled::Auto);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
 
         if let Some(dir) = &settings.cache_dir {

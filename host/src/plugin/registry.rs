@@ -270,8 +270,7 @@ impl Registry {
                     .map_or(live.loaded_at_ms, |r| r.loaded_at_ms);
                 records
                     .into_iter()
-                    .filter(|r| r.id != live.id && r.loaded_at_ms <= live_loaded)
-                    .next_back()
+                    .rfind(|r| r.id != live.id && r.loaded_at_ms <= live_loaded)
                     .ok_or_else(|| fail("has no earlier version to roll back to".into()))?
             }
         };

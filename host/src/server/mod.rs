@@ -102,7 +102,11 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         }
     }
     let engine = PluginEngine::new(settings.engine_settings())?;
-    let registry = Registry::new(engine, settings.limit_policy(), VersionStore::new(settings.versions_dir()));
+    let registry = Registry::new(
+        engine,
+        settings.limit_policy(),
+        VersionStore::new(settings.versions_dir()),
+    );
     for error in registry.restore(&plugins_dir).await {
         tracing::error!(plugin = %error.plugin, "not loaded: {}", error.message);
     }

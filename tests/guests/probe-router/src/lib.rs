@@ -74,11 +74,17 @@ impl Guest for ProbeRouter {
         Self::on_queued(interaction)
     }
 
-    fn pick_agent(_: Interaction, candidates: Vec<AgentCandidate>) -> Result<Option<String>, Error> {
+    fn pick_agent(
+        _: Interaction,
+        candidates: Vec<AgentCandidate>,
+    ) -> Result<Option<String>, Error> {
         Ok(candidates.first().map(|c| c.id.clone()))
     }
 
-    fn pick_interaction(_: AgentCandidate, waiting: Vec<Interaction>) -> Result<Option<String>, Error> {
+    fn pick_interaction(
+        _: AgentCandidate,
+        waiting: Vec<Interaction>,
+    ) -> Result<Option<String>, Error> {
         Ok(waiting.first().map(|i| i.id.clone()))
     }
 }

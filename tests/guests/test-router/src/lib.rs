@@ -53,16 +53,24 @@ impl Guest for TestRouter {
         decide()
     }
 
-    fn pick_agent(_: Interaction, candidates: Vec<AgentCandidate>) -> Result<Option<String>, Error> {
+    fn pick_agent(
+        _: Interaction,
+        candidates: Vec<AgentCandidate>,
+    ) -> Result<Option<String>, Error> {
         misbehave();
         Ok(match behavior().as_str() {
             "garbage" => Some("nobody".into()),
-            "constant" => config::text("agent").or_else(|| candidates.first().map(|c| c.id.clone())),
+            "constant" => {
+                config::text("agent").or_else(|| candidates.first().map(|c| c.id.clone()))
+            }
             _ => candidates.first().map(|c| c.id.clone()),
         })
     }
 
-    fn pick_interaction(_: AgentCandidate, waiting: Vec<Interaction>) -> Result<Option<String>, Error> {
+    fn pick_interaction(
+        _: AgentCandidate,
+        waiting: Vec<Interaction>,
+    ) -> Result<Option<String>, Error> {
         misbehave();
         Ok(waiting.first().map(|i| i.id.clone()))
     }
