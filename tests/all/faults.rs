@@ -2,7 +2,7 @@
 //! returns garbage or does not match its world is stopped within its
 //! deadline with a typed error, and the host keeps serving.
 
-use parley::plugin::{FailureKind, PluginEngine, PluginVersion};
+use parley::plugin::{FailureKind, LoadError, PluginEngine, PluginVersion};
 use parley_tests::{candidates, engine, guests, interaction, prepare, write_plugin};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,6 +35,15 @@ async fn host_still_serves(engine: &Arc<PluginEngine>) {
         engine.free_slots(),
         engine.settings().max_instances as usize
     );
+}
+
+/// Loads the plugin in `dir`, which must be refused.
+async fn refused(engine: &Arc<PluginEngine>, dir: &std::path::Path) -> LoadError {
+    let source = parley::plugin::source::read_plugin_dir(dir, "test").unwrap();
+    PluginVersion::prepare(engine, &Default::default(), &Default::default(), source)
+        .await
+        .err()
+        .expect("refused")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,7 +117,7 @@ async fn garbage_output_is_refused() {
     assert_eq!(err.kind, FailureKind::InvalidOutput, "{err}");
     assert!(
         err.message
-            .contains("`nobody`, which is not among the 5 candidates"),
+            .contains("picked agent `nobody`, which is not among the 5 offered"),
         "{err}"
     );
     host_still_serves(&engine).await;
@@ -127,11 +136,7 @@ async fn a_component_of_the_wrong_world_is_refused_at_load() {
         wasm.to_str().unwrap(),
         "",
     );
-    let source = parley::plugin::source::read_plugin_dir(&plugin, "test").unwrap();
-    let err = PluginVersion::prepare(&engine, &Default::default(), &Default::default(), source)
-        .await
-        .err()
-        .expect("refused");
+    let err = refused(&engine, &plugin).await;
     assert_eq!(err.plugin, "mislabelled");
     assert!(
         err.message
@@ -153,11 +158,7 @@ async fn bytes_that_are_not_a_component_are_refused_at_load() {
     let junk = dir.path().join("junk.wasm");
     std::fs::write(&junk, b"\0asm but not really").unwrap();
     let plugin = write_plugin(dir.path(), "junk", "router", junk.to_str().unwrap(), "");
-    let source = parley::plugin::source::read_plugin_dir(&plugin, "test").unwrap();
-    let err = PluginVersion::prepare(&engine, &Default::default(), &Default::default(), source)
-        .await
-        .err()
-        .expect("refused");
+    let err = refused(&engine, &plugin).await;
     assert!(
         err.message
             .contains("`plugin.wasm` is not a valid component"),

@@ -61,6 +61,10 @@ async fn fresh_instances_share_nothing() {
         .unwrap();
     assert_eq!(first.value, second.value);
     assert_eq!(
+        (first.plugin.as_str(), first.version.as_str()),
+        ("skills-router", router.short_id())
+    );
+    assert_eq!(
         first.fuel, second.fuel,
         "identical calls on fresh instances cost the same"
     );

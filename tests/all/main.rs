@@ -2,6 +2,7 @@
 
 mod api;
 mod cli;
+mod engine;
 mod faults;
 mod history;
 mod hot_reload;

@@ -176,3 +176,14 @@ async fn an_ungranted_import_refuses_the_component() {
     );
     assert!(registry.get("probe").is_err(), "nothing was loaded");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_granted_directory_refuses_the_version() {
+    let root = tempfile::tempdir().unwrap();
+    let grants = "kv = true\ncalls = [\"rules-screener\"]\ndirectories = [{ host = \"nowhere\", guest = \"/data\" }]";
+    let (registry, loaded) = registry_with_probe(root.path(), grants).await;
+    let err = loaded.unwrap_err();
+    assert!(err.contains("directory grant /data: cannot open"), "{err}");
+    assert!(err.contains("nowhere"), "{err}");
+    assert!(registry.get("probe").is_err());
+}

@@ -6,7 +6,10 @@ use super::bindings::routing::{Action, Change, Decision, Target};
 use super::bindings::types::{AgentCandidate, Interaction, ScreenRequest, ScreenResult};
 use super::bindings::{routing, screening, types};
 use super::error::{FailureKind, PluginError};
+use super::sandbox::HostState;
 use super::version::{Called, Exports, PluginVersion};
+use wasmtime::Store;
+use wasmtime::component::Instance;
 
 /// Longest timer a strategy may ask for: one day.
 const MAX_TIMER_MS: u64 = 24 * 60 * 60 * 1000;
@@ -41,6 +44,8 @@ impl PluginVersion {
         match called.value {
             Ok(value) => Ok(Called {
                 value,
+                plugin: called.plugin,
+                version: called.version,
                 fuel: called.fuel,
                 elapsed: called.elapsed,
             }),
@@ -55,6 +60,39 @@ impl PluginVersion {
         self.context().failure(FailureKind::InvalidOutput, message)
     }
 
+    /// Calls one export: `load` finds the typed exports in the instance,
+    /// `call` makes the call; the plugin's own error value becomes a
+    /// failure.
+    async fn call_guest<G, R>(
+        &self,
+        load: impl FnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<G>,
+        call: impl AsyncFnOnce(G, &mut Store<HostState>) -> wasmtime::Result<Result<R, types::Error>>,
+    ) -> Result<Called<R>, PluginError> {
+        let called = self
+            .call(async |store, instance| {
+                let guest = load(&mut *store, instance)?;
+                call(guest, store).await
+            })
+            .await?;
+        self.accept(called)
+    }
+
+    /// Checks that a picked id is one of those offered.
+    fn check_picked<'a>(
+        &self,
+        picked: &Option<String>,
+        mut offered: impl ExactSizeIterator<Item = &'a str>,
+        what: &str,
+    ) -> Result<(), PluginError> {
+        let count = offered.len();
+        match picked {
+            Some(id) if !offered.any(|o| o == id) => Err(self.invalid(format!(
+                "picked {what} `{id}`, which is not among the {count} offered"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// `routing.on-queued`: decide on a newly queued interaction.
     pub async fn on_queued(
         &self,
@@ -62,14 +100,11 @@ impl PluginVersion {
     ) -> Result<Called<Decision>, PluginError> {
         let indices = self.routing()?;
         let called = self
-            .call(async |store, instance| {
-                indices
-                    .load(&mut *store, instance)?
-                    .call_on_queued(store, interaction)
-                    .await
-            })
+            .call_guest(
+                |store, instance| indices.load(store, instance),
+                async |guest, store| guest.call_on_queued(store, interaction).await,
+            )
             .await?;
-        let called = self.accept(called)?;
         self.check_decision(&called.value)?;
         Ok(called)
     }
@@ -82,14 +117,11 @@ impl PluginVersion {
     ) -> Result<Called<Decision>, PluginError> {
         let indices = self.routing()?;
         let called = self
-            .call(async |store, instance| {
-                indices
-                    .load(&mut *store, instance)?
-                    .call_on_timer(store, interaction, tag)
-                    .await
-            })
+            .call_guest(
+                |store, instance| indices.load(store, instance),
+                async |guest, store| guest.call_on_timer(store, interaction, tag).await,
+            )
             .await?;
-        let called = self.accept(called)?;
         self.check_decision(&called.value)?;
         Ok(called)
     }
@@ -102,22 +134,16 @@ impl PluginVersion {
     ) -> Result<Called<Option<String>>, PluginError> {
         let indices = self.routing()?;
         let called = self
-            .call(async |store, instance| {
-                indices
-                    .load(&mut *store, instance)?
-                    .call_pick_agent(store, interaction, candidates)
-                    .await
-            })
+            .call_guest(
+                |store, instance| indices.load(store, instance),
+                async |guest, store| guest.call_pick_agent(store, interaction, candidates).await,
+            )
             .await?;
-        let called = self.accept(called)?;
-        if let Some(id) = &called.value
-            && !candidates.iter().any(|c| &c.id == id)
-        {
-            return Err(self.invalid(format!(
-                "picked agent `{id}`, which is not among the {} candidates",
-                candidates.len()
-            )));
-        }
+        self.check_picked(
+            &called.value,
+            candidates.iter().map(|c| c.id.as_str()),
+            "agent",
+        )?;
         Ok(called)
     }
 
@@ -129,22 +155,16 @@ impl PluginVersion {
     ) -> Result<Called<Option<String>>, PluginError> {
         let indices = self.routing()?;
         let called = self
-            .call(async |store, instance| {
-                indices
-                    .load(&mut *store, instance)?
-                    .call_pick_interaction(store, agent, waiting)
-                    .await
-            })
+            .call_guest(
+                |store, instance| indices.load(store, instance),
+                async |guest, store| guest.call_pick_interaction(store, agent, waiting).await,
+            )
             .await?;
-        let called = self.accept(called)?;
-        if let Some(id) = &called.value
-            && !waiting.iter().any(|i| &i.id == id)
-        {
-            return Err(self.invalid(format!(
-                "picked interaction `{id}`, which is not among the {} waiting",
-                waiting.len()
-            )));
-        }
+        self.check_picked(
+            &called.value,
+            waiting.iter().map(|i| i.id.as_str()),
+            "interaction",
+        )?;
         Ok(called)
     }
 
@@ -155,14 +175,11 @@ impl PluginVersion {
     ) -> Result<Called<ScreenResult>, PluginError> {
         let indices = self.screening()?;
         let called = self
-            .call(async |store, instance| {
-                indices
-                    .load(&mut *store, instance)?
-                    .call_screen(store, request)
-                    .await
-            })
+            .call_guest(
+                |store, instance| indices.load(store, instance),
+                async |guest, store| guest.call_screen(store, request).await,
+            )
             .await?;
-        let called = self.accept(called)?;
         if let Some(bad) = called
             .value
             .categories

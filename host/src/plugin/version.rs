@@ -116,11 +116,16 @@ pub struct PluginVersion {
     stats: Stats,
 }
 
-/// The value of a successful call, with what it cost.
+/// The value of a successful call, with the version that produced it and
+/// what it cost.
 #[derive(Debug, Clone)]
 pub struct Called<R> {
     /// What the plugin returned.
     pub value: R,
+    /// Plugin name.
+    pub plugin: String,
+    /// Short id of the version that answered.
+    pub version: String,
     /// Instructions used.
     pub fuel: u64,
     /// Wall-clock time, including waiting for a slot and instantiation.
@@ -183,7 +188,7 @@ impl PluginVersion {
                 manifest.world
             ))
         })?;
-        let directories = manifest
+        let directories: Vec<(PathBuf, String, bool)> = manifest
             .capabilities
             .directories
             .iter()
@@ -195,6 +200,16 @@ impl PluginVersion {
                 (host, d.guest.clone(), d.writable)
             })
             .collect();
+        for (host, guest, _) in &directories {
+            cap_std::fs::Dir::open_ambient_dir(host, cap_std::ambient_authority()).map_err(
+                |e| {
+                    fail(format!(
+                        "directory grant {guest}: cannot open {}: {e}",
+                        host.display()
+                    ))
+                },
+            )?;
+        }
         let ctx = Arc::new(PluginContext {
             name: name.to_string(),
             version: short_id(&id).to_string(),
@@ -433,6 +448,8 @@ impl Lease<'_> {
                 version.give_back(slot);
                 return Ok(Called {
                     value,
+                    plugin: version.ctx.name.clone(),
+                    version: version.ctx.version.clone(),
                     fuel,
                     elapsed: self.started.elapsed(),
                 });

@@ -1,0 +1,44 @@
+//! The engine's compile cache: compiled code is kept on disk, so a restart
+//! (a new engine on the same directory) does not compile again.
+
+use parley::plugin::{EngineSettings, PluginEngine};
+use parley_tests::{bundled_plugin, prepare};
+use std::path::Path;
+
+fn files_under(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| {
+                    if e.path().is_dir() {
+                        files_under(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compiled_code_is_cached_on_disk() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("compiled");
+    let plugin = bundled_plugin(tmp.path(), "skills-router");
+    let settings = EngineSettings {
+        max_instances: 8,
+        cache_dir: Some(cache.clone()),
+        ..EngineSettings::default()
+    };
+    let first = PluginEngine::new(settings.clone()).unwrap();
+    prepare(&first, &plugin).await;
+    let cached = files_under(&cache);
+    assert!(cached > 0, "nothing was written to the compile cache");
+    // A new engine (a restart) finds the compiled code and adds nothing.
+    let second = PluginEngine::new(settings).unwrap();
+    let version = prepare(&second, &plugin).await;
+    assert_eq!(files_under(&cache), cached);
+    version.validate().await.unwrap();
+}
