@@ -4,6 +4,7 @@ mod client;
 mod plugin;
 
 use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -208,14 +208,20 @@ async fn check(plugin: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A time in milliseconds since the Unix epoch, as RFC 3339 (UTC).
+fn timestamp(ms: u64) -> String {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
 fn describe(record: &VersionRecord, live: &str) -> String {
     format!(
-        "{} {} {:<10} {:<12} loaded {} ms",
+        "{} {} {:<10} {:<12} loaded {}",
         if record.id == live { "*" } else { " " },
         short_id(&record.id),
         record.author_version.as_deref().unwrap_or("-"),
         record.origin,
-        record.loaded_at_ms
+        timestamp(record.loaded_at_ms)
     )
 }
 

@@ -102,13 +102,19 @@ pub struct LoadError {
 }
 
 impl LoadError {
-    /// A load error for `plugin`.
+    /// A load error for `plugin`. The message is folded onto one line (some
+    /// parser errors span several).
     pub fn new(plugin: &str, message: impl Into<String>) -> Self {
         LoadError {
             plugin: plugin.to_string(),
-            message: message.into(),
+            message: one_line(&message.into()),
         }
     }
+}
+
+/// `text` with every run of whitespace (newlines included) made one space.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Formats an error with its whole chain of causes on one line.

@@ -348,6 +348,30 @@ impl Registry {
         self.load(source).await
     }
 
+    /// The status of one version: live version, history, last refusal.
+    fn status_of(&self, version: &PluginVersion) -> PluginStatus {
+        let refused = self.refused.lock().unwrap_or_else(|p| p.into_inner());
+        PluginStatus {
+            name: version.name().to_string(),
+            world: version.world(),
+            live: LiveVersion {
+                id: version.id.clone(),
+                author_version: version.manifest.version.clone(),
+                origin: version.origin.clone(),
+                loaded_at_ms: version.loaded_at_ms,
+                stats: version.stats(),
+            },
+            versions: self.history.records(version.name()),
+            last_refused: refused.get(version.name()).cloned(),
+        }
+    }
+
+    /// The status of the live plugin `name`.
+    pub fn status(&self, name: &str) -> Result<PluginStatus, PluginError> {
+        let version = self.get(name)?;
+        Ok(self.status_of(&version))
+    }
+
     /// Every live plugin with its history.
     pub fn list(&self) -> Vec<PluginStatus> {
         let live: Vec<Arc<PluginVersion>> = self
@@ -357,22 +381,7 @@ impl Registry {
             .values()
             .cloned()
             .collect();
-        let refused = self.refused.lock().unwrap_or_else(|p| p.into_inner());
-        live.into_iter()
-            .map(|v| PluginStatus {
-                name: v.name().to_string(),
-                world: v.world(),
-                live: LiveVersion {
-                    id: v.id.clone(),
-                    author_version: v.manifest.version.clone(),
-                    origin: v.origin.clone(),
-                    loaded_at_ms: v.loaded_at_ms,
-                    stats: v.stats(),
-                },
-                versions: self.history.records(v.name()),
-                last_refused: refused.get(v.name()).cloned(),
-            })
-            .collect()
+        live.iter().map(|v| self.status_of(v)).collect()
     }
 }
 

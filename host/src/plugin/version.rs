@@ -23,7 +23,7 @@ use super::world::{ComponentShape, World};
 
 /// Extra time the host waits, past a call's deadline, for a guest blocked
 /// in a host call (epochs interrupt only running guest code).
-const HOST_CALL_GRACE: Duration = Duration::from_millis(20);
+pub(crate) const HOST_CALL_GRACE: Duration = Duration::from_millis(20);
 
 /// Everything needed to load a version: the manifest, the component bytes
 /// and the fixture cases it ships.

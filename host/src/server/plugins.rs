@@ -39,20 +39,7 @@ async fn show(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
 ) -> Result<Json<PluginStatus>, ApiError> {
-    state
-        .registry
-        .list()
-        .into_iter()
-        .find(|p| p.name == name)
-        .map(Json)
-        .ok_or_else(|| {
-            state
-                .registry
-                .get(&name)
-                .err()
-                .map(ApiError::from)
-                .unwrap_or_else(|| ApiError::bad_request("not listed"))
-        })
+    Ok(Json(state.registry.status(&name)?))
 }
 
 /// A version to load, as uploaded.
