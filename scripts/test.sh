@@ -11,11 +11,16 @@ step() { printf '\n== %s\n' "$*"; }
 step "formatting"
 cargo fmt --all --check
 
-step "build (the parley binary is used by the CLI tests)"
-cargo build --release --locked --bin parley
+# Every step selects the same packages and targets, so cargo resolves the
+# same features for all of them and builds each dependency once.
+packages=(-p parley -p parley-tests --all-targets)
+
+step "build (the tests also run the parley binary as a process)"
+cargo build --release --locked "${packages[@]}"
 
 step "lints"
 cargo clippy --release --locked --workspace --all-targets -- -D warnings
 
-step "tests"
-cargo test --release --locked -p parley -p parley-tests --all-targets
+step "tests (PostgreSQL for the store tests: found, started or installed)"
+source scripts/postgres.sh
+cargo test --release --locked "${packages[@]}"

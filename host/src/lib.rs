@@ -7,6 +7,8 @@
 //! contract.
 //!
 //! - [`plugin`]: the plugin runtime (engine, sandbox, hot reload, fixtures).
+//! - [`store`]: durable interactions and their event log (SQLite or
+//!   PostgreSQL).
 //! - [`server`]: the HTTP API.
 //! - [`cli`]: the `parley` command line.
 //! - [`settings`]: the server's configuration file.
@@ -15,3 +17,4 @@ pub mod cli;
 pub mod plugin;
 pub mod server;
 pub mod settings;
+pub mod store;

@@ -6,6 +6,7 @@
 //! plugins-dir = "parley-data/plugins"  # watched; bundled plugins go here
 //! install-bundled = true            # install missing bundled plugins
 //! admin-token = "..."               # default: generated into data-dir
+//! database = "postgres://parley@db/parley"  # default: sqlite://<data-dir>/parley.db
 //!
 //! [engine]
 //! max-instances = 256               # plugin instances alive at once
@@ -46,6 +47,10 @@ pub struct Settings {
     /// `<data-dir>/admin-token`).
     #[serde(default)]
     pub admin_token: Option<String>,
+    /// Database URL: `sqlite://FILE` or `postgres://...` (default: a SQLite
+    /// file in the data directory).
+    #[serde(default)]
+    pub database: Option<String>,
     /// Engine settings.
     #[serde(default)]
     pub engine: EngineSection,
@@ -138,6 +143,13 @@ impl Settings {
             .unwrap_or_else(|| self.data_dir.join("plugins"))
     }
 
+    /// The database URL.
+    pub fn database_url(&self) -> String {
+        self.database
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("parley.db").display()))
+    }
+
     /// Where plugin versions are kept.
     pub fn versions_dir(&self) -> PathBuf {
         self.data_dir.join("versions")
@@ -188,6 +200,7 @@ mod tests {
         assert_eq!(s.listen.port(), 8080);
         assert_eq!(s.plugins_dir(), PathBuf::from("parley-data/plugins"));
         assert!(s.install_bundled);
+        assert_eq!(s.database_url(), "sqlite://parley-data/parley.db");
     }
 
     #[test]

@@ -174,3 +174,65 @@ async fn uploads_are_validated_before_going_live() {
         live
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interactions_are_submitted_read_and_followed_through_events() {
+    let server = TestServer::start(|_| {}).await;
+    let new = json!({"id": "web-1", "tenant": "acme", "media-type": "chat", "queue": "inbound",
+                     "attached": [{"key": "order", "value": {"text": "AB123456"}}]});
+    let (status, created) = server.post("/v1/interactions", new.clone()).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        (created["state"].as_str(), created["queue"].as_str()),
+        (Some("queued"), Some("inbound"))
+    );
+    let (status, again) = server.post("/v1/interactions", new).await;
+    assert_eq!(
+        (status, again["code"].as_str()),
+        (409, Some("duplicate-interaction"))
+    );
+    let (status, read) = server.get("/v1/interactions/web-1").await;
+    assert_eq!((status, &read), (200, &created));
+    let (status, missing) = server.get("/v1/interactions/nope").await;
+    assert_eq!(
+        (status, missing["code"].as_str()),
+        (404, Some("interaction-not-found"))
+    );
+    let (status, bad) = server
+        .post(
+            "/v1/interactions",
+            json!({"tenant": "", "media-type": "chat"}),
+        )
+        .await;
+    assert_eq!((status, bad["code"].as_str()), (400, Some("bad-request")));
+    let (status, unknown_field) = server
+        .post(
+            "/v1/interactions",
+            json!({"tenant": "acme", "media-type": "chat", "queu": "x"}),
+        )
+        .await;
+    assert_eq!(
+        (status, unknown_field["code"].as_str()),
+        (400, Some("bad-request"))
+    );
+    assert!(
+        unknown_field["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `queu`"),
+        "{unknown_field}"
+    );
+
+    let (_, events) = server.get("/v1/events?after=0").await;
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["submitted", "queued"]);
+    let cursor = events[0]["seq"].as_i64().unwrap();
+    let (_, rest) = server.get(&format!("/v1/events?after={cursor}")).await;
+    assert_eq!(rest.as_array().unwrap().len(), 1);
+    assert_eq!(rest[0]["kind"], "queued");
+}

@@ -5,14 +5,14 @@ use parley::plugin::{EngineSettings, PluginEngine};
 use parley_tests::{bundled_plugin, prepare};
 use std::path::Path;
 
-fn files_under(dir: &Path) -> usize {
+fn artifacts_under(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .map(|entries| {
             entries
                 .filter_map(Result::ok)
                 .map(|e| {
                     if e.path().is_dir() {
-                        files_under(&e.path())
+                        artifacts_under(&e.path())
                     } else {
                         1
                     }
@@ -20,6 +20,21 @@ fn files_under(dir: &Path) -> usize {
                 .sum()
         })
         .unwrap_or(0)
+}
+
+/// The number of artifacts once the cache has stopped changing (wasmtime
+/// writes cache files from a background worker).
+async fn settled_artifacts(dir: &Path) -> usize {
+    let mut last = artifacts_under(dir);
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let now = artifacts_under(dir);
+        if now == last && now > 0 {
+            return now;
+        }
+        last = now;
+    }
+    last
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -34,11 +49,11 @@ async fn compiled_code_is_cached_on_disk() {
     };
     let first = PluginEngine::new(settings.clone()).unwrap();
     prepare(&first, &plugin).await;
-    let cached = files_under(&cache);
+    let cached = settled_artifacts(&cache).await;
     assert!(cached > 0, "nothing was written to the compile cache");
     // A new engine (a restart) finds the compiled code and adds nothing.
     let second = PluginEngine::new(settings).unwrap();
     let version = prepare(&second, &plugin).await;
-    assert_eq!(files_under(&cache), cached);
+    assert_eq!(settled_artifacts(&cache).await, cached);
     version.validate().await.unwrap();
 }

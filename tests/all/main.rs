@@ -8,3 +8,4 @@ mod history;
 mod hot_reload;
 mod instances;
 mod sandbox;
+mod store;

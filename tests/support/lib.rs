@@ -7,6 +7,8 @@ use parley::plugin::{EngineSettings, LimitPolicy, PluginEngine, PluginVersion, b
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub mod database;
+
 /// Paths of the compiled test guests.
 pub mod guests {
     include!(concat!(env!("OUT_DIR"), "/guests.rs"));

@@ -1,6 +1,8 @@
 //! API errors: JSON with a stable `code` and a human `message`.
 
 use axum::Json;
+use axum::extract::FromRequest;
+use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -58,3 +60,15 @@ impl From<LoadError> for ApiError {
         )
     }
 }
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        ApiError::bad_request(rejection.body_text())
+    }
+}
+
+/// A JSON request body whose rejection (malformed JSON, unknown or
+/// mistyped fields) is answered as an [`ApiError`] like every other error.
+#[derive(Debug, FromRequest)]
+#[from_request(via(Json), rejection(ApiError))]
+pub struct JsonBody<T>(pub T);

@@ -1,7 +1,9 @@
-//! The HTTP API: health, and plugin administration under `/v1/plugins`.
+//! The HTTP API: health, interactions and their event log under `/v1`,
+//! and plugin administration under `/v1/plugins`.
 
 mod auth;
 mod error;
+mod interactions;
 mod plugins;
 
 use axum::Router;
@@ -11,13 +13,16 @@ use std::sync::Arc;
 
 use crate::plugin::{PluginEngine, Registry, bundled, history::VersionStore, watcher};
 use crate::settings::Settings;
+use crate::store::Store;
 
-pub use error::ApiError;
+pub use error::{ApiError, JsonBody};
 
 /// State shared by the handlers.
 pub struct AppState {
     /// The live plugins.
     pub registry: Arc<Registry>,
+    /// Interactions and events.
+    pub store: Store,
     /// The admin bearer token.
     pub admin_token: String,
 }
@@ -30,6 +35,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
         )
         .nest("/v1/plugins", plugins::routes(state.clone()))
+        .nest("/v1", interactions::routes(state.clone()))
         .with_state(state)
 }
 
@@ -70,6 +76,8 @@ pub struct RunningServer {
     pub addr: std::net::SocketAddr,
     /// The live plugins.
     pub registry: Arc<Registry>,
+    /// Interactions and events.
+    pub store: Store,
     /// The admin token.
     pub admin_token: String,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -101,6 +109,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
             tracing::info!(plugin = name, dir = %plugins_dir.display(), "installed bundled plugin");
         }
     }
+    let store = Store::open(&settings.database_url()).await?;
     let engine = PluginEngine::new(settings.engine_settings())?;
     let registry = Registry::new(
         engine,
@@ -114,6 +123,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let admin_token = admin_token(&settings)?;
     let state = Arc::new(AppState {
         registry: registry.clone(),
+        store: store.clone(),
         admin_token: admin_token.clone(),
     });
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
@@ -122,6 +132,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         address = %addr,
         plugins = ?registry.names(),
         plugins_dir = %plugins_dir.display(),
+        database = ?store.backend(),
         "parley is listening"
     );
     let task = tokio::spawn(async move {
@@ -132,6 +143,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     Ok(RunningServer {
         addr,
         registry,
+        store,
         admin_token,
         task,
         _watch: watch,

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path as FsPath;
 use std::sync::Arc;
 
-use super::{ApiError, AppState, auth};
+use super::{ApiError, AppState, JsonBody, auth};
 use crate::plugin::fixtures::Case;
 use crate::plugin::invoke::{call_json, export_type, find_export, params_from_json};
 use crate::plugin::registry::{Loaded, PluginStatus};
@@ -56,7 +56,7 @@ pub struct Upload {
 
 async fn upload(
     State(state): State<Arc<AppState>>,
-    Json(upload): Json<Upload>,
+    JsonBody(upload): JsonBody<Upload>,
 ) -> Result<Json<Loaded>, ApiError> {
     let manifest = Manifest::parse(&upload.manifest, FsPath::new("plugin.toml"))
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -123,7 +123,7 @@ pub struct Invoked {
 async fn invoke(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    Json(invocation): Json<Invocation>,
+    JsonBody(invocation): JsonBody<Invocation>,
 ) -> Result<Json<Invoked>, ApiError> {
     let version = state.registry.get(&name)?;
     let export = version.world().export_name();

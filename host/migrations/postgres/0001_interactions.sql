@@ -1,0 +1,29 @@
+-- Interactions and the event log.
+CREATE TABLE interactions (
+    id            TEXT PRIMARY KEY,
+    tenant        TEXT NOT NULL,
+    media_type    TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    queue         TEXT,
+    priority      BIGINT NOT NULL DEFAULT 0,
+    attached      TEXT NOT NULL DEFAULT '[]',
+    contact_id    TEXT,
+    parent_id     TEXT,
+    owner         TEXT,
+    submitted_at  BIGINT NOT NULL,
+    queued_at     BIGINT,
+    updated_at    BIGINT NOT NULL
+);
+CREATE INDEX interactions_by_queue ON interactions (queue, state, priority DESC, queued_at);
+CREATE INDEX interactions_by_owner ON interactions (owner, state);
+
+-- Events are appended by the single writer, so `seq` order is commit order
+-- and a reader resuming from a cursor never skips an event.
+CREATE TABLE events (
+    seq             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at              BIGINT NOT NULL,
+    interaction_id  TEXT,
+    kind            TEXT NOT NULL,
+    data            TEXT NOT NULL
+);
+CREATE INDEX events_by_interaction ON events (interaction_id, seq);

@@ -1,0 +1,323 @@
+//! Interactions: the record, its lifecycle, and the queries that read it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool, Row};
+use std::fmt;
+
+use super::error::StoreError;
+
+/// Where an interaction is in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// Taken in, not yet in a queue.
+    Submitted,
+    /// Waiting in a queue.
+    Queued,
+    /// Locked by the routing engine while its strategy decides.
+    Routing,
+    /// Offered to an agent, awaiting accept or reject.
+    Offered,
+    /// Owned by an agent.
+    Accepted,
+    /// Done, with a disposition.
+    Completed,
+    /// Stopped by a strategy or a supervisor.
+    Stopped,
+}
+
+impl State {
+    /// Stable name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Submitted => "submitted",
+            State::Queued => "queued",
+            State::Routing => "routing",
+            State::Offered => "offered",
+            State::Accepted => "accepted",
+            State::Completed => "completed",
+            State::Stopped => "stopped",
+        }
+    }
+
+    fn parse(text: &str) -> Result<State, StoreError> {
+        serde_json::from_value(Json::String(text.to_string()))
+            .map_err(|_| StoreError::Database(format!("unknown state `{text}` in the database")))
+    }
+
+    /// Whether an interaction may go from `self` to `to`.
+    pub fn may_become(self, to: State) -> bool {
+        use State::*;
+        matches!(
+            (self, to),
+            (Submitted, Queued | Stopped)
+                | (Queued, Queued | Routing | Accepted | Stopped)
+                | (Routing, Queued | Offered | Stopped)
+                | (Offered, Accepted | Queued | Stopped)
+                | (Accepted, Accepted | Queued | Completed | Stopped)
+        )
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored interaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Interaction {
+    /// Time-ordered unique id.
+    pub id: String,
+    /// Tenant.
+    pub tenant: String,
+    /// Media type (`chat`, `email`, ...).
+    pub media_type: String,
+    /// Lifecycle state.
+    pub state: State,
+    /// Queue, while in one.
+    pub queue: Option<String>,
+    /// Priority; higher first.
+    pub priority: i64,
+    /// Typed attached data, as `[{"key": ..., "value": {"text": ...}}]`.
+    pub attached: Json,
+    /// Contact, once identified.
+    pub contact_id: Option<String>,
+    /// Parent interaction (thread).
+    pub parent_id: Option<String>,
+    /// Owning agent.
+    pub owner: Option<String>,
+    /// Submitted at, ms since the Unix epoch.
+    pub submitted_at: i64,
+    /// Entered its current queue at.
+    pub queued_at: Option<i64>,
+    /// Last changed at.
+    pub updated_at: i64,
+}
+
+/// A new interaction to submit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct NewInteraction {
+    /// Client-supplied id (for idempotent submission); generated if absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Tenant.
+    pub tenant: String,
+    /// Media type.
+    pub media_type: String,
+    /// Queue to enter; without one the interaction stays `submitted`.
+    #[serde(default)]
+    pub queue: Option<String>,
+    /// Priority.
+    #[serde(default)]
+    pub priority: i64,
+    /// Typed attached data.
+    #[serde(default = "empty_list")]
+    pub attached: Json,
+    /// Contact.
+    #[serde(default)]
+    pub contact_id: Option<String>,
+    /// Parent interaction.
+    #[serde(default)]
+    pub parent_id: Option<String>,
+}
+
+fn empty_list() -> Json {
+    Json::Array(Vec::new())
+}
+
+/// Longest id, tenant, media type or queue name.
+const MAX_NAME: usize = 256;
+
+fn check_name(what: &str, value: &str) -> Result<(), StoreError> {
+    if value.trim().is_empty() || value.len() > MAX_NAME {
+        return Err(StoreError::Invalid(format!(
+            "{what} must be 1 to {MAX_NAME} characters"
+        )));
+    }
+    Ok(())
+}
+
+impl NewInteraction {
+    /// Checks the fields before anything is written.
+    pub fn validate(&self) -> Result<(), StoreError> {
+        check_name("tenant", &self.tenant)?;
+        check_name("media-type", &self.media_type)?;
+        if let Some(id) = &self.id {
+            check_name("id", id)?;
+        }
+        if let Some(queue) = &self.queue {
+            check_name("queue", queue)?;
+        }
+        if !self.attached.is_array() {
+            return Err(StoreError::Invalid(
+                "attached must be a list of attributes".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A change of state, with what changes along with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Transition {
+    /// Interaction id.
+    pub id: String,
+    /// The new state.
+    pub to: State,
+    /// Only if the interaction is in this state now (compare-and-set).
+    #[serde(default)]
+    pub expect: Option<State>,
+    /// New queue (entering `queued`).
+    #[serde(default)]
+    pub queue: Option<String>,
+    /// New owner (`offered`, `accepted`); cleared when re-queued.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// New priority.
+    #[serde(default)]
+    pub priority: Option<i64>,
+    /// Why (disposition code, stop reason...), recorded in the event.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The columns of `interactions`, in the order of [`Interaction`]'s fields.
+macro_rules! columns {
+    () => {
+        "id, tenant, media_type, state, queue, priority, attached, contact_id, parent_id, owner, submitted_at, queued_at, updated_at"
+    };
+}
+
+const SELECT_BY_ID: &str = concat!("SELECT ", columns!(), " FROM interactions WHERE id = $1");
+const INSERT: &str = concat!(
+    "INSERT INTO interactions (",
+    columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+);
+
+fn from_row(row: &AnyRow) -> Result<Interaction, StoreError> {
+    let attached: String = row.try_get("attached")?;
+    Ok(Interaction {
+        id: row.try_get("id")?,
+        tenant: row.try_get("tenant")?,
+        media_type: row.try_get("media_type")?,
+        state: State::parse(&row.try_get::<String, _>("state")?)?,
+        queue: row.try_get("queue")?,
+        priority: row.try_get("priority")?,
+        attached: serde_json::from_str(&attached)
+            .map_err(|e| StoreError::Database(format!("attached data: {e}")))?,
+        contact_id: row.try_get("contact_id")?,
+        parent_id: row.try_get("parent_id")?,
+        owner: row.try_get("owner")?,
+        submitted_at: row.try_get("submitted_at")?,
+        queued_at: row.try_get("queued_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Reads one interaction through the pool.
+pub async fn get(pool: &AnyPool, id: &str) -> Result<Option<Interaction>, StoreError> {
+    let row = sqlx::query(SELECT_BY_ID)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Reads one interaction inside the writer's transaction.
+pub(super) async fn get_in(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<Interaction>, StoreError> {
+    let row = sqlx::query(SELECT_BY_ID)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Inserts an interaction inside the writer's transaction.
+pub(super) async fn insert(conn: &mut AnyConnection, i: &Interaction) -> Result<(), StoreError> {
+    sqlx::query(INSERT)
+        .bind(&i.id)
+        .bind(&i.tenant)
+        .bind(&i.media_type)
+        .bind(i.state.as_str())
+        .bind(&i.queue)
+        .bind(i.priority)
+        .bind(i.attached.to_string())
+        .bind(&i.contact_id)
+        .bind(&i.parent_id)
+        .bind(&i.owner)
+        .bind(i.submitted_at)
+        .bind(i.queued_at)
+        .bind(i.updated_at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Writes the mutable fields of an interaction inside the writer's
+/// transaction.
+pub(super) async fn update(conn: &mut AnyConnection, i: &Interaction) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE interactions SET state = $2, queue = $3, priority = $4, owner = $5, queued_at = $6, updated_at = $7 WHERE id = $1",
+    )
+    .bind(&i.id)
+    .bind(i.state.as_str())
+    .bind(&i.queue)
+    .bind(i.priority)
+    .bind(&i.owner)
+    .bind(i.queued_at)
+    .bind(i.updated_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lifecycle_allows_only_its_transitions() {
+        assert!(State::Submitted.may_become(State::Queued));
+        assert!(State::Queued.may_become(State::Routing));
+        assert!(State::Routing.may_become(State::Offered));
+        assert!(
+            State::Offered.may_become(State::Queued),
+            "reject or offer timeout"
+        );
+        assert!(State::Offered.may_become(State::Accepted));
+        assert!(State::Accepted.may_become(State::Completed));
+        assert!(!State::Completed.may_become(State::Queued));
+        assert!(!State::Stopped.may_become(State::Queued));
+        assert!(!State::Submitted.may_become(State::Offered));
+        assert!(
+            !State::Routing.may_become(State::Accepted),
+            "only offered interactions are accepted"
+        );
+    }
+
+    #[test]
+    fn states_round_trip_through_their_names() {
+        for state in [
+            State::Submitted,
+            State::Queued,
+            State::Routing,
+            State::Offered,
+            State::Accepted,
+            State::Completed,
+            State::Stopped,
+        ] {
+            assert_eq!(State::parse(state.as_str()).unwrap(), state);
+        }
+    }
+}
