@@ -10,6 +10,15 @@ fn chat(id: &str) -> serde_json::Value {
            "age-ms": 0, "queue-age-ms": 0, "attached": []})
 }
 
+/// The text under `key` in every object of a JSON array.
+fn each<'a>(list: &'a serde_json::Value, key: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[key].as_str().unwrap())
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_needs_the_admin_token() {
     let server = TestServer::start(|_| {}).await;
@@ -39,13 +48,7 @@ async fn bundled_plugins_are_listed_and_invocable() {
     let server = TestServer::start(|_| {}).await;
     let (status, list) = server.get("/v1/plugins").await;
     assert_eq!(status, 200);
-    let names: Vec<&str> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["rules-screener", "skills-router"]);
+    assert_eq!(each(&list, "name"), ["rules-screener", "skills-router"]);
     let (status, out) = server
         .post(
             "/v1/plugins/skills-router/invoke",
@@ -224,13 +227,7 @@ async fn interactions_are_submitted_read_and_followed_through_events() {
     );
 
     let (_, events) = server.get("/v1/events?after=0").await;
-    let kinds: Vec<&str> = events
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds, ["submitted", "queued"]);
+    assert_eq!(each(&events, "kind"), ["submitted", "queued"]);
     let cursor = events[0]["seq"].as_i64().unwrap();
     let (_, rest) = server.get(&format!("/v1/events?after={cursor}")).await;
     assert_eq!(rest.as_array().unwrap().len(), 1);
