@@ -7,6 +7,7 @@
 //! contract.
 //!
 //! - [`plugin`]: the plugin runtime (engine, sandbox, hot reload, fixtures).
+//! - [`process`]: business processes (queues, views, workbins).
 //! - [`store`]: durable interactions and their event log (SQLite or
 //!   PostgreSQL).
 //! - [`server`]: the HTTP API.
@@ -15,6 +16,8 @@
 
 pub mod cli;
 pub mod plugin;
+pub mod process;
 pub mod server;
 pub mod settings;
 pub mod store;
+pub mod watch;

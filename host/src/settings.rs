@@ -7,6 +7,7 @@
 //! install-bundled = true            # install missing bundled plugins
 //! admin-token = "..."               # default: generated into data-dir
 //! database = "postgres://parley@db/parley"  # default: sqlite://<data-dir>/parley.db
+//! processes = "processes.toml"      # default: <data-dir>/processes.toml (a demo on first start)
 //!
 //! [engine]
 //! max-instances = 256               # plugin instances alive at once
@@ -51,6 +52,10 @@ pub struct Settings {
     /// file in the data directory).
     #[serde(default)]
     pub database: Option<String>,
+    /// The business-process file (default: `<data-dir>/processes.toml`,
+    /// where a demo process is installed on first start).
+    #[serde(default)]
+    pub processes: Option<PathBuf>,
     /// Engine settings.
     #[serde(default)]
     pub engine: EngineSection,
@@ -148,6 +153,13 @@ impl Settings {
         self.database
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("parley.db").display()))
+    }
+
+    /// The business-process file.
+    pub fn processes_path(&self) -> PathBuf {
+        self.processes
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("processes.toml"))
     }
 
     /// Where plugin versions are kept.

@@ -7,5 +7,6 @@ mod faults;
 mod history;
 mod hot_reload;
 mod instances;
+mod processes;
 mod sandbox;
 mod store;

@@ -152,6 +152,8 @@ pub struct TestServer {
     pub server: parley::server::RunningServer,
     /// Its plugin directory.
     pub plugins_dir: PathBuf,
+    /// Its data directory.
+    pub data_dir: PathBuf,
     /// An HTTP client.
     pub http: reqwest::Client,
     _dir: tempfile::TempDir,
@@ -180,6 +182,7 @@ impl TestServer {
         TestServer {
             server,
             plugins_dir,
+            data_dir: dir.path().join("data"),
             http: reqwest::Client::new(),
             _dir: dir,
         }

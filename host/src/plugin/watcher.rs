@@ -1,31 +1,13 @@
 //! Watches the plugin directory and loads a plugin again when its files
-//! change. Bursts of events (a copy in several writes) are coalesced; a
-//! half-written component fails validation and the next event retries.
+//! change. A half-written component fails validation and the next change
+//! event retries.
 
-use notify::{RecursiveMode, Watcher};
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::mpsc;
 
 use super::manifest::MANIFEST_FILE;
 use super::registry::Registry;
-
-/// Quiet time after the last event before loading.
-const DEBOUNCE: Duration = Duration::from_millis(100);
-
-/// A running watch; dropping it stops watching.
-pub struct PluginWatcher {
-    _watcher: notify::RecommendedWatcher,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for PluginWatcher {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
+use crate::watch::{Watch, watch as watch_path};
 
 /// The plugin a changed path belongs to: its first component under `dir`.
 fn plugin_of(dir: &Path, path: &Path) -> Option<String> {
@@ -35,42 +17,23 @@ fn plugin_of(dir: &Path, path: &Path) -> Option<String> {
 }
 
 /// Watches `dir`; each changed plugin subdirectory is loaded again.
-pub fn watch(registry: Arc<Registry>, dir: PathBuf) -> anyhow::Result<PluginWatcher> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<PathBuf>();
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(event) = event
-            && !event.kind.is_access()
-        {
-            for path in event.paths {
-                let _ = tx.send(path);
-            }
-        }
-    })?;
-    watcher.watch(&dir, RecursiveMode::Recursive)?;
-    let task = tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
-            let mut changed = BTreeSet::new();
-            changed.extend(plugin_of(&dir, &first));
-            while let Ok(Some(path)) = tokio::time::timeout(DEBOUNCE, rx.recv()).await {
-                changed.extend(plugin_of(&dir, &path));
-            }
-            for name in changed {
-                let plugin_dir = dir.join(&name);
+pub fn watch(registry: Arc<Registry>, dir: PathBuf) -> anyhow::Result<Watch> {
+    let root = dir.clone();
+    watch_path(&dir, true, move |paths| {
+        let registry = registry.clone();
+        let names: std::collections::BTreeSet<String> =
+            paths.iter().filter_map(|p| plugin_of(&root, p)).collect();
+        let root = root.clone();
+        async move {
+            for name in names {
+                let plugin_dir = root.join(&name);
                 if !plugin_dir.join(MANIFEST_FILE).is_file() {
                     continue;
                 }
-                match registry.load_dir(&plugin_dir, "watch").await {
-                    Ok(loaded) if loaded.unchanged => {}
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(plugin = %name, "new version not loaded: {}", e.message)
-                    }
+                if let Err(e) = registry.load_dir(&plugin_dir, "watch").await {
+                    tracing::warn!(plugin = %name, "new version not loaded: {}", e.message);
                 }
             }
         }
-    });
-    Ok(PluginWatcher {
-        _watcher: watcher,
-        task,
     })
 }

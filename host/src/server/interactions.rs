@@ -1,5 +1,6 @@
-//! `/v1/interactions` and `/v1/events`: submit and read interactions, and
-//! follow the event log from a cursor.
+//! `/v1/interactions`, `/v1/events` and `/v1/processes`: submit and read
+//! interactions, follow the event log from a cursor, and read the running
+//! business processes.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -9,6 +10,7 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 use super::{ApiError, AppState, JsonBody, auth};
+use crate::process::ProcessesStatus;
 use crate::store::{Event, Interaction, NewInteraction, StoreError};
 
 /// The routes, behind the admin token.
@@ -17,6 +19,7 @@ pub fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/interactions", post(submit))
         .route("/interactions/{id}", get(show))
         .route("/events", get(events))
+        .route("/processes", get(processes))
         .layer(middleware::from_fn_with_state(state, auth::require_admin))
 }
 
@@ -71,4 +74,8 @@ async fn events(
     Ok(Json(
         state.store.events_after(page.after, page.limit).await?,
     ))
+}
+
+async fn processes(State(state): State<Arc<AppState>>) -> Json<ProcessesStatus> {
+    Json(state.processes.status())
 }

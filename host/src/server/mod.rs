@@ -12,8 +12,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::plugin::{PluginEngine, Registry, bundled, history::VersionStore, watcher};
+use crate::process::{self, Processes};
 use crate::settings::Settings;
 use crate::store::Store;
+use crate::watch::Watch;
 
 pub use error::{ApiError, JsonBody};
 
@@ -23,6 +25,8 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     /// Interactions and events.
     pub store: Store,
+    /// Business processes.
+    pub processes: Arc<Processes>,
     /// The admin bearer token.
     pub admin_token: String,
 }
@@ -81,7 +85,7 @@ pub struct RunningServer {
     /// The admin token.
     pub admin_token: String,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
-    _watch: watcher::PluginWatcher,
+    _watches: [Watch; 2],
 }
 
 impl RunningServer {
@@ -119,11 +123,19 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     for error in registry.restore(&plugins_dir).await {
         tracing::error!(plugin = %error.plugin, "not loaded: {}", error.message);
     }
-    let watch = watcher::watch(registry.clone(), plugins_dir.clone())?;
+    let plugin_watch = watcher::watch(registry.clone(), plugins_dir.clone())?;
+    let processes_path = settings.processes_path();
+    if settings.install_bundled && process::install_demo(&processes_path)? {
+        tracing::info!(path = %processes_path.display(), "installed the demo business process");
+    }
+    let processes =
+        Processes::load(processes_path, registry.clone()).map_err(anyhow::Error::msg)?;
+    let process_watch = processes.watch()?;
     let admin_token = admin_token(&settings)?;
     let state = Arc::new(AppState {
         registry: registry.clone(),
         store: store.clone(),
+        processes,
         admin_token: admin_token.clone(),
     });
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
@@ -146,7 +158,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         store,
         admin_token,
         task,
-        _watch: watch,
+        _watches: [plugin_watch, process_watch],
     })
 }
 
