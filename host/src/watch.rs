@@ -11,6 +11,8 @@ use tokio::sync::mpsc;
 
 /// Quiet time after the last event before the callback runs.
 const DEBOUNCE: Duration = Duration::from_millis(100);
+/// Longest a burst is collected, so steady events never starve the callback.
+const MAX_COLLECT: Duration = Duration::from_secs(1);
 
 /// A running watch; dropping it stops watching.
 pub struct Watch {
@@ -25,8 +27,14 @@ impl Drop for Watch {
 }
 
 /// Watches `path` (and, if `recursive`, everything below it) and calls
-/// `on_change` with the paths that changed, once per burst of events.
-pub fn watch<F, Fut>(path: &Path, recursive: bool, on_change: F) -> anyhow::Result<Watch>
+/// `on_change` with the changed paths that `accept` lets through, once per
+/// burst of events.
+pub fn watch<F, Fut>(
+    path: &Path,
+    recursive: bool,
+    accept: impl Fn(&Path) -> bool + Send + 'static,
+    on_change: F,
+) -> anyhow::Result<Watch>
 where
     F: Fn(BTreeSet<PathBuf>) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send,
@@ -36,7 +44,7 @@ where
         if let Ok(event) = event
             && !event.kind.is_access()
         {
-            for path in event.paths {
+            for path in event.paths.into_iter().filter(|p| accept(p)) {
                 let _ = tx.send(path);
             }
         }
@@ -50,7 +58,13 @@ where
     let task = tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
             let mut changed = BTreeSet::from([first]);
-            while let Ok(Some(path)) = tokio::time::timeout(DEBOUNCE, rx.recv()).await {
+            let until = tokio::time::Instant::now() + MAX_COLLECT;
+            while let Ok(Some(path)) = tokio::time::timeout_at(
+                until.min(tokio::time::Instant::now() + DEBOUNCE),
+                rx.recv(),
+            )
+            .await
+            {
                 changed.insert(path);
             }
             on_change(changed).await;

@@ -83,7 +83,17 @@ async fn processes_reload_live_and_refuse_invalid_files() {
             .contains("inbound → overflow → inbound")
     );
 
-    // A valid change is live at once.
+    // A valid change is live at once, even while another file in the same
+    // directory (as the database's are) changes all the time.
+    let noise = {
+        let dir = server.data_dir.clone();
+        tokio::spawn(async move {
+            for i in 0u32.. {
+                std::fs::write(dir.join("busy.db-wal"), i.to_le_bytes()).unwrap();
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
     std::fs::write(
         &file,
         text.replace("name = \"overflow\"", "name = \"spillover\"")
@@ -92,4 +102,5 @@ async fn processes_reload_live_and_refuse_invalid_files() {
     .unwrap();
     let reloaded = wait_for(&server, "the reload", |s| s["last_refused"].is_null()).await;
     assert_eq!(queue_names(&reloaded), ["inbound", "spillover"]);
+    noise.abort();
 }

@@ -19,21 +19,26 @@ fn plugin_of(dir: &Path, path: &Path) -> Option<String> {
 /// Watches `dir`; each changed plugin subdirectory is loaded again.
 pub fn watch(registry: Arc<Registry>, dir: PathBuf) -> anyhow::Result<Watch> {
     let root = dir.clone();
-    watch_path(&dir, true, move |paths| {
-        let registry = registry.clone();
-        let names: std::collections::BTreeSet<String> =
-            paths.iter().filter_map(|p| plugin_of(&root, p)).collect();
-        let root = root.clone();
-        async move {
-            for name in names {
-                let plugin_dir = root.join(&name);
-                if !plugin_dir.join(MANIFEST_FILE).is_file() {
-                    continue;
-                }
-                if let Err(e) = registry.load_dir(&plugin_dir, "watch").await {
-                    tracing::warn!(plugin = %name, "new version not loaded: {}", e.message);
+    watch_path(
+        &dir,
+        true,
+        |_| true,
+        move |paths| {
+            let registry = registry.clone();
+            let names: std::collections::BTreeSet<String> =
+                paths.iter().filter_map(|p| plugin_of(&root, p)).collect();
+            let root = root.clone();
+            async move {
+                for name in names {
+                    let plugin_dir = root.join(&name);
+                    if !plugin_dir.join(MANIFEST_FILE).is_file() {
+                        continue;
+                    }
+                    if let Err(e) = registry.load_dir(&plugin_dir, "watch").await {
+                        tracing::warn!(plugin = %name, "new version not loaded: {}", e.message);
+                    }
                 }
             }
-        }
-    })
+        },
+    )
 }

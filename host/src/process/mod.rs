@@ -100,15 +100,15 @@ impl Processes {
 
     /// Reloads whenever the file changes.
     pub fn watch(self: &Arc<Self>) -> anyhow::Result<Watch> {
+        // The directory is watched (editors replace files by renaming) and
+        // only events for the file itself are let through: the data
+        // directory also holds the busy database files.
         let dir = self.path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let name = self.path.file_name().map(|n| n.to_os_string());
         let processes = self.clone();
-        watch(&dir, false, move |changed| {
-            if changed
-                .iter()
-                .any(|p| p.file_name() == processes.path.file_name())
-            {
-                let _ = processes.reload();
-            }
+        let is_the_file = move |p: &Path| p.file_name().map(|n| n.to_os_string()) == name;
+        watch(&dir, false, is_the_file, move |_| {
+            let _ = processes.reload();
             async {}
         })
     }
