@@ -28,9 +28,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the server: the API, the plugin runtime and the plugin
-    /// directory watcher. With no settings file it uses `./parley-data`,
-    /// listens on 127.0.0.1:8080 and installs the bundled plugins.
+    /// Run the server: the API, the interaction store, the plugin runtime
+    /// and the watchers of the plugin directory and the business-process
+    /// file. With no settings file it keeps everything in `./parley-data`
+    /// (a SQLite database, the bundled plugins, a demo business process)
+    /// and listens on 127.0.0.1:8080.
     Serve(ServeArgs),
     /// Test, check, list, load and roll back plugins.
     #[command(subcommand)]
