@@ -280,8 +280,8 @@ async fn load(plugin: &Path, server: &ServerArgs) -> anyhow::Result<ExitCode> {
         .map(|case| Ok((case.name.clone(), serde_json::to_value(case)?)))
         .collect::<anyhow::Result<_>>()?;
     let body = json!({
-        "manifest": source.manifest_text,
-        "component": base64::engine::general_purpose::STANDARD.encode(source.component.as_slice()),
+        "manifest": source.manifest_text(),
+        "component": base64::engine::general_purpose::STANDARD.encode(source.component().as_slice()),
         "cases": cases,
     });
     let loaded: Loaded = Client::new(server)?.post("/v1/plugins", &body).await?;

@@ -12,7 +12,6 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use super::fixtures::Case;
 use super::manifest::Manifest;
@@ -94,8 +93,8 @@ impl VersionStore {
             return Ok(record);
         }
         std::fs::create_dir_all(&dir).map_err(|e| io(&dir.display().to_string(), e))?;
-        write_atomic(&dir.join("component.wasm"), &source.component)?;
-        write_atomic(&dir.join("plugin.toml"), source.manifest_text.as_bytes())?;
+        write_atomic(&dir.join("component.wasm"), source.component())?;
+        write_atomic(&dir.join("plugin.toml"), source.manifest_text().as_bytes())?;
         let cases: BTreeMap<&str, &Case> =
             source.cases.iter().map(|c| (c.name.as_str(), c)).collect();
         write_atomic(
@@ -110,7 +109,7 @@ impl VersionStore {
             origin: source.origin.clone(),
             loaded_at_ms: version.loaded_at_ms,
             source_dir: source.base_dir.clone(),
-            component_bytes: source.component.len() as u64,
+            component_bytes: source.component().len() as u64,
         };
         // The record goes last: a version directory without one is incomplete.
         write_atomic(
@@ -166,20 +165,16 @@ impl VersionStore {
             std::fs::read_to_string(dir.join("cases.json")).map_err(|e| io("cases", e))?;
         let cases: BTreeMap<String, Case> =
             serde_json::from_str(&cases_text).map_err(|e| io("cases", e))?;
-        Ok(PluginSource {
-            manifest,
-            manifest_text,
-            component: Arc::new(component),
-            base_dir: record.source_dir.clone(),
-            cases: cases
-                .into_iter()
-                .map(|(name, mut case)| {
-                    case.name = name;
-                    case
-                })
-                .collect(),
-            origin: origin.to_string(),
-        })
+        let mut source = PluginSource::new(manifest, manifest_text, component, origin);
+        source.base_dir = record.source_dir.clone();
+        source.cases = cases
+            .into_iter()
+            .map(|(name, mut case)| {
+                case.name = name;
+                case
+            })
+            .collect();
+        Ok(source)
     }
 
     /// The live state of `plugin`.

@@ -9,7 +9,6 @@ use wasmtime::component::{Func, Instance, Val};
 use super::sandbox::HostState;
 use super::values::{from_val, to_val};
 use super::version::PluginVersion;
-use super::world::PACKAGE;
 
 /// Converts JSON arguments, keyed by WIT parameter name, into values.
 pub fn params_from_json(
@@ -63,12 +62,11 @@ pub async fn call_json(
 /// read from the component without instantiating it.
 pub fn export_type(version: &PluginVersion, function: &str) -> Option<ComponentFunc> {
     let engine = version.engine().engine();
-    let prefix = format!("{PACKAGE}/{}@", version.world().export_interface());
     version
         .component()
         .component_type()
         .exports(engine)
-        .filter(|(name, _)| name.starts_with(&prefix))
+        .filter(|(name, _)| *name == version.export_name())
         .find_map(|(_, item)| match item.ty {
             ComponentItem::ComponentInstance(instance) => {
                 instance

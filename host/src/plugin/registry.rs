@@ -150,7 +150,7 @@ impl Registry {
     pub async fn load(&self, source: PluginSource) -> Result<Loaded, LoadError> {
         let _one_at_a_time = self.loading.lock().await;
         let name = source.manifest.name.clone();
-        let id = source.version_id();
+        let id = source.version_id().to_string();
         let from_directory = DIRECTORY_ORIGINS.contains(&source.origin.as_str());
         let mut state = self.history.state(&name);
         if from_directory {
@@ -301,7 +301,7 @@ impl Registry {
             let name = source.manifest.name.clone();
             seen.push(name.clone());
             let state = self.history.state(&name);
-            let result = if state.directory.as_deref() == Some(source.version_id().as_str())
+            let result = if state.directory.as_deref() == Some(source.version_id())
                 && state.live.is_some()
             {
                 self.restore_live(&name, &state).await

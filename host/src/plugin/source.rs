@@ -2,7 +2,6 @@
 //! component it names, and its fixture cases.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use super::error::LoadError;
 use super::fixtures::load_cases;
@@ -28,12 +27,8 @@ pub fn read_plugin_dir(path: &Path, origin: &str) -> Result<PluginSource, LoadEr
     })?;
     let cases =
         load_cases(&dir.join(&manifest.cases)).map_err(|e| LoadError::new(&manifest.name, e))?;
-    Ok(PluginSource {
-        manifest,
-        manifest_text,
-        component: Arc::new(component),
-        base_dir: Some(dir),
-        cases,
-        origin: origin.to_string(),
-    })
+    let mut source = PluginSource::new(manifest, manifest_text, component, origin);
+    source.base_dir = Some(dir);
+    source.cases = cases;
+    Ok(source)
 }

@@ -26,15 +26,16 @@ use super::world::{ComponentShape, World};
 pub(crate) const HOST_CALL_GRACE: Duration = Duration::from_millis(20);
 
 /// Everything needed to load a version: the manifest, the component bytes
-/// and the fixture cases it ships.
+/// and the fixture cases it ships. The version's identity (the manifest
+/// text and the component) is fixed at construction, and its hash computed
+/// once there.
 #[derive(Debug, Clone)]
 pub struct PluginSource {
     /// The parsed manifest.
     pub manifest: Manifest,
-    /// The manifest text as written (part of the version's identity).
-    pub manifest_text: String,
-    /// The component bytes.
-    pub component: Arc<Vec<u8>>,
+    manifest_text: String,
+    component: Arc<Vec<u8>>,
+    id: String,
     /// Directory the manifest came from, for relative directory grants.
     pub base_dir: Option<PathBuf>,
     /// Fixture cases run before the version goes live.
@@ -44,14 +45,43 @@ pub struct PluginSource {
 }
 
 impl PluginSource {
+    /// A source with no base directory and no cases (set those fields
+    /// after). `manifest` must be `manifest_text` parsed.
+    pub fn new(
+        manifest: Manifest,
+        manifest_text: String,
+        component: Vec<u8>,
+        origin: &str,
+    ) -> Self {
+        let mut hash = Sha256::new();
+        hash.update(component.as_slice());
+        hash.update([0u8]);
+        hash.update(manifest_text.as_bytes());
+        PluginSource {
+            manifest,
+            manifest_text,
+            component: Arc::new(component),
+            id: hex::encode(hash.finalize()),
+            base_dir: None,
+            cases: Vec::new(),
+            origin: origin.to_string(),
+        }
+    }
+
     /// The content hash identifying this version: SHA-256 over the
     /// component and the manifest text.
-    pub fn version_id(&self) -> String {
-        let mut hash = Sha256::new();
-        hash.update(self.component.as_slice());
-        hash.update([0u8]);
-        hash.update(self.manifest_text.as_bytes());
-        hex::encode(hash.finalize())
+    pub fn version_id(&self) -> &str {
+        &self.id
+    }
+
+    /// The manifest text as written (part of the version's identity).
+    pub fn manifest_text(&self) -> &str {
+        &self.manifest_text
+    }
+
+    /// The component bytes.
+    pub fn component(&self) -> &Arc<Vec<u8>> {
+        &self.component
     }
 }
 
@@ -104,6 +134,8 @@ pub struct PluginVersion {
     pub loaded_at_ms: u64,
     /// Imports and exports of the component.
     pub shape: ComponentShape,
+    /// The exported world interface, as the component names it.
+    export: String,
     /// Fixture cases shipped with the version.
     pub cases: Vec<Case>,
     component: Component,
@@ -160,7 +192,7 @@ impl PluginVersion {
         let name = manifest.name.as_str();
         let fail = |message: String| LoadError::new(name, message);
         let limits = manifest.limits(policy).map_err(|e| fail(e.to_string()))?;
-        let id = source.version_id();
+        let id = source.version_id().to_string();
         let component = engine
             .compile(source.component.clone())
             .await
@@ -171,7 +203,7 @@ impl PluginVersion {
                 ))
             })?;
         let shape = ComponentShape::of(&component, engine.engine());
-        shape
+        let export = shape
             .check(manifest.world, &manifest.capabilities)
             .map_err(fail)?;
         let pre = engine
@@ -233,6 +265,7 @@ impl PluginVersion {
             origin: source.origin,
             loaded_at_ms,
             shape,
+            export,
             cases: source.cases,
             component,
             ctx,
@@ -268,6 +301,12 @@ impl PluginVersion {
     /// The shared context of the version's stores.
     pub fn context(&self) -> &Arc<PluginContext> {
         &self.ctx
+    }
+
+    /// The exported world interface, as the component names it (e.g.
+    /// `parley:plugin/routing@0.1.0`).
+    pub fn export_name(&self) -> &str {
+        &self.export
     }
 
     /// The typed exports.

@@ -80,11 +80,6 @@ impl World {
         }
     }
 
-    /// The fully qualified name of the exported interface.
-    pub fn export_name(self) -> String {
-        format!("{PACKAGE}/{}@{PACKAGE_VERSION}", self.export_interface())
-    }
-
     /// Whether plugins of this world may import `parley:plugin/plugins`.
     pub fn may_call_plugins(self) -> bool {
         self == World::Router
@@ -150,9 +145,10 @@ impl ComponentShape {
         }
     }
 
-    /// Checks the shape against `world` and `grants`. The error names the
-    /// offending import or export.
-    pub fn check(&self, world: World, grants: &Capabilities) -> Result<(), String> {
+    /// Checks the shape against `world` and `grants` and returns the name
+    /// of the exported world interface as the component spells it (any
+    /// compatible `0.1.x`). The error names the offending import or export.
+    pub fn check(&self, world: World, grants: &Capabilities) -> Result<String, String> {
         let problems: Vec<String> = self
             .imports
             .iter()
@@ -162,12 +158,12 @@ impl ComponentShape {
             return Err(problems.join("; "));
         }
         let wanted = format!("{PACKAGE}/{}", world.export_interface());
-        let exported = self.exports.iter().any(|e| {
+        let exported = self.exports.iter().find(|e| {
             split_name(e).is_some_and(|n| {
                 format!("{}/{}", n.package, n.interface) == wanted && compatible(n.version)
             })
         });
-        if !exported {
+        let Some(exported) = exported else {
             return Err(format!(
                 "declares world `{world}` but does not export `{wanted}@{}` (it exports: {})",
                 PACKAGE_VERSION,
@@ -177,8 +173,8 @@ impl ComponentShape {
                     self.exports.join(", ")
                 }
             ));
-        }
-        Ok(())
+        };
+        Ok(exported.clone())
     }
 }
 

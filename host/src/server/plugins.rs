@@ -69,14 +69,8 @@ async fn upload(
         .map(|(name, json)| Case::parse(name, &json.to_string()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(ApiError::bad_request)?;
-    let source = PluginSource {
-        manifest,
-        manifest_text: upload.manifest,
-        component: Arc::new(component),
-        base_dir: None,
-        cases,
-        origin: "admin-api".into(),
-    };
+    let mut source = PluginSource::new(manifest, upload.manifest, component, "admin-api");
+    source.cases = cases;
     Ok(Json(state.registry.load(source).await?))
 }
 
@@ -126,7 +120,7 @@ async fn invoke(
     JsonBody(invocation): JsonBody<Invocation>,
 ) -> Result<Json<Invoked>, ApiError> {
     let version = state.registry.get(&name)?;
-    let export = version.world().export_name();
+    let export = version.export_name();
     let function = invocation.function.as_str();
     let ty = export_type(&version, function).ok_or_else(|| {
         ApiError::bad_request(format!("`{name}` exports no function `{function}`"))
@@ -135,7 +129,7 @@ async fn invoke(
         params_from_json(&ty, function, &invocation.input).map_err(ApiError::bad_request)?;
     let called = version
         .call(async |store, instance| {
-            let func = find_export(store, instance, &export, function)
+            let func = find_export(store, instance, export, function)
                 .ok_or_else(|| wasmtime::format_err!("no exported function `{function}`"))?;
             call_json(store, func, &params).await
         })

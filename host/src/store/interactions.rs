@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, AnyPool, Row};
+use sqlx::{Any, AnyConnection, Executor, Row};
 use std::fmt;
 
 use super::error::StoreError;
@@ -222,23 +222,15 @@ fn from_row(row: &AnyRow) -> Result<Interaction, StoreError> {
     })
 }
 
-/// Reads one interaction through the pool.
-pub async fn get(pool: &AnyPool, id: &str) -> Result<Option<Interaction>, StoreError> {
-    let row = sqlx::query(SELECT_BY_ID)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    row.as_ref().map(from_row).transpose()
-}
-
-/// Reads one interaction inside the writer's transaction.
-pub(super) async fn get_in(
-    conn: &mut AnyConnection,
+/// Reads one interaction, through the pool or inside the writer's
+/// transaction.
+pub async fn get<'e>(
+    executor: impl Executor<'e, Database = Any>,
     id: &str,
 ) -> Result<Option<Interaction>, StoreError> {
     let row = sqlx::query(SELECT_BY_ID)
         .bind(id)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(executor)
         .await?;
     row.as_ref().map(from_row).transpose()
 }

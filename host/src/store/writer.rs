@@ -131,7 +131,7 @@ fn new_id() -> String {
 
 async fn submit(conn: &mut AnyConnection, new: &NewInteraction) -> Result<Outcome, StoreError> {
     let id = new.id.clone().unwrap_or_else(new_id);
-    if interactions::get_in(conn, &id).await?.is_some() {
+    if interactions::get(&mut *conn, &id).await?.is_some() {
         return Ok(Err(StoreError::Duplicate(id)));
     }
     let now = now_ms();
@@ -171,7 +171,7 @@ async fn submit(conn: &mut AnyConnection, new: &NewInteraction) -> Result<Outcom
 }
 
 async fn transition(conn: &mut AnyConnection, t: &Transition) -> Result<Outcome, StoreError> {
-    let Some(mut interaction) = interactions::get_in(conn, &t.id).await? else {
+    let Some(mut interaction) = interactions::get(&mut *conn, &t.id).await? else {
         return Ok(Err(StoreError::NotFound(t.id.clone())));
     };
     let refused = |from: State| {
