@@ -6,6 +6,8 @@
 //! sandboxed WebAssembly component loaded through the `parley:plugin` WIT
 //! contract.
 //!
+//! - [`agents`]: accounts, roles, skills, capacity rules and presence.
+//! - [`engine`]: routing, assignment and operations on interactions.
 //! - [`plugin`]: the plugin runtime (engine, sandbox, hot reload, fixtures).
 //! - [`process`]: business processes (queues, views, workbins).
 //! - [`store`]: durable interactions and their event log (SQLite or
@@ -14,7 +16,9 @@
 //! - [`cli`]: the `parley` command line.
 //! - [`settings`]: the server's configuration file.
 
+pub mod agents;
 pub mod cli;
+pub mod engine;
 pub mod plugin;
 pub mod process;
 pub mod server;

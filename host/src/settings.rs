@@ -19,6 +19,12 @@
 //! max-memory-mb = 1024
 //! max-deadline-ms = 10000
 //! # default-fuel, max-fuel: instruction budgets (unset: none)
+//!
+//! [routing]
+//! offer-timeout-ms = 30000          # then the offer goes back to routing
+//! candidates = 16                   # agents passed to pick-agent, longest idle first
+//! hold-retry-ms = 5000              # re-ask a failed router (fallback `hold`)
+//! not-ready-on-timeout = true       # an unanswered offer makes the agent not ready
 //! ```
 
 use serde::Deserialize;
@@ -26,6 +32,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::engine::RoutingSettings;
 use crate::plugin::{EngineSettings, LimitPolicy, Limits};
 
 /// Server settings.
@@ -62,6 +69,9 @@ pub struct Settings {
     /// Plugin limit defaults and ceilings.
     #[serde(default)]
     pub limits: LimitsSection,
+    /// Routing and offers.
+    #[serde(default)]
+    pub routing: RoutingSettings,
 }
 
 fn default_listen() -> SocketAddr {

@@ -21,15 +21,7 @@ fn chat(id: Option<&str>, queue: Option<&str>) -> NewInteraction {
 }
 
 fn to(id: &str, state: State) -> Transition {
-    Transition {
-        id: id.into(),
-        to: state,
-        expect: None,
-        queue: None,
-        owner: None,
-        priority: None,
-        reason: None,
-    }
+    Transition::to(id, state)
 }
 
 /// The whole event log, read page by page from cursor 0.
@@ -37,7 +29,7 @@ async fn read_all(store: &Store, page: i64) -> Vec<Event> {
     let mut events = Vec::new();
     let mut cursor = 0;
     loop {
-        let next = store.events_after(cursor, page).await.unwrap();
+        let next = store.events_after(cursor, page, None).await.unwrap();
         let Some(last) = next.last() else {
             return events;
         };
@@ -53,7 +45,7 @@ async fn submitted_interactions_are_stored_with_their_events(db: &TestDb) {
     assert_eq!(stored.queue.as_deref(), Some("inbound"));
     assert!(stored.queued_at.is_some());
     assert_eq!(store.get(&stored.id).await.unwrap(), stored);
-    let events = store.events_after(0, 100).await.unwrap();
+    let events = store.events_after(0, 100, None).await.unwrap();
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["submitted", "queued"]);
     assert!(
@@ -76,11 +68,11 @@ async fn duplicate_ids_are_refused(db: &TestDb) {
         .unwrap();
     let again = store.submit(chat(Some("client-42"), Some("other"))).await;
     assert!(
-        matches!(again, Err(StoreError::Duplicate(ref id)) if id == "client-42"),
+        matches!(again, Err(StoreError::Duplicate { ref id, .. }) if id == "client-42"),
         "{again:?}"
     );
     assert_eq!(store.get("client-42").await.unwrap(), first);
-    assert_eq!(store.events_after(0, 100).await.unwrap().len(), 2);
+    assert_eq!(store.events_after(0, 100, None).await.unwrap().len(), 2);
 }
 
 async fn the_lifecycle_is_enforced(db: &TestDb) {
@@ -132,9 +124,15 @@ async fn the_lifecycle_is_enforced(db: &TestDb) {
         .transition(to("nope", State::Queued))
         .await
         .unwrap_err();
-    assert!(matches!(missing, StoreError::NotFound(_)));
+    assert!(matches!(
+        missing,
+        StoreError::NotFound {
+            what: "interaction",
+            ..
+        }
+    ));
     let kinds: Vec<String> = store
-        .events_after(0, 100)
+        .events_after(0, 100, None)
         .await
         .unwrap()
         .into_iter()
@@ -154,7 +152,12 @@ async fn the_lifecycle_is_enforced(db: &TestDb) {
             "completed"
         ]
     );
-    let last = store.events_after(0, 100).await.unwrap().pop().unwrap();
+    let last = store
+        .events_after(0, 100, None)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
     assert_eq!(last.data["reason"], "resolved");
 }
 
@@ -166,7 +169,7 @@ async fn a_cursor_resumes_without_gaps(db: &TestDb) {
     let seen = read_all(&store, 3).await;
     assert_eq!(seen.len(), 10);
     assert!(seen.windows(2).all(|w| w[0].seq < w[1].seq));
-    assert_eq!(seen, store.events_after(0, 1000).await.unwrap());
+    assert_eq!(seen, store.events_after(0, 1000, None).await.unwrap());
 }
 
 async fn concurrent_writes_are_all_acknowledged_durably(db: &TestDb) {
@@ -214,7 +217,7 @@ async fn bad_input_is_refused_before_anything_is_written(db: &TestDb) {
         store.submit(bad_data).await,
         Err(StoreError::Invalid(_))
     ));
-    assert!(store.events_after(0, 10).await.unwrap().is_empty());
+    assert!(store.events_after(0, 10, None).await.unwrap().is_empty());
 }
 
 /// Runs each test body on a fresh SQLite and a fresh PostgreSQL database.
@@ -260,7 +263,7 @@ async fn what_is_acknowledged_survives_reopening(db: &TestDb) {
     drop(store);
     let reopened = db.open().await;
     assert_eq!(reopened.get(&id).await.unwrap(), acknowledged);
-    assert_eq!(reopened.events_after(0, 100).await.unwrap().len(), 3);
+    assert_eq!(reopened.events_after(0, 100, None).await.unwrap().len(), 3);
     // Migrations ran once; reopening applies none again and writes work.
     reopened.submit(chat(None, None)).await.unwrap();
 }

@@ -1,34 +1,41 @@
-//! The HTTP API: health, interactions and their event log under `/v1`,
-//! and plugin administration under `/v1/plugins`.
+//! The HTTP API under `/v1` (its OpenAPI document at `/v1/openapi.json`):
+//! accounts and sessions, interactions and what agents and supervisors do
+//! with them, the event log and its live stream, statistics, plugin
+//! administration; `/health`, `/ready` and `/metrics` for operations.
 
-mod auth;
+mod accounts;
+pub mod auth;
 mod error;
 mod interactions;
+pub mod openapi;
 mod plugins;
+mod stats;
+mod stream;
 
 use axum::Router;
 use axum::routing::get;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::engine::Engine;
 use crate::plugin::{PluginEngine, Registry, bundled, history::VersionStore, watcher};
 use crate::process::{self, Processes};
 use crate::settings::Settings;
 use crate::store::Store;
 use crate::watch::Watch;
 
-pub use error::{ApiError, JsonBody};
+pub use error::{ApiError, JsonBody, OptionalJson};
 
 /// State shared by the handlers.
 pub struct AppState {
     /// The live plugins.
     pub registry: Arc<Registry>,
-    /// Interactions and events.
-    pub store: Store,
-    /// Business processes.
-    pub processes: Arc<Processes>,
+    /// The interaction engine (with the store and the processes).
+    pub engine: Arc<Engine>,
     /// The admin bearer token.
     pub admin_token: String,
+    /// Known credentials.
+    pub credentials: auth::CredentialCache,
 }
 
 /// The API routes.
@@ -38,8 +45,20 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/health",
             get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
         )
+        .route("/ready", get(stats::ready))
+        .route("/metrics", get(stats::metrics))
+        .route(
+            "/v1/openapi.json",
+            get(|| async { axum::Json(openapi::document()) }),
+        )
         .nest("/v1/plugins", plugins::routes(state.clone()))
-        .nest("/v1", interactions::routes(state.clone()))
+        .nest(
+            "/v1",
+            interactions::routes()
+                .merge(accounts::routes())
+                .merge(stream::routes())
+                .merge(stats::routes()),
+        )
         .with_state(state)
 }
 
@@ -57,7 +76,7 @@ pub fn admin_token(settings: &Settings) -> anyhow::Result<String> {
     if let Ok(token) = std::fs::read_to_string(&path) {
         return Ok(token.trim().to_string());
     }
-    let token = auth::new_token();
+    let token = crate::agents::password::new_secret("");
     write_private(&path, &token)?;
     Ok(token)
 }
@@ -82,6 +101,8 @@ pub struct RunningServer {
     pub registry: Arc<Registry>,
     /// Interactions and events.
     pub store: Store,
+    /// The interaction engine.
+    pub engine: Arc<Engine>,
     /// The admin token.
     pub admin_token: String,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -132,11 +153,18 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         Processes::load(processes_path, registry.clone()).map_err(anyhow::Error::msg)?;
     let process_watch = processes.watch()?;
     let admin_token = admin_token(&settings)?;
+    let engine = Engine::new(
+        store.clone(),
+        registry.clone(),
+        processes,
+        settings.routing.clone(),
+    );
+    engine.recover().await?;
     let state = Arc::new(AppState {
         registry: registry.clone(),
-        store: store.clone(),
-        processes,
+        engine: engine.clone(),
         admin_token: admin_token.clone(),
+        credentials: auth::CredentialCache::default(),
     });
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
     let addr = listener.local_addr()?;
@@ -156,6 +184,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         addr,
         registry,
         store,
+        engine,
         admin_token,
         task,
         _watches: [plugin_watch, process_watch],

@@ -3,12 +3,25 @@
 /// Why a store operation failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
-    /// No such interaction.
-    #[error("interaction `{0}` does not exist")]
-    NotFound(String),
-    /// An interaction with this id exists already.
-    #[error("an interaction with id `{0}` exists already")]
-    Duplicate(String),
+    /// No such record.
+    #[error("{what} `{id}` does not exist")]
+    NotFound {
+        /// What kind of record: `interaction`, `agent`...
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// A record with this id exists already.
+    #[error("{what} `{id}` exists already")]
+    Duplicate {
+        /// What kind of record.
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// The record changed since the caller looked (another owner...).
+    #[error("{0}")]
+    Conflict(String),
     /// The transition is not allowed from the interaction's state.
     #[error("interaction `{id}` is {from}; it cannot become {to}")]
     InvalidTransition {
@@ -28,6 +41,24 @@ pub enum StoreError {
     /// The database failed; nothing was acknowledged.
     #[error("database error: {0}")]
     Database(String),
+}
+
+impl StoreError {
+    /// No interaction `id`.
+    pub fn no_interaction(id: &str) -> Self {
+        StoreError::NotFound {
+            what: "interaction",
+            id: id.to_string(),
+        }
+    }
+
+    /// No agent `id`.
+    pub fn no_agent(id: &str) -> Self {
+        StoreError::NotFound {
+            what: "agent",
+            id: id.to_string(),
+        }
+    }
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -1,11 +1,13 @@
-//! The event log: every change of every interaction, in commit order,
-//! readable from a cursor (the `seq` of the last event seen).
+//! The event log: every change of every interaction and agent, in commit
+//! order, readable from a cursor (the `seq` of the last event seen).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 
 use super::error::StoreError;
+use super::interactions::json_column;
 
 /// Most events one read returns.
 pub const MAX_PAGE: i64 = 1000;
@@ -20,51 +22,92 @@ pub struct Event {
     pub at: i64,
     /// The interaction it is about.
     pub interaction_id: Option<String>,
-    /// What happened: `submitted`, `queued`, `offered`, ...
+    /// The agent it concerns (owner, offered agent, or the agent itself).
+    pub agent_id: Option<String>,
+    /// What happened: `submitted`, `queued`, `offered`, `presence`...
     pub kind: String,
     /// Details.
     pub data: Json,
 }
 
-/// Appends an event inside the writer's transaction.
+/// Appends an event inside the writer's transaction; returns it with its
+/// sequence number.
 pub(super) async fn append(
     conn: &mut AnyConnection,
     at: i64,
-    interaction_id: &str,
+    interaction_id: Option<&str>,
+    agent_id: Option<&str>,
     kind: &str,
-    data: &Json,
-) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO events (at, interaction_id, kind, data) VALUES ($1, $2, $3, $4)")
-        .bind(at)
-        .bind(interaction_id)
-        .bind(kind)
-        .bind(data.to_string())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    data: Json,
+) -> Result<Event, StoreError> {
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO events (at, interaction_id, agent_id, kind, data) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
+    )
+    .bind(at)
+    .bind(interaction_id)
+    .bind(agent_id)
+    .bind(kind)
+    .bind(data.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Event {
+        seq,
+        at,
+        interaction_id: interaction_id.map(str::to_string),
+        agent_id: agent_id.map(str::to_string),
+        kind: kind.to_string(),
+        data,
+    })
+}
+
+fn from_row(row: &AnyRow) -> Result<Event, StoreError> {
+    Ok(Event {
+        seq: row.try_get("seq")?,
+        at: row.try_get("at")?,
+        interaction_id: row.try_get("interaction_id")?,
+        agent_id: row.try_get("agent_id")?,
+        kind: row.try_get("kind")?,
+        data: json_column(row, "data")?,
+    })
 }
 
 /// Events after `after`, oldest first, at most `limit` (capped at
-/// [`MAX_PAGE`]).
-pub async fn after(pool: &AnyPool, after: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT seq, at, interaction_id, kind, data FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
-    )
-    .bind(after)
-    .bind(limit.clamp(1, MAX_PAGE))
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let data: String = row.try_get("data")?;
-            Ok(Event {
-                seq: row.try_get("seq")?,
-                at: row.try_get("at")?,
-                interaction_id: row.try_get("interaction_id")?,
-                kind: row.try_get("kind")?,
-                data: serde_json::from_str(&data)
-                    .map_err(|e| StoreError::Database(format!("event data: {e}")))?,
-            })
-        })
-        .collect()
+/// [`MAX_PAGE`]); with `agent`, only the events concerning that agent.
+pub async fn after(
+    pool: &AnyPool,
+    after: i64,
+    limit: i64,
+    agent: Option<&str>,
+) -> Result<Vec<Event>, StoreError> {
+    let limit = limit.clamp(1, MAX_PAGE);
+    let rows = match agent {
+        None => {
+            sqlx::query(
+                "SELECT seq, at, interaction_id, agent_id, kind, data FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+            )
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }
+        Some(agent) => {
+            sqlx::query(
+                "SELECT seq, at, interaction_id, agent_id, kind, data FROM events WHERE agent_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            )
+            .bind(agent)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    rows.iter().map(from_row).collect()
+}
+
+/// The newest sequence number (0 for an empty log).
+pub async fn last_seq(pool: &AnyPool) -> Result<i64, StoreError> {
+    let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM events")
+        .fetch_one(pool)
+        .await?;
+    Ok(seq.unwrap_or(0))
 }

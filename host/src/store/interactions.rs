@@ -26,6 +26,8 @@ pub enum State {
     Completed,
     /// Stopped by a strategy or a supervisor.
     Stopped,
+    /// Parked in a workbin, to be pulled later.
+    Parked,
 }
 
 impl State {
@@ -39,6 +41,7 @@ impl State {
             State::Accepted => "accepted",
             State::Completed => "completed",
             State::Stopped => "stopped",
+            State::Parked => "parked",
         }
     }
 
@@ -47,16 +50,30 @@ impl State {
             .map_err(|_| StoreError::Database(format!("unknown state `{text}` in the database")))
     }
 
+    /// Whether the interaction counts against its owner's capacity.
+    pub fn is_active(self) -> bool {
+        matches!(self, State::Offered | State::Accepted)
+    }
+
+    /// Whether the interaction is done for good.
+    pub fn is_final(self) -> bool {
+        matches!(self, State::Completed | State::Stopped)
+    }
+
     /// Whether an interaction may go from `self` to `to`.
     pub fn may_become(self, to: State) -> bool {
         use State::*;
         matches!(
             (self, to),
             (Submitted, Queued | Stopped)
-                | (Queued, Queued | Routing | Accepted | Stopped)
+                | (Queued, Queued | Routing | Offered | Accepted | Stopped)
                 | (Routing, Queued | Offered | Stopped)
                 | (Offered, Accepted | Queued | Stopped)
-                | (Accepted, Accepted | Queued | Completed | Stopped)
+                | (
+                    Accepted,
+                    Accepted | Queued | Offered | Parked | Completed | Stopped
+                )
+                | (Parked, Parked | Accepted | Queued | Completed | Stopped)
         )
     }
 }
@@ -91,6 +108,14 @@ pub struct Interaction {
     pub parent_id: Option<String>,
     /// Owning agent.
     pub owner: Option<String>,
+    /// Agents conferenced in besides the owner.
+    pub parties: Vec<String>,
+    /// The workbin it is parked in.
+    pub workbin: Option<String>,
+    /// Whose workbin: an agent id or a group name.
+    pub workbin_owner: Option<String>,
+    /// Disposition code it was completed with.
+    pub disposition: Option<String>,
     /// Submitted at, ms since the Unix epoch.
     pub submitted_at: i64,
     /// Entered its current queue at.
@@ -154,16 +179,13 @@ impl NewInteraction {
         if let Some(queue) = &self.queue {
             check_name("queue", queue)?;
         }
-        if !self.attached.is_array() {
-            return Err(StoreError::Invalid(
-                "attached must be a list of attributes".into(),
-            ));
-        }
+        super::attached::parse(&self.attached).map_err(StoreError::Invalid)?;
         Ok(())
     }
 }
 
-/// A change of state, with what changes along with it.
+/// A change of state, with what changes along with it. Built with
+/// [`Transition::to`] and the setters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Transition {
@@ -174,24 +196,104 @@ pub struct Transition {
     /// Only if the interaction is in this state now (compare-and-set).
     #[serde(default)]
     pub expect: Option<State>,
+    /// Only if this agent owns it now (compare-and-set).
+    #[serde(default)]
+    pub expect_owner: Option<String>,
     /// New queue (entering `queued`).
     #[serde(default)]
     pub queue: Option<String>,
-    /// New owner (`offered`, `accepted`); cleared when re-queued.
+    /// New owner (`offered`, `accepted`); cleared when re-queued or parked.
     #[serde(default)]
     pub owner: Option<String>,
     /// New priority.
     #[serde(default)]
     pub priority: Option<i64>,
-    /// Why (disposition code, stop reason...), recorded in the event.
+    /// New attached data.
+    #[serde(default)]
+    pub attached: Option<Json>,
+    /// New conference parties.
+    #[serde(default)]
+    pub parties: Option<Vec<String>>,
+    /// Workbin and its owner (entering `parked`).
+    #[serde(default)]
+    pub workbin: Option<(String, String)>,
+    /// Disposition code (entering `completed`).
+    #[serde(default)]
+    pub disposition: Option<String>,
+    /// Why, recorded in the event.
     #[serde(default)]
     pub reason: Option<String>,
+    /// The event's kind, if not the new state's name (`transferred`,
+    /// `conferenced`, `changed`...).
+    #[serde(default)]
+    pub event: Option<String>,
+    /// Messages for the customer, each recorded as a `notified` event.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+impl Transition {
+    /// Interaction `id` becomes `to`, changing nothing else.
+    pub fn to(id: &str, to: State) -> Transition {
+        Transition {
+            id: id.to_string(),
+            to,
+            expect: None,
+            expect_owner: None,
+            queue: None,
+            owner: None,
+            priority: None,
+            attached: None,
+            parties: None,
+            workbin: None,
+            disposition: None,
+            reason: None,
+            event: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Only from state `state`.
+    pub fn expect(mut self, state: State) -> Self {
+        self.expect = Some(state);
+        self
+    }
+
+    /// Only while `agent` owns it.
+    pub fn expect_owner(mut self, agent: &str) -> Self {
+        self.expect_owner = Some(agent.to_string());
+        self
+    }
+
+    /// Into queue `queue`.
+    pub fn queue(mut self, queue: &str) -> Self {
+        self.queue = Some(queue.to_string());
+        self
+    }
+
+    /// Owned by `agent`.
+    pub fn owner(mut self, agent: &str) -> Self {
+        self.owner = Some(agent.to_string());
+        self
+    }
+
+    /// With the reason `reason`.
+    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// Recorded as an event of kind `kind`.
+    pub fn event(mut self, kind: &str) -> Self {
+        self.event = Some(kind.to_string());
+        self
+    }
 }
 
 /// The columns of `interactions`, in the order of [`Interaction`]'s fields.
 macro_rules! columns {
     () => {
-        "id, tenant, media_type, state, queue, priority, attached, contact_id, parent_id, owner, submitted_at, queued_at, updated_at"
+        "id, tenant, media_type, state, queue, priority, attached, contact_id, parent_id, owner, parties, workbin, workbin_owner, disposition, submitted_at, queued_at, updated_at"
     };
 }
 
@@ -199,11 +301,19 @@ const SELECT_BY_ID: &str = concat!("SELECT ", columns!(), " FROM interactions WH
 const INSERT: &str = concat!(
     "INSERT INTO interactions (",
     columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
 );
 
-fn from_row(row: &AnyRow) -> Result<Interaction, StoreError> {
-    let attached: String = row.try_get("attached")?;
+/// Parses a JSON column.
+pub(super) fn json_column<T: serde::de::DeserializeOwned>(
+    row: &AnyRow,
+    column: &str,
+) -> Result<T, StoreError> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Database(format!("column {column}: {e}")))
+}
+
+pub(super) fn from_row(row: &AnyRow) -> Result<Interaction, StoreError> {
     Ok(Interaction {
         id: row.try_get("id")?,
         tenant: row.try_get("tenant")?,
@@ -211,11 +321,14 @@ fn from_row(row: &AnyRow) -> Result<Interaction, StoreError> {
         state: State::parse(&row.try_get::<String, _>("state")?)?,
         queue: row.try_get("queue")?,
         priority: row.try_get("priority")?,
-        attached: serde_json::from_str(&attached)
-            .map_err(|e| StoreError::Database(format!("attached data: {e}")))?,
+        attached: json_column(row, "attached")?,
         contact_id: row.try_get("contact_id")?,
         parent_id: row.try_get("parent_id")?,
         owner: row.try_get("owner")?,
+        parties: json_column(row, "parties")?,
+        workbin: row.try_get("workbin")?,
+        workbin_owner: row.try_get("workbin_owner")?,
+        disposition: row.try_get("disposition")?,
         submitted_at: row.try_get("submitted_at")?,
         queued_at: row.try_get("queued_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -235,6 +348,63 @@ pub async fn get<'e>(
     row.as_ref().map(from_row).transpose()
 }
 
+/// Which interactions to list; every field given must match.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Filter {
+    /// In this queue.
+    #[serde(default)]
+    pub queue: Option<String>,
+    /// In this state.
+    #[serde(default)]
+    pub state: Option<State>,
+    /// Owned by this agent.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Parked in this workbin.
+    #[serde(default)]
+    pub workbin: Option<String>,
+    /// Parked in the workbin of this agent or group.
+    #[serde(default)]
+    pub workbin_owner: Option<String>,
+}
+
+/// Interactions matching `filter`, oldest in their queue first, at most
+/// `limit`.
+pub async fn list(
+    pool: &sqlx::AnyPool,
+    filter: &Filter,
+    limit: i64,
+) -> Result<Vec<Interaction>, StoreError> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM interactions WHERE (CAST($1 AS TEXT) IS NULL OR queue = $1) AND (CAST($2 AS TEXT) IS NULL OR state = $2) AND (CAST($3 AS TEXT) IS NULL OR owner = $3) AND (CAST($4 AS TEXT) IS NULL OR workbin = $4) AND (CAST($5 AS TEXT) IS NULL OR workbin_owner = $5) ORDER BY queued_at, id LIMIT $6"
+    ))
+    .bind(&filter.queue)
+    .bind(filter.state.map(State::as_str))
+    .bind(&filter.owner)
+    .bind(&filter.workbin)
+    .bind(&filter.workbin_owner)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Interactions in `state`, oldest first.
+pub async fn in_state(pool: &sqlx::AnyPool, state: State) -> Result<Vec<Interaction>, StoreError> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM interactions WHERE state = $1 ORDER BY queued_at, id"
+    ))
+    .bind(state.as_str())
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
 /// Inserts an interaction inside the writer's transaction.
 pub(super) async fn insert(conn: &mut AnyConnection, i: &Interaction) -> Result<(), StoreError> {
     sqlx::query(INSERT)
@@ -248,6 +418,10 @@ pub(super) async fn insert(conn: &mut AnyConnection, i: &Interaction) -> Result<
         .bind(&i.contact_id)
         .bind(&i.parent_id)
         .bind(&i.owner)
+        .bind(serde_json::to_string(&i.parties).unwrap_or_default())
+        .bind(&i.workbin)
+        .bind(&i.workbin_owner)
+        .bind(&i.disposition)
         .bind(i.submitted_at)
         .bind(i.queued_at)
         .bind(i.updated_at)
@@ -260,7 +434,7 @@ pub(super) async fn insert(conn: &mut AnyConnection, i: &Interaction) -> Result<
 /// transaction.
 pub(super) async fn update(conn: &mut AnyConnection, i: &Interaction) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE interactions SET state = $2, queue = $3, priority = $4, owner = $5, queued_at = $6, updated_at = $7 WHERE id = $1",
+        "UPDATE interactions SET state = $2, queue = $3, priority = $4, owner = $5, queued_at = $6, updated_at = $7, attached = $8, parties = $9, workbin = $10, workbin_owner = $11, disposition = $12 WHERE id = $1",
     )
     .bind(&i.id)
     .bind(i.state.as_str())
@@ -269,6 +443,11 @@ pub(super) async fn update(conn: &mut AnyConnection, i: &Interaction) -> Result<
     .bind(&i.owner)
     .bind(i.queued_at)
     .bind(i.updated_at)
+    .bind(i.attached.to_string())
+    .bind(serde_json::to_string(&i.parties).unwrap_or_default())
+    .bind(&i.workbin)
+    .bind(&i.workbin_owner)
+    .bind(&i.disposition)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -308,6 +487,7 @@ mod tests {
             State::Accepted,
             State::Completed,
             State::Stopped,
+            State::Parked,
         ] {
             assert_eq!(State::parse(state.as_str()).unwrap(), state);
         }

@@ -1,25 +1,35 @@
-//! Durable storage of interactions and their event log, on SQLite (the
-//! embedded default: one file, WAL) or PostgreSQL, chosen by URL, with the
-//! same behaviour and versioned migrations for each.
+//! Durable storage of interactions, agents, credentials and the event log,
+//! on SQLite (the embedded default: one file, WAL) or PostgreSQL, chosen
+//! by URL, with the same behaviour and versioned migrations for each.
 //!
 //! All writes go through one writer task that commits them in batches
 //! (group commit): a write is acknowledged only after its transaction has
 //! committed, and events get their sequence numbers in commit order, so a
 //! reader resuming from a cursor never skips one. Reads use the pool.
 
+mod agents;
+pub mod attached;
+mod credentials;
 mod error;
 pub mod events;
 pub mod interactions;
+mod lifecycle;
 mod writer;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::sync::broadcast;
 
+pub use credentials::Credential;
 pub use error::StoreError;
 pub use events::Event;
-pub use interactions::{Interaction, NewInteraction, State, Transition};
-use writer::Writer;
+pub use interactions::{Filter, Interaction, NewInteraction, State, Transition};
+
+use crate::agents::{Agent, Presence};
+use agents::AgentWrite;
+use credentials::CredentialWrite;
+use writer::{Write, Writer, Written};
 
 /// The database behind a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +55,7 @@ impl Backend {
     }
 }
 
-/// The interaction store.
+/// The store.
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
@@ -58,6 +68,10 @@ pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn unexpected() -> StoreError {
+    StoreError::Database("the writer answered with an unexpected result".into())
 }
 
 impl Store {
@@ -105,29 +119,176 @@ impl Store {
         self.backend
     }
 
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn write_interaction(&self, write: Write) -> Result<Interaction, StoreError> {
+        match self.writer.write(write).await? {
+            Written::Interaction(interaction) => Ok(interaction),
+            _ => Err(unexpected()),
+        }
+    }
+
+    async fn write_done(&self, write: Write) -> Result<(), StoreError> {
+        self.writer.write(write).await.map(|_| ())
+    }
+
     /// Submits a new interaction. It is stored, with its `submitted` event,
     /// before this returns. A client-supplied id that exists already is
     /// refused ([`StoreError::Duplicate`]).
     pub async fn submit(&self, new: NewInteraction) -> Result<Interaction, StoreError> {
         new.validate()?;
-        self.writer.submit(new).await
+        self.write_interaction(Write::Submit(new)).await
     }
 
     /// Applies a lifecycle transition, durably, with its event.
     pub async fn transition(&self, transition: Transition) -> Result<Interaction, StoreError> {
-        self.writer.transition(transition).await
+        self.write_interaction(Write::Transition(transition)).await
+    }
+
+    /// Puts every interaction that was being routed or offered back into
+    /// its queue (at startup, before routing resumes); returns them.
+    pub async fn recover(&self) -> Result<Vec<Interaction>, StoreError> {
+        match self.writer.write(Write::Recover).await? {
+            Written::Interactions(recovered) => Ok(recovered),
+            _ => Err(unexpected()),
+        }
     }
 
     /// The interaction `id`.
     pub async fn get(&self, id: &str) -> Result<Interaction, StoreError> {
         interactions::get(&self.pool, id)
             .await?
-            .ok_or_else(|| StoreError::NotFound(id.to_string()))
+            .ok_or_else(|| StoreError::no_interaction(id))
+    }
+
+    /// Interactions matching `filter`, at most `limit`.
+    pub async fn list(&self, filter: &Filter, limit: i64) -> Result<Vec<Interaction>, StoreError> {
+        interactions::list(&self.pool, filter, limit.clamp(1, 5000)).await
+    }
+
+    /// Every interaction in `state`, oldest in its queue first.
+    pub async fn in_state(&self, state: State) -> Result<Vec<Interaction>, StoreError> {
+        interactions::in_state(&self.pool, state).await
     }
 
     /// Events after cursor `after` (0: from the start), oldest first, at
-    /// most `limit`.
-    pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
-        events::after(&self.pool, after, limit).await
+    /// most `limit`; with `agent`, only those concerning that agent.
+    pub async fn events_after(
+        &self,
+        after: i64,
+        limit: i64,
+        agent: Option<&str>,
+    ) -> Result<Vec<Event>, StoreError> {
+        events::after(&self.pool, after, limit, agent).await
+    }
+
+    /// The newest event's sequence number.
+    pub async fn last_seq(&self) -> Result<i64, StoreError> {
+        events::last_seq(&self.pool).await
+    }
+
+    /// Events as they are committed. A receiver that falls behind gets
+    /// `Lagged` and should read the gap with [`Store::events_after`].
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.writer.subscribe()
+    }
+
+    /// Creates an account.
+    pub async fn create_agent(
+        &self,
+        agent: Agent,
+        password_hash: Option<String>,
+    ) -> Result<Agent, StoreError> {
+        self.write_agent(AgentWrite::Create {
+            agent,
+            password_hash,
+        })
+        .await
+    }
+
+    /// Replaces an account's settings (`None` keeps the password).
+    pub async fn replace_agent(
+        &self,
+        agent: Agent,
+        password_hash: Option<String>,
+    ) -> Result<Agent, StoreError> {
+        self.write_agent(AgentWrite::Replace {
+            agent,
+            password_hash,
+        })
+        .await
+    }
+
+    async fn write_agent(&self, write: AgentWrite) -> Result<Agent, StoreError> {
+        match self.writer.write(Write::Agent(write)).await? {
+            Written::Agent(agent) => Ok(agent),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Deletes an account and its sessions.
+    pub async fn delete_agent(&self, id: &str) -> Result<(), StoreError> {
+        self.write_done(Write::Agent(AgentWrite::Delete(id.to_string())))
+            .await
+    }
+
+    /// Stores an account's presence, with a `presence` event.
+    pub async fn set_presence(&self, id: &str, presence: &Presence) -> Result<(), StoreError> {
+        self.write_done(Write::Agent(AgentWrite::Presence {
+            id: id.to_string(),
+            presence: presence.clone(),
+        }))
+        .await
+    }
+
+    /// The account `id`.
+    pub async fn agent(&self, id: &str) -> Result<Agent, StoreError> {
+        agents::get(&self.pool, id)
+            .await?
+            .ok_or_else(|| StoreError::no_agent(id))
+    }
+
+    /// Every account.
+    pub async fn agents(&self) -> Result<Vec<Agent>, StoreError> {
+        agents::list(&self.pool).await
+    }
+
+    /// The password hash of account `id`, if it has a password.
+    pub async fn password_hash(&self, id: &str) -> Result<Option<String>, StoreError> {
+        agents::password_hash(&self.pool, id).await
+    }
+
+    /// Stores a credential.
+    pub async fn add_credential(&self, credential: Credential) -> Result<(), StoreError> {
+        self.write_done(Write::Credential(CredentialWrite::Add(credential)))
+            .await
+    }
+
+    /// Removes the credential with this hash.
+    pub async fn remove_credential(&self, hash: &str) -> Result<(), StoreError> {
+        self.write_done(Write::Credential(CredentialWrite::Remove(hash.to_string())))
+            .await
+    }
+
+    /// Removes the API key named `name`.
+    pub async fn remove_api_key(&self, name: &str) -> Result<(), StoreError> {
+        self.write_done(Write::Credential(CredentialWrite::RemoveApiKey(
+            name.to_string(),
+        )))
+        .await
+    }
+
+    /// The credential with this hash.
+    pub async fn credential(&self, hash: &str) -> Result<Option<Credential>, StoreError> {
+        credentials::find(&self.pool, hash).await
+    }
+
+    /// Every API key.
+    pub async fn api_keys(&self) -> Result<Vec<Credential>, StoreError> {
+        credentials::api_keys(&self.pool).await
     }
 }

@@ -1,34 +1,76 @@
 //! The single writer: applies writes in batches, one transaction per
 //! batch (group commit), and acknowledges each write only after its batch
 //! has committed. One writer also means events get sequence numbers in
-//! commit order.
+//! commit order; they are published to live subscribers after the commit.
 //!
 //! A write the rules refuse (duplicate id, invalid transition) is answered
 //! with that error and changes nothing; the rest of its batch commits. If
 //! the database fails a batch, each of its writes is retried alone, so one
 //! bad write cannot fail its neighbours.
 
-use serde_json::json;
+use serde_json::Value as Json;
 use sqlx::{AnyConnection, AnyPool};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
+use super::agents::{self, AgentWrite};
+use super::credentials::{self, CredentialWrite};
 use super::error::StoreError;
-use super::interactions::{self, Interaction, NewInteraction, State, Transition};
-use super::{events, now_ms};
+use super::events::{self, Event};
+use super::interactions::{Interaction, NewInteraction, Transition};
+use super::{lifecycle, now_ms};
+use crate::agents::Agent;
 
 /// Most writes committed in one transaction.
 const MAX_BATCH: usize = 512;
 /// Writes waiting for the writer before callers wait to enqueue.
 const QUEUE_DEPTH: usize = 8192;
+/// Events kept for live subscribers that fall behind; a subscriber that
+/// falls further behind reads the rest from the database.
+pub(super) const LIVE_EVENTS: usize = 16384;
 
 /// A write.
-enum Write {
+pub(super) enum Write {
     Submit(NewInteraction),
     Transition(Transition),
+    Recover,
+    Agent(AgentWrite),
+    Credential(CredentialWrite),
+}
+
+/// What a write produced.
+pub(super) enum Written {
+    Interaction(Interaction),
+    Interactions(Vec<Interaction>),
+    Agent(Agent),
+    Done,
 }
 
 /// The outcome of one write: `Err` is a refusal by the rules.
-type Outcome = Result<Interaction, StoreError>;
+pub(super) type Outcome = Result<Written, StoreError>;
+
+/// One transaction of the writer, collecting the events it appends.
+pub(super) struct Tx<'c> {
+    /// The connection, inside the transaction.
+    pub conn: &'c mut AnyConnection,
+    /// The time of the batch, ms since the Unix epoch.
+    pub now: i64,
+    events: Vec<Event>,
+}
+
+impl Tx<'_> {
+    /// Appends an event.
+    pub async fn event(
+        &mut self,
+        interaction: Option<&str>,
+        agent: Option<&str>,
+        kind: &str,
+        data: Json,
+    ) -> Result<(), StoreError> {
+        let event = events::append(self.conn, self.now, interaction, agent, kind, data).await?;
+        self.events.push(event);
+        Ok(())
+    }
+}
 
 struct Request {
     write: Write,
@@ -39,6 +81,7 @@ struct Request {
 #[derive(Clone)]
 pub(super) struct Writer {
     requests: mpsc::Sender<Request>,
+    live: broadcast::Sender<Event>,
 }
 
 fn stopped() -> StoreError {
@@ -49,11 +92,13 @@ impl Writer {
     /// Starts the writer on `pool`.
     pub(super) fn spawn(pool: AnyPool) -> Writer {
         let (requests, receiver) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(run(pool, receiver));
-        Writer { requests }
+        let (live, _) = broadcast::channel(LIVE_EVENTS);
+        tokio::spawn(run(pool, receiver, live.clone()));
+        Writer { requests, live }
     }
 
-    async fn write(&self, write: Write) -> Outcome {
+    /// Applies one write, durably.
+    pub(super) async fn write(&self, write: Write) -> Outcome {
         let (reply, answer) = oneshot::channel();
         self.requests
             .send(Request { write, reply })
@@ -62,16 +107,13 @@ impl Writer {
         answer.await.map_err(|_| stopped())?
     }
 
-    pub(super) async fn submit(&self, new: NewInteraction) -> Outcome {
-        self.write(Write::Submit(new)).await
-    }
-
-    pub(super) async fn transition(&self, transition: Transition) -> Outcome {
-        self.write(Write::Transition(transition)).await
+    /// Events as they are committed.
+    pub(super) fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.live.subscribe()
     }
 }
 
-async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Request>) {
+async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Request>, live: broadcast::Sender<Event>) {
     while let Some(first) = receiver.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -81,7 +123,10 @@ async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Request>) {
             }
         }
         match commit(&pool, batch.iter().map(|r| &r.write)).await {
-            Ok(outcomes) => reply_all(batch, outcomes),
+            Ok((outcomes, events)) => {
+                publish(&live, events);
+                reply_all(batch, outcomes);
+            }
             Err(err) if batch.len() == 1 => reply_all(batch, vec![Err(err)]),
             Err(err) => {
                 tracing::warn!(
@@ -90,13 +135,23 @@ async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Request>) {
                 );
                 for request in batch {
                     let outcome = match commit(&pool, std::iter::once(&request.write)).await {
-                        Ok(mut outcomes) => outcomes.pop().unwrap_or_else(|| Err(stopped())),
+                        Ok((mut outcomes, events)) => {
+                            publish(&live, events);
+                            outcomes.pop().unwrap_or_else(|| Err(stopped()))
+                        }
                         Err(err) => Err(err),
                     };
                     let _ = request.reply.send(outcome);
                 }
             }
         }
+    }
+}
+
+fn publish(live: &broadcast::Sender<Event>, events: Vec<Event>) {
+    for event in events {
+        // No subscriber is fine: the log is in the database.
+        let _ = live.send(event);
     }
 }
 
@@ -112,121 +167,24 @@ fn reply_all(batch: Vec<Request>, outcomes: Vec<Outcome>) {
 async fn commit<'a>(
     pool: &AnyPool,
     writes: impl Iterator<Item = &'a Write>,
-) -> Result<Vec<Outcome>, StoreError> {
-    let mut tx = pool.begin().await?;
+) -> Result<(Vec<Outcome>, Vec<Event>), StoreError> {
+    let mut conn = pool.begin().await?;
+    let mut tx = Tx {
+        conn: &mut conn,
+        now: now_ms(),
+        events: Vec::new(),
+    };
     let mut outcomes = Vec::new();
     for write in writes {
         outcomes.push(match write {
-            Write::Submit(new) => submit(&mut tx, new).await?,
-            Write::Transition(t) => transition(&mut tx, t).await?,
+            Write::Submit(new) => lifecycle::submit(&mut tx, new).await?,
+            Write::Transition(t) => lifecycle::transition(&mut tx, t).await?,
+            Write::Recover => lifecycle::recover(&mut tx).await?,
+            Write::Agent(write) => agents::apply(&mut tx, write).await?,
+            Write::Credential(write) => credentials::apply(&mut tx, write).await?,
         });
     }
-    tx.commit().await?;
-    Ok(outcomes)
-}
-
-fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-async fn submit(conn: &mut AnyConnection, new: &NewInteraction) -> Result<Outcome, StoreError> {
-    let id = new.id.clone().unwrap_or_else(new_id);
-    if interactions::get(&mut *conn, &id).await?.is_some() {
-        return Ok(Err(StoreError::Duplicate(id)));
-    }
-    let now = now_ms();
-    let interaction = Interaction {
-        id,
-        tenant: new.tenant.clone(),
-        media_type: new.media_type.clone(),
-        state: if new.queue.is_some() {
-            State::Queued
-        } else {
-            State::Submitted
-        },
-        queue: new.queue.clone(),
-        priority: new.priority,
-        attached: new.attached.clone(),
-        contact_id: new.contact_id.clone(),
-        parent_id: new.parent_id.clone(),
-        owner: None,
-        submitted_at: now,
-        queued_at: new.queue.as_ref().map(|_| now),
-        updated_at: now,
-    };
-    interactions::insert(conn, &interaction).await?;
-    let snapshot = serde_json::to_value(&interaction).unwrap_or_default();
-    events::append(conn, now, &interaction.id, "submitted", &snapshot).await?;
-    if let Some(queue) = &interaction.queue {
-        events::append(
-            conn,
-            now,
-            &interaction.id,
-            "queued",
-            &json!({ "queue": queue }),
-        )
-        .await?;
-    }
-    Ok(Ok(interaction))
-}
-
-async fn transition(conn: &mut AnyConnection, t: &Transition) -> Result<Outcome, StoreError> {
-    let Some(mut interaction) = interactions::get(&mut *conn, &t.id).await? else {
-        return Ok(Err(StoreError::NotFound(t.id.clone())));
-    };
-    let refused = |from: State| {
-        Ok(Err(StoreError::InvalidTransition {
-            id: t.id.clone(),
-            from: from.to_string(),
-            to: t.to.to_string(),
-        }))
-    };
-    let from = interaction.state;
-    if t.expect.is_some_and(|expected| expected != from) || !from.may_become(t.to) {
-        return refused(from);
-    }
-    let now = now_ms();
-    match t.to {
-        State::Queued => {
-            let queue = t.queue.clone().or_else(|| interaction.queue.clone());
-            let Some(queue) = queue else {
-                return Ok(Err(StoreError::Invalid(format!(
-                    "interaction `{}` needs a queue",
-                    t.id
-                ))));
-            };
-            if from != State::Queued || interaction.queue.as_deref() != Some(queue.as_str()) {
-                interaction.queued_at = Some(now);
-            }
-            interaction.queue = Some(queue);
-            interaction.owner = None;
-        }
-        State::Offered | State::Accepted => {
-            let owner = t.owner.clone().or_else(|| interaction.owner.clone());
-            if owner.is_none() {
-                return Ok(Err(StoreError::Invalid(format!(
-                    "interaction `{}` needs an owner",
-                    t.id
-                ))));
-            }
-            interaction.owner = owner;
-        }
-        State::Completed | State::Stopped => interaction.queue = None,
-        State::Submitted | State::Routing => {}
-    }
-    if let Some(priority) = t.priority {
-        interaction.priority = priority;
-    }
-    interaction.state = t.to;
-    interaction.updated_at = now;
-    interactions::update(conn, &interaction).await?;
-    let data = json!({
-        "from": from,
-        "queue": interaction.queue,
-        "owner": interaction.owner,
-        "priority": interaction.priority,
-        "reason": t.reason,
-    });
-    events::append(conn, now, &interaction.id, t.to.as_str(), &data).await?;
-    Ok(Ok(interaction))
+    let events = tx.events;
+    conn.commit().await?;
+    Ok((outcomes, events))
 }

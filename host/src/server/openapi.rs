@@ -1,0 +1,328 @@
+//! The OpenAPI 3.1 document of the API, served at `/v1/openapi.json`,
+//! built from one table of operations (a test checks that every listed
+//! operation is served).
+
+use serde_json::{Map, Value, json};
+
+/// One operation: method, path, who may call it, what it does.
+pub struct Operation {
+    /// HTTP method, lower case.
+    pub method: &'static str,
+    /// Path, with `{parameters}`.
+    pub path: &'static str,
+    /// `public`, `any` (any credential), `agent`, `supervisor` or `admin`.
+    pub access: &'static str,
+    /// Summary.
+    pub summary: &'static str,
+}
+
+const fn op(
+    method: &'static str,
+    path: &'static str,
+    access: &'static str,
+    summary: &'static str,
+) -> Operation {
+    Operation {
+        method,
+        path,
+        access,
+        summary,
+    }
+}
+
+/// Every operation of the API.
+pub const OPERATIONS: &[Operation] = &[
+    op("get", "/health", "public", "Liveness: the process answers."),
+    op(
+        "get",
+        "/ready",
+        "public",
+        "Readiness: the database answers.",
+    ),
+    op("get", "/metrics", "public", "Prometheus metrics."),
+    op("get", "/v1/openapi.json", "public", "This document."),
+    op(
+        "post",
+        "/v1/sessions",
+        "public",
+        "Log in with id and password; returns a session token.",
+    ),
+    op(
+        "delete",
+        "/v1/sessions/current",
+        "agent",
+        "Log out (ends the session token used).",
+    ),
+    op(
+        "get",
+        "/v1/me",
+        "any",
+        "Who the credential is, with the account.",
+    ),
+    op(
+        "get",
+        "/v1/agents",
+        "supervisor",
+        "Every account with its presence.",
+    ),
+    op(
+        "post",
+        "/v1/agents",
+        "admin",
+        "Create an account (skills, groups, capacity rule, after-call work).",
+    ),
+    op(
+        "get",
+        "/v1/agents/{id}",
+        "agent",
+        "One account (itself, or any for supervisors).",
+    ),
+    op(
+        "put",
+        "/v1/agents/{id}",
+        "admin",
+        "Replace an account's settings.",
+    ),
+    op(
+        "delete",
+        "/v1/agents/{id}",
+        "admin",
+        "Delete an account that holds no interaction.",
+    ),
+    op(
+        "put",
+        "/v1/agents/{id}/presence",
+        "agent",
+        "Set presence per media type: ready, not-ready (reason), after-call-work, logged-out.",
+    ),
+    op(
+        "get",
+        "/v1/api-keys",
+        "admin",
+        "API keys (never their secrets).",
+    ),
+    op(
+        "post",
+        "/v1/api-keys",
+        "admin",
+        "Create an API key with a role; the key is shown once.",
+    ),
+    op(
+        "delete",
+        "/v1/api-keys/{name}",
+        "admin",
+        "Revoke an API key.",
+    ),
+    op(
+        "post",
+        "/v1/interactions",
+        "any",
+        "Submit an interaction (idempotent with a client id); queued ones are routed.",
+    ),
+    op(
+        "get",
+        "/v1/interactions",
+        "agent",
+        "List interactions by queue, state, owner, workbin (agents: their own).",
+    ),
+    op(
+        "get",
+        "/v1/interactions/{id}",
+        "agent",
+        "One interaction (supervisors, or agents in it).",
+    ),
+    op(
+        "post",
+        "/v1/interactions/{id}/accept",
+        "agent",
+        "Accept an offer.",
+    ),
+    op(
+        "post",
+        "/v1/interactions/{id}/reject",
+        "agent",
+        "Reject an offer; it is routed again, not to this agent.",
+    ),
+    op(
+        "post",
+        "/v1/interactions/{id}/complete",
+        "agent",
+        "Complete with a disposition code.",
+    ),
+    op(
+        "post",
+        "/v1/interactions/{id}/transfer",
+        "agent",
+        "Transfer to {\"agent\": id} (offered) or {\"queue\": name} (routed).",
+    ),
+    op(
+        "post",
+        "/v1/interactions/{id}/conference",
+        "agent",
+        "Add an agent to an accepted interaction.",
+    ),
+    op(
+        "post",
+        "/v1/interactions/{id}/leave",
+        "agent",
+        "Leave a conference.",
+    ),
+    op(
+        "post",
+        "/v1/interactions/{id}/park",
+        "agent",
+        "Park in a workbin (the agent's, or a group's).",
+    ),
+    op(
+        "post",
+        "/v1/interactions/{id}/pull",
+        "agent",
+        "Pull from a workbin or a queue (capacity is checked).",
+    ),
+    op(
+        "post",
+        "/v1/interactions/{id}/move",
+        "supervisor",
+        "Move into a queue.",
+    ),
+    op(
+        "post",
+        "/v1/interactions/{id}/stop",
+        "supervisor",
+        "Stop, with a reason.",
+    ),
+    op(
+        "get",
+        "/v1/views/{name}",
+        "agent",
+        "The queued interactions a view shows, filtered and ordered.",
+    ),
+    op(
+        "get",
+        "/v1/workbins/{name}",
+        "agent",
+        "Interactions parked in a workbin (?owner= agent or group).",
+    ),
+    op(
+        "get",
+        "/v1/events",
+        "agent",
+        "The event log after a cursor (agents: their own events).",
+    ),
+    op(
+        "get",
+        "/v1/events/stream",
+        "agent",
+        "Server-Sent Events from a cursor (?after= or Last-Event-ID), then live.",
+    ),
+    op(
+        "get",
+        "/v1/events/ws",
+        "agent",
+        "The same stream over WebSocket (?after=, ?token=).",
+    ),
+    op(
+        "get",
+        "/v1/processes",
+        "supervisor",
+        "The running business processes and the last refused change.",
+    ),
+    op(
+        "get",
+        "/v1/stats/queues",
+        "supervisor",
+        "Per queue: waiting, offered, oldest, estimated wait.",
+    ),
+    op(
+        "get",
+        "/v1/stats/agents",
+        "supervisor",
+        "Per agent: presence, load, idle time, offers answered.",
+    ),
+    op(
+        "get",
+        "/v1/stats/totals",
+        "supervisor",
+        "Counters since start.",
+    ),
+    op(
+        "get",
+        "/v1/plugins",
+        "admin",
+        "Loaded plugins with their versions and statistics.",
+    ),
+    op(
+        "post",
+        "/v1/plugins",
+        "admin",
+        "Upload a plugin (validated, then swapped in).",
+    ),
+    op("get", "/v1/plugins/{name}", "admin", "One plugin's status."),
+    op(
+        "post",
+        "/v1/plugins/{name}/rollback",
+        "admin",
+        "Make an earlier version live again.",
+    ),
+    op(
+        "post",
+        "/v1/plugins/{name}/invoke",
+        "admin",
+        "Call a plugin function with JSON.",
+    ),
+];
+
+fn parameters(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect()
+}
+
+/// The document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for o in OPERATIONS {
+        let security = if o.access == "public" {
+            json!([])
+        } else {
+            json!([{ "bearer": [] }])
+        };
+        let operation = json!({
+            "summary": o.summary,
+            "description": format!("Access: {}.", o.access),
+            "parameters": parameters(o.path),
+            "security": security,
+            "responses": {
+                "200": { "description": "Success (201 for creations, 204 for deletions)." },
+                "default": { "description": "An error.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
+            }
+        });
+        let entry = paths
+            .entry(o.path.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        entry[o.method] = operation;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Parley API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Interactions, agents, routing and the event stream of a Parley server. Authenticate with `Authorization: Bearer <session token | API key | admin token>`."
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {
+                        "code": { "type": "string", "description": "Stable, machine-readable code, e.g. `invalid-transition`." },
+                        "message": { "type": "string", "description": "What went wrong, for people." }
+                    }
+                }
+            }
+        }
+    })
+}
