@@ -181,13 +181,14 @@ async fn uploads_are_validated_before_going_live() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interactions_are_submitted_read_and_followed_through_events() {
     let server = TestServer::start(|_| {}).await;
-    let new = json!({"id": "web-1", "tenant": "acme", "media-type": "chat", "queue": "inbound",
+    // Without a queue it is kept, not routed (routing: tests/all/routing.rs).
+    let new = json!({"id": "web-1", "tenant": "acme", "media-type": "chat",
                      "attached": [{"key": "order", "value": {"text": "AB123456"}}]});
     let (status, created) = server.post("/v1/interactions", new.clone()).await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(
         (created["state"].as_str(), created["queue"].as_str()),
-        (Some("queued"), Some("inbound"))
+        (Some("submitted"), None)
     );
     let (status, again) = server.post("/v1/interactions", new).await;
     assert_eq!(
@@ -226,10 +227,17 @@ async fn interactions_are_submitted_read_and_followed_through_events() {
         "{unknown_field}"
     );
 
+    let (status, _) = server
+        .post(
+            "/v1/interactions",
+            json!({"id": "web-2", "tenant": "acme", "media-type": "sms"}),
+        )
+        .await;
+    assert_eq!(status, 201);
     let (_, events) = server.get("/v1/events?after=0").await;
-    assert_eq!(each(&events, "kind"), ["submitted", "queued"]);
+    assert_eq!(each(&events, "kind"), ["submitted", "submitted"]);
     let cursor = events[0]["seq"].as_i64().unwrap();
     let (_, rest) = server.get(&format!("/v1/events?after={cursor}")).await;
     assert_eq!(rest.as_array().unwrap().len(), 1);
-    assert_eq!(rest[0]["kind"], "queued");
+    assert_eq!(rest[0]["interaction-id"], "web-2");
 }

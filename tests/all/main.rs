@@ -1,5 +1,27 @@
 //! Integration tests of Parley, one module per capability.
 
+/// Runs each test body on a fresh SQLite and a fresh PostgreSQL database.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(&parley_tests::database::TestDb::sqlite()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(&parley_tests::database::TestDb::postgres().await).await;
+                }
+            )*
+        }
+    };
+}
+
 mod api;
 mod cli;
 mod engine;
@@ -8,5 +30,6 @@ mod history;
 mod hot_reload;
 mod instances;
 mod processes;
+mod routing;
 mod sandbox;
 mod store;

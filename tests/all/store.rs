@@ -220,28 +220,6 @@ async fn bad_input_is_refused_before_anything_is_written(db: &TestDb) {
     assert!(store.events_after(0, 10, None).await.unwrap().is_empty());
 }
 
-/// Runs each test body on a fresh SQLite and a fresh PostgreSQL database.
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(&super::TestDb::sqlite()).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(&super::TestDb::postgres().await).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_backends!(
     submitted_interactions_are_stored_with_their_events,
     duplicate_ids_are_refused,

@@ -7,7 +7,10 @@ use parley::plugin::{EngineSettings, LimitPolicy, PluginEngine, PluginVersion, b
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub mod client;
 pub mod database;
+
+pub use client::Client;
 
 /// Paths of the compiled test guests.
 pub mod guests {
@@ -159,17 +162,43 @@ pub struct TestServer {
     _dir: tempfile::TempDir,
 }
 
+/// How to start a [`TestServer`].
+#[derive(Default)]
+pub struct Options {
+    /// Database URL (default: SQLite in the data directory).
+    pub database: Option<String>,
+    /// Extra settings, TOML (e.g. a `[routing]` section).
+    pub settings: String,
+    /// The business-process file (default: the demo one).
+    pub processes: Option<String>,
+}
+
 impl TestServer {
     /// Starts a server with the bundled plugins, after `setup` has written
     /// into its (empty) plugin directory.
     pub async fn start(setup: impl FnOnce(&Path)) -> TestServer {
+        TestServer::start_with(Options::default(), setup).await
+    }
+
+    /// Starts a server as `options` say.
+    pub async fn start_with(options: Options, setup: impl FnOnce(&Path)) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let plugins_dir = dir.path().join("plugins");
+        let data_dir = dir.path().join("data");
         std::fs::create_dir_all(&plugins_dir).unwrap();
+        std::fs::create_dir_all(&data_dir).unwrap();
         setup(&plugins_dir);
+        if let Some(processes) = &options.processes {
+            std::fs::write(data_dir.join("processes.toml"), processes).unwrap();
+        }
+        let database = options
+            .database
+            .map(|url| format!("database = {url:?}\n"))
+            .unwrap_or_default();
         let settings: parley::settings::Settings = toml::from_str(&format!(
-            "listen = \"127.0.0.1:0\"\ndata-dir = {:?}\nadmin-token = \"test-token\"\n",
-            dir.path().join("data").display().to_string()
+            "listen = \"127.0.0.1:0\"\ndata-dir = {:?}\nadmin-token = \"test-token\"\n{database}{}\n",
+            data_dir.display().to_string(),
+            options.settings,
         ))
         .unwrap();
         let settings = parley::settings::Settings {
@@ -182,10 +211,15 @@ impl TestServer {
         TestServer {
             server,
             plugins_dir,
-            data_dir: dir.path().join("data"),
+            data_dir,
             http: reqwest::Client::new(),
             _dir: dir,
         }
+    }
+
+    /// A client of this server with the admin token.
+    pub fn admin(&self) -> Client {
+        Client::new(&format!("http://{}", self.server.addr), "test-token")
     }
 
     /// The URL of `path`.

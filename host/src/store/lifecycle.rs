@@ -106,7 +106,10 @@ fn apply(interaction: &mut Interaction, t: &Transition, now: i64) {
     match t.to {
         State::Queued => {
             let queue = t.queue.clone().or_else(|| interaction.queue.clone());
-            if from != State::Queued || interaction.queue != queue {
+            // Back from routing or an offer into the same queue, it keeps
+            // its place (its age); a new queue starts the clock again.
+            let returning = matches!(from, State::Queued | State::Routing | State::Offered);
+            if !returning || interaction.queue != queue {
                 interaction.queued_at = Some(now);
             }
             interaction.queue = queue;
