@@ -22,6 +22,7 @@ macro_rules! on_both_backends {
     };
 }
 
+mod accounts;
 mod api;
 mod cli;
 mod engine;
@@ -33,3 +34,4 @@ mod processes;
 mod routing;
 mod sandbox;
 mod store;
+mod stream;
