@@ -1,10 +1,10 @@
 //! The `parley` command line, run as a separate process: fixture tests,
 //! checks, and a server managed with `plugin list | load | rollback`.
 
+use parley_tests::process::{ServerProcess, free_port};
 use parley_tests::{bundled_plugin, guests, parley_bin, write_plugin};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 fn parley(args: &[&str], env: &[(&str, &Path)]) -> Output {
     let mut command = Command::new(parley_bin());
@@ -80,52 +80,14 @@ fn plugin_check_names_what_is_wrong() {
     );
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn a_served_plugin_is_listed_loaded_and_rolled_back_from_the_cli() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let server = Server(
-        Command::new(parley_bin())
-            .args([
-                "serve",
-                "--listen",
-                &listen,
-                "--data-dir",
-                data.to_str().unwrap(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let url = format!("http://{listen}");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(&listen).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let server = ServerProcess::start(&listen, &["--data-dir", data.to_str().unwrap()]);
+    let url = server.url();
     let client = [
         "--server",
         url.as_str(),

@@ -47,6 +47,23 @@ impl Client {
         (status, response.json().await.unwrap_or_default())
     }
 
+    async fn try_send(&self, request: reqwest::RequestBuilder) -> Option<(u16, Value)> {
+        let response = request.bearer_auth(&self.token).send().await.ok()?;
+        let status = response.status().as_u16();
+        Some((status, response.json().await.ok()?))
+    }
+
+    /// GET that may find the server gone (`None`).
+    pub async fn try_get(&self, path: &str) -> Option<(u16, Value)> {
+        self.try_send(self.http.get(self.url(path))).await
+    }
+
+    /// POST that may find the server gone (`None`).
+    pub async fn try_post(&self, path: &str, body: Value) -> Option<(u16, Value)> {
+        self.try_send(self.http.post(self.url(path)).json(&body))
+            .await
+    }
+
     /// GET; status and JSON body.
     pub async fn get(&self, path: &str) -> (u16, Value) {
         self.send(self.http.get(self.url(path))).await

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 pub mod client;
 pub mod database;
+pub mod process;
 
 pub use client::Client;
 
