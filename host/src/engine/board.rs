@@ -36,7 +36,9 @@ impl Target {
 pub(super) struct LiveAgent {
     pub agent: Agent,
     /// The interactions holding the agent's capacity, with their media type.
-    pub holding: HashMap<String, String>,
+    holding: HashMap<String, String>,
+    /// `holding` counted per media type.
+    load: Load,
     /// Since when the agent has been idle (last release or ready).
     pub idle_since: i64,
 }
@@ -47,22 +49,49 @@ impl LiveAgent {
         LiveAgent {
             agent,
             holding: HashMap::new(),
+            load: Load::new(),
             idle_since,
         }
     }
 
     /// Interactions per media type.
-    pub fn load(&self) -> Load {
-        let mut load = Load::new();
-        for media in self.holding.values() {
-            *load.entry(media.clone()).or_default() += 1;
+    pub fn load(&self) -> &Load {
+        &self.load
+    }
+
+    /// The interactions holding its capacity, with their media type.
+    pub fn holding(&self) -> &HashMap<String, String> {
+        &self.holding
+    }
+
+    /// Records that `interaction` (of `media`) holds its capacity.
+    pub fn take(&mut self, interaction: &str, media: &str) {
+        if self
+            .holding
+            .insert(interaction.to_string(), media.to_string())
+            .is_none()
+        {
+            *self.load.entry(media.to_string()).or_default() += 1;
         }
-        load
+    }
+
+    /// Gives back what `interaction` held; whether it held anything.
+    pub fn give_back(&mut self, interaction: &str) -> bool {
+        let Some(media) = self.holding.remove(interaction) else {
+            return false;
+        };
+        if let Some(n) = self.load.get_mut(&media) {
+            *n -= 1;
+            if *n == 0 {
+                self.load.remove(&media);
+            }
+        }
+        true
     }
 
     /// Whether one more interaction of `media` fits its capacity.
     pub fn has_room(&self, media: &str) -> bool {
-        self.agent.capacity.admits(&self.load(), media)
+        self.agent.capacity.admits(&self.load, media)
     }
 
     /// Whether it may be offered an interaction of `media` now.
@@ -140,12 +169,16 @@ impl Board {
             _ => self.agents.values().collect(),
         };
         found.retain(|a| self.eligible(a, interaction, target));
-        found.sort_by(|a, b| {
+        let longest_idle = |a: &&LiveAgent, b: &&LiveAgent| {
             a.idle_since
                 .cmp(&b.idle_since)
                 .then_with(|| a.agent.id.cmp(&b.agent.id))
-        });
+        };
+        if found.len() > limit && limit > 0 {
+            found.select_nth_unstable_by(limit, longest_idle);
+        }
         found.truncate(limit);
+        found.sort_by(longest_idle);
         found
     }
 
@@ -167,8 +200,7 @@ impl Board {
         match self.agents.get_mut(agent) {
             Some(live) if live.holding.contains_key(interaction) => true,
             Some(live) if live.has_room(media) => {
-                live.holding
-                    .insert(interaction.to_string(), media.to_string());
+                live.take(interaction, media);
                 true
             }
             _ => false,
@@ -178,7 +210,7 @@ impl Board {
     /// Gives back the capacity `interaction` holds on `agent`.
     pub fn release(&mut self, agent: &str, interaction: &str, now: i64) {
         if let Some(live) = self.agents.get_mut(agent)
-            && live.holding.remove(interaction).is_some()
+            && live.give_back(interaction)
         {
             live.idle_since = now;
         }

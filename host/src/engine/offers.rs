@@ -119,7 +119,7 @@ impl Engine {
                         && board
                             .agents
                             .get(agent)
-                            .and_then(|a| a.holding.get(*id))
+                            .and_then(|a| a.holding().get(*id))
                             .is_some_and(|m| media.contains(m))
                 })
                 .map(|(id, _)| id.clone())

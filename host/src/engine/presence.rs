@@ -187,7 +187,7 @@ impl Engine {
             .board()
             .agents
             .get(id)
-            .map_or(0, |live| live.holding.len());
+            .map_or(0, |live| live.holding().len());
         if holding > 0 {
             return Err(EngineError::Unavailable(format!(
                 "agent `{id}` still has {holding} interaction(s); transfer or complete them first"

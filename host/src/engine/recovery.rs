@@ -43,8 +43,7 @@ impl Engine {
                 let holders = interaction.owner.iter().chain(&interaction.parties);
                 for agent in holders {
                     if let Some(live) = board.agents.get_mut(agent) {
-                        live.holding
-                            .insert(interaction.id.clone(), interaction.media_type.clone());
+                        live.take(&interaction.id, &interaction.media_type);
                     }
                 }
             }

@@ -207,8 +207,8 @@ impl Engine {
             .map(|live| AgentStats {
                 agent: live.agent.id.clone(),
                 presence: live.agent.presence.clone(),
-                load: live.load(),
-                idle_ms: if live.holding.is_empty() {
+                load: live.load().clone(),
+                idle_ms: if live.holding().is_empty() {
                     now.saturating_sub(live.idle_since).max(0) as u64
                 } else {
                     0

@@ -301,7 +301,7 @@ const SELECT_BY_ID: &str = concat!("SELECT ", columns!(), " FROM interactions WH
 const INSERT: &str = concat!(
     "INSERT INTO interactions (",
     columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (id) DO NOTHING"
 );
 
 /// Parses a JSON column.
@@ -405,9 +405,10 @@ pub async fn in_state(pool: &sqlx::AnyPool, state: State) -> Result<Vec<Interact
     rows.iter().map(from_row).collect()
 }
 
-/// Inserts an interaction inside the writer's transaction.
-pub(super) async fn insert(conn: &mut AnyConnection, i: &Interaction) -> Result<(), StoreError> {
-    sqlx::query(INSERT)
+/// Inserts an interaction inside the writer's transaction; `false` if its
+/// id exists already.
+pub(super) async fn insert(conn: &mut AnyConnection, i: &Interaction) -> Result<bool, StoreError> {
+    let done = sqlx::query(INSERT)
         .bind(&i.id)
         .bind(&i.tenant)
         .bind(&i.media_type)
@@ -427,7 +428,7 @@ pub(super) async fn insert(conn: &mut AnyConnection, i: &Interaction) -> Result<
         .bind(i.updated_at)
         .execute(&mut *conn)
         .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Writes the mutable fields of an interaction inside the writer's

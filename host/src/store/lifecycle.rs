@@ -20,12 +20,6 @@ fn snapshot(interaction: &Interaction) -> serde_json::Value {
 
 pub(super) async fn submit(tx: &mut Tx<'_>, new: &NewInteraction) -> Result<Outcome, StoreError> {
     let id = new.id.clone().unwrap_or_else(new_id);
-    if interactions::get(&mut *tx.conn, &id).await?.is_some() {
-        return Ok(Err(StoreError::Duplicate {
-            what: "interaction",
-            id,
-        }));
-    }
     let now = tx.now;
     let interaction = Interaction {
         id,
@@ -50,7 +44,12 @@ pub(super) async fn submit(tx: &mut Tx<'_>, new: &NewInteraction) -> Result<Outc
         queued_at: new.queue.as_ref().map(|_| now),
         updated_at: now,
     };
-    interactions::insert(tx.conn, &interaction).await?;
+    if !interactions::insert(tx.conn, &interaction).await? {
+        return Ok(Err(StoreError::Duplicate {
+            what: "interaction",
+            id: interaction.id,
+        }));
+    }
     let id = Some(interaction.id.as_str());
     tx.event(id, None, "submitted", snapshot(&interaction))
         .await?;
