@@ -1,18 +1,14 @@
 //! Accounts, credentials and roles, on SQLite and PostgreSQL: passwords
 //! stored hashed, sessions, API keys, and the role each route needs.
 
+use parley_tests::TestServer;
 use parley_tests::client::{Client, agent_spec};
 use parley_tests::database::TestDb;
-use parley_tests::{Options, TestServer};
 use serde_json::json;
 use sqlx::Connection;
 
 async fn server(db: &TestDb) -> (TestServer, Client) {
-    let options = Options {
-        database: Some(db.url()),
-        ..Options::default()
-    };
-    let server = TestServer::start_with(options, |_| {}).await;
+    let server = TestServer::on_database(db.url(), "").await;
     let admin = server.admin();
     (server, admin)
 }

@@ -13,12 +13,7 @@ use std::collections::BTreeMap;
 const FAST: &str = "[routing]\noffer-timeout-ms = 1500\n";
 
 async fn server(db: &TestDb) -> (TestServer, Client) {
-    let options = Options {
-        database: Some(db.url()),
-        settings: FAST.into(),
-        ..Options::default()
-    };
-    let server = TestServer::start_with(options, |_| {}).await;
+    let server = TestServer::on_database(db.url(), FAST).await;
     let admin = server.admin();
     (server, admin)
 }
@@ -126,7 +121,7 @@ async fn a_queued_chat_is_offered_accepted_and_completed(db: &TestDb) {
         "an agent reads only its own events"
     );
     // The full log has the routing lock and the events in order.
-    let (_, all) = admin.get(&format!("/v1/events?after=0&limit=1000")).await;
+    let (_, all) = admin.get("/v1/events?after=0&limit=1000").await;
     let flow: Vec<String> = all
         .as_array()
         .unwrap()

@@ -4,17 +4,13 @@
 //! twice.
 
 use futures_util::StreamExt;
+use parley_tests::TestServer;
 use parley_tests::client::{Client, PATIENCE, agent_spec};
 use parley_tests::database::TestDb;
-use parley_tests::{Options, TestServer};
 use serde_json::{Value, json};
 
 async fn server(db: &TestDb) -> (TestServer, Client) {
-    let options = Options {
-        database: Some(db.url()),
-        ..Options::default()
-    };
-    let server = TestServer::start_with(options, |_| {}).await;
+    let server = TestServer::on_database(db.url(), "").await;
     let admin = server.admin();
     (server, admin)
 }

@@ -218,6 +218,17 @@ impl TestServer {
         }
     }
 
+    /// Starts a server with the bundled plugins and the demo process on the
+    /// database at `url`, with extra `settings` (TOML).
+    pub async fn on_database(url: String, settings: &str) -> TestServer {
+        let options = Options {
+            database: Some(url),
+            settings: settings.to_string(),
+            ..Options::default()
+        };
+        TestServer::start_with(options, |_| {}).await
+    }
+
     /// A client of this server with the admin token.
     pub fn admin(&self) -> Client {
         Client::new(&format!("http://{}", self.server.addr), "test-token")

@@ -395,7 +395,7 @@ async fn view(
                 .cmp(&a.priority)
                 .then(a.queued_at.cmp(&b.queued_at))
         }),
-        Order::Age => shown.sort_by(|a, b| a.queued_at.cmp(&b.queued_at)),
+        Order::Age => shown.sort_by_key(|i| i.queued_at),
         Order::Attribute(key) => shown.sort_by(|a, b| {
             let (ka, kb) = (attribute_key(a, key), attribute_key(b, key));
             ka.0.cmp(&kb.0)

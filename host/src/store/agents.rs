@@ -54,6 +54,20 @@ fn text<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
+type AgentQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds $1 to $7: id, name, role, skills, groups, capacity, after-call work.
+fn bind_settings<'q>(query: AgentQuery<'q>, agent: &'q Agent) -> AgentQuery<'q> {
+    query
+        .bind(&agent.id)
+        .bind(&agent.name)
+        .bind(agent.role.as_str())
+        .bind(text(&agent.skills))
+        .bind(text(&agent.groups))
+        .bind(text(&agent.capacity))
+        .bind(agent.after_call_work_ms as i64)
+}
+
 /// One account.
 pub(super) async fn get(pool: &AnyPool, id: &str) -> Result<Option<Agent>, StoreError> {
     let row = sqlx::query(concat!("SELECT ", columns!(), " FROM agents WHERE id = $1"))
@@ -105,24 +119,18 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &AgentWrite) -> Result<Outcome
             let mut agent = agent.clone();
             agent.created_at = tx.now;
             agent.updated_at = tx.now;
-            sqlx::query(concat!(
+            let insert = sqlx::query(concat!(
                 "INSERT INTO agents (",
                 columns!(),
                 ", password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-            ))
-            .bind(&agent.id)
-            .bind(&agent.name)
-            .bind(agent.role.as_str())
-            .bind(text(&agent.skills))
-            .bind(text(&agent.groups))
-            .bind(text(&agent.capacity))
-            .bind(agent.after_call_work_ms as i64)
-            .bind(text(&agent.presence))
-            .bind(agent.created_at)
-            .bind(agent.updated_at)
-            .bind(password_hash)
-            .execute(&mut *tx.conn)
-            .await?;
+            ));
+            bind_settings(insert, &agent)
+                .bind(text(&agent.presence))
+                .bind(agent.created_at)
+                .bind(agent.updated_at)
+                .bind(password_hash)
+                .execute(&mut *tx.conn)
+                .await?;
             tx.event(None, Some(&agent.id), "agent-created", event_data(&agent))
                 .await?;
             Ok(Ok(Written::Agent(agent)))
@@ -133,20 +141,14 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &AgentWrite) -> Result<Outcome
         } => {
             let mut agent = agent.clone();
             agent.updated_at = tx.now;
-            let done = sqlx::query(
+            let update = sqlx::query(
                 "UPDATE agents SET name = $2, role = $3, skills = $4, agent_groups = $5, capacity = $6, after_call_work_ms = $7, updated_at = $8, password_hash = COALESCE($9, password_hash) WHERE id = $1",
-            )
-            .bind(&agent.id)
-            .bind(&agent.name)
-            .bind(agent.role.as_str())
-            .bind(text(&agent.skills))
-            .bind(text(&agent.groups))
-            .bind(text(&agent.capacity))
-            .bind(agent.after_call_work_ms as i64)
-            .bind(agent.updated_at)
-            .bind(password_hash)
-            .execute(&mut *tx.conn)
-            .await?;
+            );
+            let done = bind_settings(update, &agent)
+                .bind(agent.updated_at)
+                .bind(password_hash)
+                .execute(&mut *tx.conn)
+                .await?;
             if done.rows_affected() == 0 {
                 return Ok(Err(StoreError::no_agent(&agent.id)));
             }
