@@ -220,7 +220,23 @@ async fn bad_input_is_refused_before_anything_is_written(db: &TestDb) {
     assert!(store.events_after(0, 10, None).await.unwrap().is_empty());
 }
 
+async fn one_server_holds_a_database(db: &TestDb) {
+    let store = db.open().await;
+    let second = Store::open(&db.url()).await;
+    let Err(StoreError::Config(message)) = second else {
+        panic!("a second store opened the same database");
+    };
+    assert!(
+        message.contains("in use by another Parley server"),
+        "{message}"
+    );
+    drop(store);
+    // Released with the store.
+    db.open().await.submit(chat(None, None)).await.unwrap();
+}
+
 on_both_backends!(
+    one_server_holds_a_database,
     submitted_interactions_are_stored_with_their_events,
     duplicate_ids_are_refused,
     the_lifecycle_is_enforced,

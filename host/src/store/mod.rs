@@ -12,6 +12,7 @@ pub mod attached;
 mod credentials;
 mod error;
 pub mod events;
+mod exclusive;
 pub mod interactions;
 mod lifecycle;
 mod writer;
@@ -61,6 +62,7 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     writer: Writer,
+    _exclusive: std::sync::Arc<exclusive::Exclusive>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -76,7 +78,8 @@ fn unexpected() -> StoreError {
 
 impl Store {
     /// Opens (creating if needed) and migrates the database at `url`:
-    /// `sqlite://path/parley.db` or `postgres://user@host/db`.
+    /// `sqlite://path/parley.db` or `postgres://user@host/db`. Refused
+    /// while another server holds the same database.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         install_default_drivers();
         let backend = Backend::of_url(url)?;
@@ -102,6 +105,7 @@ impl Store {
             })
             .connect(&url)
             .await?;
+        let exclusive = exclusive::acquire(backend, &url, &pool).await?;
         match backend {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
@@ -111,6 +115,7 @@ impl Store {
             pool,
             backend,
             writer,
+            _exclusive: std::sync::Arc::new(exclusive),
         })
     }
 
