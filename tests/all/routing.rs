@@ -62,6 +62,18 @@ async fn active_by_owner(admin: &Client) -> BTreeMap<String, usize> {
     active
 }
 
+/// The chats `agent` holds, from the agent statistics.
+async fn load_of(admin: &Client, agent: &str) -> u64 {
+    let (_, stats) = admin.get("/v1/stats/agents").await;
+    let me = stats
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent"] == agent)
+        .unwrap();
+    me["load"]["chat"].as_u64().unwrap_or(0)
+}
+
 async fn a_queued_chat_is_offered_accepted_and_completed(db: &TestDb) {
     let (_server, admin) = server(db).await;
     admin
@@ -367,10 +379,13 @@ async fn agents_and_supervisors_operate_on_interactions(db: &TestDb) {
     assert_eq!(conf["parties"], json!(["bob"]));
     let (status, _) = bob.get(&format!("/v1/interactions/{a}")).await;
     assert_eq!(status, 200, "a party sees it");
+    assert_eq!(load_of(&admin, "bob").await, 1, "a party holds capacity");
     let left = bob
         .ok_post(&format!("/v1/interactions/{a}/leave"), json!({}))
         .await;
     assert_eq!(left["parties"], json!([]));
+    assert_eq!(load_of(&admin, "bob").await, 0);
+    assert_eq!(load_of(&admin, "ann").await, 1, "the owner keeps it");
 
     // Transfer to bob: offered to him; he accepts.
     let moved = ann
@@ -385,6 +400,10 @@ async fn agents_and_supervisors_operate_on_interactions(db: &TestDb) {
     );
     bob.ok_post(&format!("/v1/interactions/{a}/accept"), json!({}))
         .await;
+    assert_eq!(
+        (load_of(&admin, "ann").await, load_of(&admin, "bob").await),
+        (0, 1)
+    );
 
     // Park in bob's workbin; only bob pulls it back.
     let parked = bob

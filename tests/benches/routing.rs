@@ -49,7 +49,8 @@ type Offers = Arc<Mutex<HashMap<String, Instant>>>;
 
 async fn start(db: &TestDb, data: &std::path::Path) -> RunningServer {
     let settings: parley::settings::Settings = toml::from_str(&format!(
-        "listen = \"127.0.0.1:0\"\ndata-dir = {:?}\nadmin-token = \"bench\"\ndatabase = {:?}\n",
+        // Offers stay unanswered: no timeout may fire during the run.
+        "listen = \"127.0.0.1:0\"\ndata-dir = {:?}\nadmin-token = \"bench\"\ndatabase = {:?}\n[routing]\noffer-timeout-ms = 86400000\n",
         data.display().to_string(),
         db.url()
     ))

@@ -149,12 +149,20 @@ impl Board {
 
     /// Whether `agent` may be offered `interaction` for `target` now.
     pub fn eligible(&self, agent: &LiveAgent, interaction: &Interaction, target: &Target) -> bool {
-        agent.can_take(&interaction.media_type)
+        let declined = self.declined.get(&interaction.id);
+        Self::may_offer(agent, &interaction.media_type, target, declined)
+    }
+
+    /// [`Board::eligible`] with the interaction's decliners looked up once.
+    fn may_offer(
+        agent: &LiveAgent,
+        media: &str,
+        target: &Target,
+        declined: Option<&HashSet<String>>,
+    ) -> bool {
+        agent.can_take(media)
             && target.matches(&agent.agent)
-            && !self
-                .declined
-                .get(&interaction.id)
-                .is_some_and(|d| d.contains(&agent.agent.id))
+            && !declined.is_some_and(|d| d.contains(&agent.agent.id))
     }
 
     /// Agents eligible for `interaction`, longest idle first, at most `limit`.
@@ -168,7 +176,8 @@ impl Board {
             Target::Agent(id) => self.agents.get(id).into_iter().collect(),
             _ => self.agents.values().collect(),
         };
-        found.retain(|a| self.eligible(a, interaction, target));
+        let declined = self.declined.get(&interaction.id);
+        found.retain(|a| Self::may_offer(a, &interaction.media_type, target, declined));
         let longest_idle = |a: &&LiveAgent, b: &&LiveAgent| {
             a.idle_since
                 .cmp(&b.idle_since)

@@ -67,21 +67,21 @@ pub enum TransferTo {
 
 impl Engine {
     /// Commits `t`, then gives back the capacity of everyone who held the
-    /// interaction (except `keep`) and looks for work for them.
-    async fn finish(
-        self: &Arc<Self>,
-        t: Transition,
-        keep: Option<&str>,
-    ) -> Result<Interaction, EngineError> {
+    /// interaction and no longer does, and looks for work for them.
+    async fn finish(self: &Arc<Self>, t: Transition) -> Result<Interaction, EngineError> {
         let id = t.id.clone();
         let before = self.store.get(&id).await?;
         let after = self.store.transition(t).await?;
         let now = now_ms();
+        let still_holds = |agent: &String| {
+            after.state.is_active()
+                && (after.owner.as_ref() == Some(agent) || after.parties.contains(agent))
+        };
         let holders: Vec<String> = before
             .owner
             .iter()
             .chain(&before.parties)
-            .filter(|a| Some(a.as_str()) != keep && !after.parties.contains(a))
+            .filter(|a| !still_holds(a))
             .cloned()
             .collect();
         {
@@ -122,7 +122,7 @@ impl Engine {
     ) -> Result<Interaction, EngineError> {
         let mut t = Transition::to(id, State::Completed).expect(State::Accepted);
         t.disposition = disposition;
-        let done = self.finish(actor.owner_check(t)?, None).await?;
+        let done = self.finish(actor.owner_check(t)?).await?;
         self.counters.completed(&done);
         Ok(done)
     }
@@ -142,7 +142,7 @@ impl Engine {
                     .expect(State::Accepted)
                     .queue(&queue)
                     .event("transferred");
-                let moved = self.finish(actor.owner_check(t)?, None).await?;
+                let moved = self.finish(actor.owner_check(t)?).await?;
                 self.enqueue(id);
                 Ok(moved)
             }
@@ -171,7 +171,7 @@ impl Engine {
                     .expect(State::Accepted)
                     .owner(&agent)
                     .event("transferred");
-                match self.finish(actor.owner_check(t)?, Some(&agent)).await {
+                match self.finish(actor.owner_check(t)?).await {
                     Ok(offered) => {
                         self.counters.offered(&offered);
                         self.start_offer_timer(id.to_string(), generation);
@@ -251,7 +251,7 @@ impl Engine {
                 .filter(|p| *p != agent)
                 .collect(),
         );
-        self.finish(t, None).await
+        self.finish(t).await
     }
 
     /// Parks an accepted interaction in a workbin: the acting agent's (or a
@@ -278,7 +278,7 @@ impl Engine {
         };
         let mut t = Transition::to(id, State::Parked).expect(State::Accepted);
         t.workbin = Some((workbin.to_string(), owner));
-        self.finish(actor.owner_check(t)?, None).await
+        self.finish(actor.owner_check(t)?).await
     }
 
     fn workbin_scope(&self, name: &str) -> Result<WorkbinScope, EngineError> {
@@ -399,7 +399,7 @@ impl Engine {
             .queue(queue)
             .event("moved");
         let waiting = self.board().waiting.remove(id);
-        let moved = match self.finish(t, None).await {
+        let moved = match self.finish(t).await {
             Ok(moved) => moved,
             Err(err) => {
                 if let Some(waiting) = waiting {
@@ -423,6 +423,6 @@ impl Engine {
         let t = Transition::to(id, State::Stopped)
             .expect(current.state)
             .reason(reason);
-        self.finish(t, None).await
+        self.finish(t).await
     }
 }
