@@ -518,6 +518,31 @@ async fn views_filter_and_order_waiting_interactions(db: &TestDb) {
         .map(|i| i["id"].as_str().unwrap())
         .collect();
     assert_eq!(shown, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    // Submissions must fit the processes.
+    let (status, body) = admin
+        .post(
+            "/v1/interactions",
+            json!({"tenant": "acme", "media-type": "fax", "queue": "inbound"}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not handle media type `fax`"),
+        "{body}"
+    );
+    let (status, body) = admin
+        .post(
+            "/v1/interactions",
+            json!({"tenant": "acme", "media-type": "chat", "queue": "nowhere"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (400, Some("queue `nowhere` is not configured"))
+    );
     let (status, missing) = admin.get("/v1/views/nope").await;
     assert_eq!(
         (status, missing["code"].as_str()),

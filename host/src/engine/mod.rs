@@ -37,7 +37,7 @@ use std::time::Duration;
 
 use crate::plugin::{PluginVersion, Registry, World};
 use crate::process::{Processes, Queue};
-use crate::store::Store;
+use crate::store::{NewInteraction, Store};
 use board::Board;
 use stats::Counters;
 
@@ -134,6 +134,29 @@ impl Engine {
 
     fn offer_timeout(&self) -> Duration {
         Duration::from_millis(self.settings.offer_timeout_ms)
+    }
+
+    /// Checks a submission against the running processes: its queue must
+    /// exist and its process must handle its media type.
+    pub fn check_submission(&self, new: &NewInteraction) -> Result<(), EngineError> {
+        let Some(queue) = &new.queue else {
+            return Ok(());
+        };
+        let config = self.processes.current();
+        let process = config
+            .processes
+            .iter()
+            .find(|p| p.queues.iter().any(|q| &q.name == queue))
+            .ok_or_else(|| EngineError::Invalid(format!("queue `{queue}` is not configured")))?;
+        if !process.media_types.is_empty() && !process.media_types.contains(&new.media_type) {
+            return Err(EngineError::Invalid(format!(
+                "process `{}` (queue `{queue}`) does not handle media type `{}`; it handles {}",
+                process.name,
+                new.media_type,
+                process.media_types.join(", ")
+            )));
+        }
+        Ok(())
     }
 
     /// The queue named `name` in the running processes, with its router.
