@@ -247,9 +247,18 @@ async fn rejected_and_unanswered_offers_go_to_other_agents(db: &TestDb) {
     // Nobody answers: back to the queue, the agent made not ready, and no
     // agent who declined gets it again.
     admin.wait_state(&id, "queued").await;
-    let (_, presence) = admin.get(&format!("/v1/agents/{other_id}")).await;
-    assert_eq!(presence["presence"]["chat"]["state"], "not-ready");
-    assert_eq!(presence["presence"]["chat"]["reason"], "offer-timeout");
+    // The agent is made not ready right after.
+    let start = std::time::Instant::now();
+    let presence = loop {
+        let (_, agent) = admin.get(&format!("/v1/agents/{other_id}")).await;
+        if agent["presence"]["chat"]["state"] != "ready" {
+            break agent["presence"]["chat"].clone();
+        }
+        assert!(start.elapsed() < parley_tests::client::PATIENCE, "{agent}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(presence["state"], "not-ready");
+    assert_eq!(presence["reason"], "offer-timeout");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let (_, still) = admin.get(&format!("/v1/interactions/{id}")).await;
     assert_eq!(still["state"], "queued", "{still}");

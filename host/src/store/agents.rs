@@ -131,8 +131,7 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &AgentWrite) -> Result<Outcome
                 .bind(password_hash)
                 .execute(&mut *tx.conn)
                 .await?;
-            tx.event(None, Some(&agent.id), "agent-created", event_data(&agent))
-                .await?;
+            tx.event(None, Some(&agent.id), "agent-created", event_data(&agent));
             Ok(Ok(Written::Agent(agent)))
         }
         AgentWrite::Replace {
@@ -152,8 +151,7 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &AgentWrite) -> Result<Outcome
             if done.rows_affected() == 0 {
                 return Ok(Err(StoreError::no_agent(&agent.id)));
             }
-            tx.event(None, Some(&agent.id), "agent-updated", event_data(&agent))
-                .await?;
+            tx.event(None, Some(&agent.id), "agent-updated", event_data(&agent));
             Ok(Ok(Written::Agent(agent)))
         }
         AgentWrite::Delete(id) => {
@@ -168,8 +166,7 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &AgentWrite) -> Result<Outcome
                 .bind(id)
                 .execute(&mut *tx.conn)
                 .await?;
-            tx.event(None, Some(id), "agent-deleted", json!({ "id": id }))
-                .await?;
+            tx.event(None, Some(id), "agent-deleted", json!({ "id": id }));
             Ok(Ok(Written::Done))
         }
         AgentWrite::Presence { id, presence } => {
@@ -183,8 +180,7 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &AgentWrite) -> Result<Outcome
             if done.rows_affected() == 0 {
                 return Ok(Err(StoreError::no_agent(id)));
             }
-            tx.event(None, Some(id), "presence", json!({ "presence": presence }))
-                .await?;
+            tx.event(None, Some(id), "presence", json!({ "presence": presence }));
             Ok(Ok(Written::Done))
         }
     }

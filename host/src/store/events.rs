@@ -30,34 +30,48 @@ pub struct Event {
     pub data: Json,
 }
 
-/// Appends an event inside the writer's transaction; returns it with its
-/// sequence number.
-pub(super) async fn append(
+/// Events per `INSERT` statement.
+const ROWS_PER_INSERT: usize = 128;
+
+/// Inserts numbered events inside the writer's transaction, many rows per
+/// statement.
+pub(super) async fn insert_all(
     conn: &mut AnyConnection,
-    at: i64,
-    interaction_id: Option<&str>,
-    agent_id: Option<&str>,
-    kind: &str,
-    data: Json,
-) -> Result<Event, StoreError> {
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO events (at, interaction_id, agent_id, kind, data) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
-    )
-    .bind(at)
-    .bind(interaction_id)
-    .bind(agent_id)
-    .bind(kind)
-    .bind(data.to_string())
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(Event {
-        seq,
-        at,
-        interaction_id: interaction_id.map(str::to_string),
-        agent_id: agent_id.map(str::to_string),
-        kind: kind.to_string(),
-        data,
-    })
+    events: &[Event],
+) -> Result<(), StoreError> {
+    for chunk in events.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p = i * 6;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 6
+                )
+            })
+            .collect();
+        // Only generated placeholders go into the text; values are bound.
+        let sql = format!(
+            "INSERT INTO events (seq, at, interaction_id, agent_id, kind, data) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for e in chunk {
+            query = query
+                .bind(e.seq)
+                .bind(e.at)
+                .bind(e.interaction_id.clone())
+                .bind(e.agent_id.clone())
+                .bind(e.kind.clone())
+                .bind(e.data.to_string());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 fn from_row(row: &AnyRow) -> Result<Event, StoreError> {

@@ -51,11 +51,9 @@ pub(super) async fn submit(tx: &mut Tx<'_>, new: &NewInteraction) -> Result<Outc
         }));
     }
     let id = Some(interaction.id.as_str());
-    tx.event(id, None, "submitted", snapshot(&interaction))
-        .await?;
+    tx.event(id, None, "submitted", snapshot(&interaction));
     if let Some(queue) = &interaction.queue {
-        tx.event(id, None, "queued", json!({ "queue": queue }))
-            .await?;
+        tx.event(id, None, "queued", json!({ "queue": queue }));
     }
     Ok(Ok(Written::Interaction(interaction)))
 }
@@ -166,8 +164,7 @@ pub(super) async fn transition(tx: &mut Tx<'_>, t: &Transition) -> Result<Outcom
     interactions::update(tx.conn, &interaction).await?;
     let id = Some(interaction.id.as_str());
     for note in &t.notes {
-        tx.event(id, None, "notified", json!({ "text": note }))
-            .await?;
+        tx.event(id, None, "notified", json!({ "text": note }));
     }
     // The event concerns the agent who has the interaction now, or the one
     // who just lost it.
@@ -179,7 +176,7 @@ pub(super) async fn transition(tx: &mut Tx<'_>, t: &Transition) -> Result<Outcom
         "previous-owner": previous_owner,
         "interaction": snapshot(&interaction),
     });
-    tx.event(id, agent, kind, data).await?;
+    tx.event(id, agent, kind, data);
     Ok(Ok(Written::Interaction(interaction)))
 }
 

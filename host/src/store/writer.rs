@@ -48,27 +48,36 @@ pub(super) enum Written {
 /// The outcome of one write: `Err` is a refusal by the rules.
 pub(super) type Outcome = Result<Written, StoreError>;
 
-/// One transaction of the writer, collecting the events it appends.
+/// One transaction of the writer, collecting the events it appends. The
+/// writer numbers events itself (it is the only writer) and inserts a
+/// batch's events together before the commit.
 pub(super) struct Tx<'c> {
     /// The connection, inside the transaction.
     pub conn: &'c mut AnyConnection,
     /// The time of the batch, ms since the Unix epoch.
     pub now: i64,
     events: Vec<Event>,
+    next_seq: i64,
 }
 
 impl Tx<'_> {
-    /// Appends an event.
-    pub async fn event(
+    /// Appends an event (written with the batch).
+    pub fn event(
         &mut self,
         interaction: Option<&str>,
         agent: Option<&str>,
         kind: &str,
         data: Json,
-    ) -> Result<(), StoreError> {
-        let event = events::append(self.conn, self.now, interaction, agent, kind, data).await?;
-        self.events.push(event);
-        Ok(())
+    ) {
+        self.events.push(Event {
+            seq: self.next_seq,
+            at: self.now,
+            interaction_id: interaction.map(str::to_string),
+            agent_id: agent.map(str::to_string),
+            kind: kind.to_string(),
+            data,
+        });
+        self.next_seq += 1;
     }
 }
 
@@ -114,6 +123,9 @@ impl Writer {
 }
 
 async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Request>, live: broadcast::Sender<Event>) {
+    // The next event number: read at the first write, and again after a
+    // failed commit.
+    let mut next_seq: Option<i64> = None;
     while let Some(first) = receiver.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -122,7 +134,7 @@ async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Request>, live: broadca
                 Err(_) => break,
             }
         }
-        match commit(&pool, batch.iter().map(|r| &r.write)).await {
+        match commit(&pool, batch.iter().map(|r| &r.write), &mut next_seq).await {
             Ok((outcomes, events)) => {
                 publish(&live, events);
                 reply_all(batch, outcomes);
@@ -134,13 +146,14 @@ async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Request>, live: broadca
                     batch.len()
                 );
                 for request in batch {
-                    let outcome = match commit(&pool, std::iter::once(&request.write)).await {
-                        Ok((mut outcomes, events)) => {
-                            publish(&live, events);
-                            outcomes.pop().unwrap_or_else(|| Err(stopped()))
-                        }
-                        Err(err) => Err(err),
-                    };
+                    let outcome =
+                        match commit(&pool, std::iter::once(&request.write), &mut next_seq).await {
+                            Ok((mut outcomes, events)) => {
+                                publish(&live, events);
+                                outcomes.pop().unwrap_or_else(|| Err(stopped()))
+                            }
+                            Err(err) => Err(err),
+                        };
                     let _ = request.reply.send(outcome);
                 }
             }
@@ -163,16 +176,22 @@ fn reply_all(batch: Vec<Request>, outcomes: Vec<Outcome>) {
 }
 
 /// Applies writes in one transaction. `Err` means the database failed and
-/// nothing was committed.
+/// nothing was committed; `next_seq` is then forgotten, to be read again.
 async fn commit<'a>(
     pool: &AnyPool,
     writes: impl Iterator<Item = &'a Write>,
+    next_seq: &mut Option<i64>,
 ) -> Result<(Vec<Outcome>, Vec<Event>), StoreError> {
+    let first_seq = match next_seq.take() {
+        Some(seq) => seq,
+        None => events::last_seq(pool).await? + 1,
+    };
     let mut conn = pool.begin().await?;
     let mut tx = Tx {
         conn: &mut conn,
         now: now_ms(),
         events: Vec::new(),
+        next_seq: first_seq,
     };
     let mut outcomes = Vec::new();
     for write in writes {
@@ -184,7 +203,9 @@ async fn commit<'a>(
             Write::Credential(write) => credentials::apply(&mut tx, write).await?,
         });
     }
-    let events = tx.events;
+    let (events, seq) = (tx.events, tx.next_seq);
+    events::insert_all(&mut conn, &events).await?;
     conn.commit().await?;
+    *next_seq = Some(seq);
     Ok((outcomes, events))
 }
