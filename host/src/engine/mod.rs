@@ -143,10 +143,8 @@ impl Engine {
             return Ok(());
         };
         let config = self.processes.current();
-        let process = config
-            .processes
-            .iter()
-            .find(|p| p.queues.iter().any(|q| &q.name == queue))
+        let (process, _) = config
+            .queue(queue)
             .ok_or_else(|| EngineError::Invalid(format!("queue `{queue}` is not configured")))?;
         if !process.media_types.is_empty() && !process.media_types.contains(&new.media_type) {
             return Err(EngineError::Invalid(format!(
@@ -163,11 +161,8 @@ impl Engine {
     fn queue(&self, name: &str) -> Result<(Queue, Arc<PluginVersion>), EngineError> {
         let config = self.processes.current();
         let queue = config
-            .processes
-            .iter()
-            .flat_map(|p| &p.queues)
-            .find(|q| q.name == name)
-            .cloned()
+            .queue(name)
+            .map(|(_, q)| q.clone())
             .ok_or_else(|| EngineError::Invalid(format!("queue `{name}` is not configured")))?;
         let router = self
             .registry

@@ -69,8 +69,17 @@ impl Engine {
     /// Commits `t`, then gives back the capacity of everyone who held the
     /// interaction and no longer does, and looks for work for them.
     async fn finish(self: &Arc<Self>, t: Transition) -> Result<Interaction, EngineError> {
+        let before = self.store.get(&t.id).await?;
+        self.finish_from(before, t).await
+    }
+
+    /// [`Engine::finish`] for a caller that has just read the interaction.
+    async fn finish_from(
+        self: &Arc<Self>,
+        before: Interaction,
+        t: Transition,
+    ) -> Result<Interaction, EngineError> {
         let id = t.id.clone();
-        let before = self.store.get(&id).await?;
         let after = self.store.transition(t).await?;
         let now = now_ms();
         let still_holds = |agent: &String| {
@@ -171,7 +180,7 @@ impl Engine {
                     .expect(State::Accepted)
                     .owner(&agent)
                     .event("transferred");
-                match self.finish(actor.owner_check(t)?).await {
+                match self.finish_from(current, actor.owner_check(t)?).await {
                     Ok(offered) => {
                         self.counters.offered(&offered);
                         self.start_offer_timer(id.to_string(), generation);
@@ -247,11 +256,12 @@ impl Engine {
         t.parties = Some(
             current
                 .parties
-                .into_iter()
-                .filter(|p| *p != agent)
+                .iter()
+                .filter(|p| **p != agent)
+                .cloned()
                 .collect(),
         );
-        self.finish(t).await
+        self.finish_from(current, t).await
     }
 
     /// Parks an accepted interaction in a workbin: the acting agent's (or a
@@ -284,10 +294,7 @@ impl Engine {
     fn workbin_scope(&self, name: &str) -> Result<WorkbinScope, EngineError> {
         self.processes
             .current()
-            .processes
-            .iter()
-            .flat_map(|p| &p.workbins)
-            .find(|w| w.name == name)
+            .workbin(name)
             .map(|w| w.scope)
             .ok_or_else(|| EngineError::Invalid(format!("workbin `{name}` is not configured")))
     }
@@ -399,7 +406,7 @@ impl Engine {
             .queue(queue)
             .event("moved");
         let waiting = self.board().waiting.remove(id);
-        let moved = match self.finish(t).await {
+        let moved = match self.finish_from(current, t).await {
             Ok(moved) => moved,
             Err(err) => {
                 if let Some(waiting) = waiting {
@@ -423,6 +430,6 @@ impl Engine {
         let t = Transition::to(id, State::Stopped)
             .expect(current.state)
             .reason(reason);
-        self.finish(t).await
+        self.finish_from(current, t).await
     }
 }

@@ -3,13 +3,13 @@
 //! offers answered).
 
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Engine;
 use crate::agents::{Load, Presence};
-use crate::store::{Interaction, State, StoreError, now_ms};
+use crate::store::{Interaction, StoreError, now_ms};
 
 /// The window over which a queue's offer rate is measured for its
 /// estimated wait.
@@ -159,33 +159,22 @@ impl Engine {
     /// Live figures of every configured queue.
     pub async fn queue_stats(&self) -> Result<Vec<QueueStats>, StoreError> {
         let now = now_ms();
-        let mut waiting: BTreeMap<String, (u64, Option<i64>)> = BTreeMap::new();
-        let mut offered: BTreeMap<String, u64> = BTreeMap::new();
-        for state in [State::Queued, State::Routing] {
-            for i in self.store.in_state(state).await? {
-                let entry = waiting.entry(i.queue.unwrap_or_default()).or_default();
-                entry.0 += 1;
-                let since = i.queued_at.unwrap_or(i.submitted_at);
-                entry.1 = Some(entry.1.map_or(since, |s: i64| s.min(since)));
-            }
-        }
-        for i in self.store.in_state(State::Offered).await? {
-            *offered.entry(i.queue.unwrap_or_default()).or_default() += 1;
-        }
+        let counts = self.store.queue_counts().await?;
         let config = self.processes.current();
         Ok(config
-            .processes
-            .iter()
-            .flat_map(|p| &p.queues)
+            .queues()
             .map(|q| {
-                let (count, oldest) = waiting.get(&q.name).copied().unwrap_or_default();
+                let count = counts.get(&q.name).cloned().unwrap_or_default();
                 let rate = self.counters.offer_rate(&q.name, now);
                 QueueStats {
                     queue: q.name.clone(),
-                    waiting: count,
-                    offered: offered.get(&q.name).copied().unwrap_or(0),
-                    oldest_ms: oldest.map(|t| now.saturating_sub(t).max(0) as u64),
-                    estimated_wait_ms: (rate > 0.0).then(|| ((count + 1) as f64 / rate) as u64),
+                    waiting: count.waiting,
+                    offered: count.offered,
+                    oldest_ms: count
+                        .oldest_queued_at
+                        .map(|t| now.saturating_sub(t).max(0) as u64),
+                    estimated_wait_ms: (rate > 0.0)
+                        .then(|| ((count.waiting + 1) as f64 / rate) as u64),
                 }
             })
             .collect())

@@ -163,11 +163,39 @@ fn unique<'a>(
 }
 
 impl ProcessFile {
+    /// Every queue, in file order.
+    pub fn queues(&self) -> impl Iterator<Item = &Queue> {
+        self.processes.iter().flat_map(|p| &p.queues)
+    }
+
+    /// The queue named `name`, with the process it belongs to.
+    pub fn queue(&self, name: &str) -> Option<(&Process, &Queue)> {
+        self.processes
+            .iter()
+            .find_map(|p| p.queues.iter().find(|q| q.name == name).map(|q| (p, q)))
+    }
+
+    /// The view named `name`.
+    pub fn view(&self, name: &str) -> Option<&View> {
+        self.processes
+            .iter()
+            .flat_map(|p| &p.views)
+            .find(|v| v.name == name)
+    }
+
+    /// The workbin named `name`.
+    pub fn workbin(&self, name: &str) -> Option<&Workbin> {
+        self.processes
+            .iter()
+            .flat_map(|p| &p.workbins)
+            .find(|w| w.name == name)
+    }
+
     /// Checks names, references and that fallbacks cannot loop. `is_router`
     /// says whether a name is a loaded router plugin.
     pub fn validate(&self, is_router: impl Fn(&str) -> bool) -> Result<(), String> {
         unique("process", self.processes.iter().map(|p| p.name.as_str()))?;
-        let queues: Vec<&Queue> = self.processes.iter().flat_map(|p| &p.queues).collect();
+        let queues: Vec<&Queue> = self.queues().collect();
         let names = unique("queue", queues.iter().map(|q| q.name.as_str()))?;
         unique(
             "view",

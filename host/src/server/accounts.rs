@@ -98,19 +98,11 @@ async fn log_in(
 async fn log_out(
     State(state): State<Arc<AppState>>,
     principal: Principal,
-    headers: axum::http::HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     principal.account()?;
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    state
-        .engine
-        .store()
-        .remove_credential(&password::digest(token.trim()))
-        .await?;
+    if let Some(session) = &principal.credential {
+        state.engine.store().remove_credential(session).await?;
+    }
     state.credentials.clear();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -32,6 +32,10 @@ pub struct Principal {
     pub agent: Option<String>,
     /// Its role.
     pub role: Role,
+    /// The digest of the session token or API key presented (none for the
+    /// admin token).
+    #[serde(skip)]
+    pub credential: Option<String>,
 }
 
 impl Principal {
@@ -130,14 +134,16 @@ fn presented(parts: &Parts) -> Option<String> {
 
 /// Resolves a secret to a principal.
 pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, ApiError> {
-    if password::digest(secret) == password::digest(&state.admin_token) {
+    let hash = password::digest(secret);
+    // Digests compare in time independent of where the secrets differ.
+    if hash == password::digest(&state.admin_token) {
         return Ok(Principal {
             id: "admin".into(),
             agent: None,
             role: Role::Admin,
+            credential: None,
         });
     }
-    let hash = password::digest(secret);
     let credential = match state.credentials.get(&hash) {
         Some(c) => c,
         None => {
@@ -161,12 +167,14 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, A
                 id: agent.clone(),
                 agent: Some(agent),
                 role: live.role,
+                credential: Some(hash),
             })
         }
         None => Ok(Principal {
             id: format!("api-key:{}", credential.name),
             agent: None,
             role: credential.role,
+            credential: Some(hash),
         }),
     }
 }

@@ -365,19 +365,13 @@ async fn view(
     Query(limit): Query<Limit>,
 ) -> Result<Json<Vec<Interaction>>, ApiError> {
     let config = state.engine.processes().current();
-    let view = config
-        .processes
-        .iter()
-        .flat_map(|p| &p.views)
-        .find(|v| v.name == name)
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "view-not-found",
-                format!("view `{name}` is not configured"),
-            )
-        })?;
+    let view = config.view(&name).cloned().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "view-not-found",
+            format!("view `{name}` is not configured"),
+        )
+    })?;
     let filter = Filter {
         queue: Some(view.queue.clone()),
         state: Some(Lifecycle::Queued),

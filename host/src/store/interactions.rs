@@ -405,6 +405,43 @@ pub async fn in_state(pool: &sqlx::AnyPool, state: State) -> Result<Vec<Interact
     rows.iter().map(from_row).collect()
 }
 
+/// How many interactions wait in or were offered from one queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueCount {
+    /// Queued or being routed.
+    pub waiting: u64,
+    /// Offered, unanswered.
+    pub offered: u64,
+    /// When the longest-waiting one entered the queue.
+    pub oldest_queued_at: Option<i64>,
+}
+
+/// Counts per queue, aggregated by the database.
+pub async fn queue_counts(
+    pool: &sqlx::AnyPool,
+) -> Result<std::collections::BTreeMap<String, QueueCount>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT queue, state, COUNT(*) AS n, MIN(COALESCE(queued_at, submitted_at)) AS oldest FROM interactions WHERE state IN ('queued', 'routing', 'offered') AND queue IS NOT NULL GROUP BY queue, state",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut counts = std::collections::BTreeMap::<String, QueueCount>::new();
+    for row in rows {
+        let queue: String = row.try_get("queue")?;
+        let state: String = row.try_get("state")?;
+        let n = row.try_get::<i64, _>("n")?.max(0) as u64;
+        let count = counts.entry(queue).or_default();
+        if state == State::Offered.as_str() {
+            count.offered += n;
+        } else {
+            count.waiting += n;
+            let oldest: i64 = row.try_get("oldest")?;
+            count.oldest_queued_at = Some(count.oldest_queued_at.map_or(oldest, |o| o.min(oldest)));
+        }
+    }
+    Ok(counts)
+}
+
 /// Inserts an interaction inside the writer's transaction; `false` if its
 /// id exists already.
 pub(super) async fn insert(conn: &mut AnyConnection, i: &Interaction) -> Result<bool, StoreError> {

@@ -25,7 +25,7 @@ use tokio::sync::broadcast;
 pub use credentials::Credential;
 pub use error::StoreError;
 pub use events::Event;
-pub use interactions::{Filter, Interaction, NewInteraction, State, Transition};
+pub use interactions::{Filter, Interaction, NewInteraction, QueueCount, State, Transition};
 
 use crate::agents::{Agent, Presence};
 use agents::AgentWrite;
@@ -173,6 +173,13 @@ impl Store {
     /// Interactions matching `filter`, at most `limit`.
     pub async fn list(&self, filter: &Filter, limit: i64) -> Result<Vec<Interaction>, StoreError> {
         interactions::list(&self.pool, filter, limit.clamp(1, 5000)).await
+    }
+
+    /// Waiting and offered interactions per queue.
+    pub async fn queue_counts(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, QueueCount>, StoreError> {
+        interactions::queue_counts(&self.pool).await
     }
 
     /// Every interaction in `state`, oldest in its queue first.
