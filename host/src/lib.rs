@@ -7,6 +7,7 @@
 //! contract.
 //!
 //! - [`agents`]: accounts, roles, skills, capacity rules and presence.
+//! - [`chat`]: the web chat channel (sessions, transcripts, live delivery).
 //! - [`engine`]: routing, assignment and operations on interactions.
 //! - [`plugin`]: the plugin runtime (engine, sandbox, hot reload, fixtures).
 //! - [`process`]: business processes (queues, views, workbins).
@@ -17,6 +18,7 @@
 //! - [`settings`]: the server's configuration file.
 
 pub mod agents;
+pub mod chat;
 pub mod cli;
 pub mod engine;
 pub mod plugin;

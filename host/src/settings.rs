@@ -25,6 +25,18 @@
 //! candidates = 16                   # agents passed to pick-agent, longest idle first
 //! hold-retry-ms = 5000              # re-ask a failed router (fallback `hold`)
 //! not-ready-on-timeout = true       # an unanswered offer makes the agent not ready
+//!
+//! [chat]                            # see docs/chat.md
+//! queue = "inbound"                 # where new chats go
+//! resume-window-s = 300             # how long a disconnected customer may resume
+//! max-message-chars = 4000
+//! max-file-bytes = 5242880
+//! file-types = ["image/png", "image/jpeg", "image/gif", "application/pdf", "text/plain"]
+//! # [[chat.masking]] name, pattern, action = "mask" | "drop", keep-last
+//!
+//! [desktop]
+//! dispositions = ["resolved", "follow-up", "no-resolution"]
+//! not-ready-reasons = ["break", "meeting", "training", "admin"]
 //! ```
 
 use serde::Deserialize;
@@ -32,6 +44,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::chat::ChatSettings;
 use crate::engine::RoutingSettings;
 use crate::plugin::{EngineSettings, LimitPolicy, Limits};
 
@@ -72,6 +85,45 @@ pub struct Settings {
     /// Routing and offers.
     #[serde(default)]
     pub routing: RoutingSettings,
+    /// The web chat channel.
+    #[serde(default)]
+    pub chat: ChatSettings,
+    /// Pick lists of the agent desktop.
+    #[serde(default)]
+    pub desktop: DesktopSettings,
+}
+
+/// `[desktop]`: the pick lists agents choose from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct DesktopSettings {
+    /// Disposition codes an interaction is completed with.
+    #[serde(default = "default_dispositions")]
+    pub dispositions: Vec<String>,
+    /// Reasons for not being ready.
+    #[serde(default = "default_not_ready_reasons")]
+    pub not_ready_reasons: Vec<String>,
+}
+
+fn default_dispositions() -> Vec<String> {
+    ["resolved", "follow-up", "no-resolution"]
+        .map(String::from)
+        .to_vec()
+}
+
+fn default_not_ready_reasons() -> Vec<String> {
+    ["break", "meeting", "training", "admin"]
+        .map(String::from)
+        .to_vec()
+}
+
+impl Default for DesktopSettings {
+    fn default() -> Self {
+        DesktopSettings {
+            dispositions: default_dispositions(),
+            not_ready_reasons: default_not_ready_reasons(),
+        }
+    }
 }
 
 fn default_listen() -> SocketAddr {

@@ -7,6 +7,7 @@ use parley::plugin::{EngineSettings, LimitPolicy, PluginEngine, PluginVersion, b
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub mod chat;
 pub mod client;
 pub mod database;
 pub mod process;

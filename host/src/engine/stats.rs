@@ -115,6 +115,17 @@ pub struct QueueStats {
     pub estimated_wait_ms: Option<u64>,
 }
 
+/// Where an interaction stands in its queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Standing {
+    /// Its place among those waiting in its queue (1: next).
+    pub position: u64,
+    /// Its estimated wait, ms: its place divided by the queue's offer rate
+    /// over the last five minutes (none without offers).
+    pub estimated_wait_ms: Option<u64>,
+}
+
 /// Live figures of one agent.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -178,6 +189,36 @@ impl Engine {
                 }
             })
             .collect())
+    }
+
+    /// Where `interaction` stands in its queue: those waiting there with a
+    /// higher priority, or the same priority and more time in the queue,
+    /// are ahead of it.
+    pub fn standing(&self, interaction: &Interaction) -> Standing {
+        let ahead = {
+            let board = self.board();
+            board
+                .waiting
+                .values()
+                .map(|w| &w.interaction)
+                .filter(|w| {
+                    w.id != interaction.id
+                        && w.queue == interaction.queue
+                        && (w.priority > interaction.priority
+                            || (w.priority == interaction.priority
+                                && w.queued_at < interaction.queued_at))
+                })
+                .count() as u64
+        };
+        let rate = interaction
+            .queue
+            .as_deref()
+            .map_or(0.0, |q| self.counters.offer_rate(q, now_ms()));
+        let position = ahead + 1;
+        Standing {
+            position,
+            estimated_wait_ms: (rate > 0.0).then(|| (position as f64 / rate) as u64),
+        }
     }
 
     /// Live figures of every agent.

@@ -45,6 +45,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { what, .. } => (StatusCode::NOT_FOUND, not_found_code(what)),
             StoreError::Duplicate { what, .. } => (StatusCode::CONFLICT, duplicate_code(what)),
             StoreError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            StoreError::Ended(_) => (StatusCode::GONE, "session-ended"),
             StoreError::InvalidTransition { .. } => (StatusCode::CONFLICT, "invalid-transition"),
             StoreError::Invalid(_) => (StatusCode::BAD_REQUEST, "bad-request"),
             StoreError::Config(_) | StoreError::Database(_) => {

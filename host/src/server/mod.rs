@@ -5,6 +5,8 @@
 
 mod accounts;
 pub mod auth;
+mod chat;
+mod desk;
 mod error;
 mod interactions;
 pub mod openapi;
@@ -17,10 +19,11 @@ use axum::routing::get;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::chat::Chat;
 use crate::engine::Engine;
 use crate::plugin::{PluginEngine, Registry, bundled, history::VersionStore, watcher};
 use crate::process::{self, Processes};
-use crate::settings::Settings;
+use crate::settings::{DesktopSettings, Settings};
 use crate::store::Store;
 use crate::watch::Watch;
 
@@ -36,6 +39,10 @@ pub struct AppState {
     pub admin_token: String,
     /// Known credentials.
     pub credentials: auth::CredentialCache,
+    /// The web chat channel.
+    pub chat: Arc<Chat>,
+    /// The desktop's pick lists.
+    pub desktop: DesktopSettings,
 }
 
 /// The API routes.
@@ -57,7 +64,9 @@ pub fn router(state: Arc<AppState>) -> Router {
             interactions::routes()
                 .merge(accounts::routes())
                 .merge(stream::routes())
-                .merge(stats::routes()),
+                .merge(stats::routes())
+                .merge(chat::routes())
+                .merge(desk::routes()),
         )
         .with_state(state)
 }
@@ -103,6 +112,8 @@ pub struct RunningServer {
     pub store: Store,
     /// The interaction engine.
     pub engine: Arc<Engine>,
+    /// The web chat channel.
+    pub chat: Arc<Chat>,
     /// The admin token.
     pub admin_token: String,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -125,7 +136,10 @@ impl Drop for RunningServer {
 /// Starts the server: installs missing bundled plugins, restores and loads
 /// plugins, watches the plugin directory and serves the API (on a port
 /// picked by the system when the settings say port 0).
-pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
+pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
+    // Relative to where the server started, once and for all (the
+    // compiled-code cache needs an absolute path).
+    settings.data_dir = std::path::absolute(&settings.data_dir)?;
     let plugins_dir = settings.plugins_dir();
     std::fs::create_dir_all(&plugins_dir)?;
     std::fs::create_dir_all(&settings.data_dir)?;
@@ -160,11 +174,18 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         settings.routing.clone(),
     );
     engine.recover().await?;
+    let chat = Chat::new(engine.clone(), settings.chat.clone()).map_err(anyhow::Error::msg)?;
+    chat.start_tasks().await?;
+    if settings.install_bundled && desk::install_demo_responses(&store).await? {
+        tracing::info!("installed the demo standard responses");
+    }
     let state = Arc::new(AppState {
         registry: registry.clone(),
         engine: engine.clone(),
         admin_token: admin_token.clone(),
         credentials: auth::CredentialCache::default(),
+        chat: chat.clone(),
+        desktop: settings.desktop.clone(),
     });
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
     let addr = listener.local_addr()?;
@@ -185,6 +206,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         registry,
         store,
         engine,
+        chat,
         admin_token,
         task,
         _watches: [plugin_watch, process_watch],

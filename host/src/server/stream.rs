@@ -29,6 +29,18 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/events/stream", get(sse))
         .route("/events/ws", get(websocket))
+        .route("/events/cursor", get(cursor_now))
+}
+
+/// `GET /v1/events/cursor`: the newest event's `seq`, to follow the stream
+/// from now on after reading the current state.
+async fn cursor_now(
+    State(state): State<Arc<AppState>>,
+    principal: Principal,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    event_scope(&principal)?;
+    let seq = state.engine.store().last_seq().await?;
+    Ok(axum::Json(serde_json::json!({ "seq": seq })))
 }
 
 /// Where to resume (`?token=` is read by authentication).

@@ -22,6 +22,9 @@ pub enum StoreError {
     /// The record changed since the caller looked (another owner...).
     #[error("{0}")]
     Conflict(String),
+    /// The chat session has ended; nothing more is written to it.
+    #[error("chat session `{0}` has ended")]
+    Ended(String),
     /// The transition is not allowed from the interaction's state.
     #[error("interaction `{id}` is {from}; it cannot become {to}")]
     InvalidTransition {
@@ -48,6 +51,14 @@ impl StoreError {
     pub fn no_interaction(id: &str) -> Self {
         StoreError::NotFound {
             what: "interaction",
+            id: id.to_string(),
+        }
+    }
+
+    /// No chat session `id`.
+    pub fn no_chat(id: &str) -> Self {
+        StoreError::NotFound {
+            what: "chat session",
             id: id.to_string(),
         }
     }

@@ -8,6 +8,7 @@ use sqlx::{AnyConnection, AnyPool, Row};
 
 use super::error::StoreError;
 use super::interactions::json_column;
+use super::sql;
 
 /// Most events one read returns.
 pub const MAX_PAGE: i64 = 1000;
@@ -30,36 +31,18 @@ pub struct Event {
     pub data: Json,
 }
 
-/// Events per `INSERT` statement.
-const ROWS_PER_INSERT: usize = 128;
-
 /// Inserts numbered events inside the writer's transaction, many rows per
 /// statement.
 pub(super) async fn insert_all(
     conn: &mut AnyConnection,
     events: &[Event],
 ) -> Result<(), StoreError> {
-    for chunk in events.chunks(ROWS_PER_INSERT) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let p = i * 6;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5,
-                    p + 6
-                )
-            })
-            .collect();
-        // Only generated placeholders go into the text; values are bound.
-        let sql = format!(
+    for chunk in events.chunks(sql::ROWS_PER_INSERT) {
+        let text = format!(
             "INSERT INTO events (seq, at, interaction_id, agent_id, kind, data) VALUES {}",
-            rows.join(", ")
+            sql::values(chunk.len(), 6)
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(text));
         for e in chunk {
             query = query
                 .bind(e.seq)

@@ -392,6 +392,24 @@ pub async fn list(
     rows.iter().map(from_row).collect()
 }
 
+/// The interactions of contact `contact`, newest first, at most `limit`.
+pub async fn of_contact(
+    pool: &sqlx::AnyPool,
+    contact: &str,
+    limit: i64,
+) -> Result<Vec<Interaction>, StoreError> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM interactions WHERE contact_id = $1 ORDER BY submitted_at DESC, id DESC LIMIT $2"
+    ))
+    .bind(contact)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
 /// Interactions in `state`, oldest first.
 pub async fn in_state(pool: &sqlx::AnyPool, state: State) -> Result<Vec<Interaction>, StoreError> {
     let rows = sqlx::query(concat!(

@@ -1,4 +1,5 @@
-//! Durable storage of interactions, agents, credentials and the event log,
+//! Durable storage of interactions, agents, credentials, the event log,
+//! chat transcripts and standard responses,
 //! on SQLite (the embedded default: one file, WAL) or PostgreSQL, chosen
 //! by URL, with the same behaviour and versioned migrations for each.
 //!
@@ -9,12 +10,15 @@
 
 mod agents;
 pub mod attached;
+pub mod chat;
 mod credentials;
 mod error;
 pub mod events;
 mod exclusive;
 pub mod interactions;
 mod lifecycle;
+mod responses;
+mod sql;
 mod writer;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -26,10 +30,13 @@ pub use credentials::Credential;
 pub use error::StoreError;
 pub use events::Event;
 pub use interactions::{Filter, Interaction, NewInteraction, QueueCount, State, Transition};
+pub use responses::StandardResponse;
 
 use crate::agents::{Agent, Presence};
 use agents::AgentWrite;
+use chat::ChatWrite;
 use credentials::CredentialWrite;
+use responses::ResponseWrite;
 use writer::{Write, Writer, Written};
 
 /// The database behind a store.
@@ -175,6 +182,15 @@ impl Store {
         interactions::list(&self.pool, filter, limit.clamp(1, 5000)).await
     }
 
+    /// The interactions of a contact, newest first, at most `limit`.
+    pub async fn contact_history(
+        &self,
+        contact: &str,
+        limit: i64,
+    ) -> Result<Vec<Interaction>, StoreError> {
+        interactions::of_contact(&self.pool, contact, limit.clamp(1, 1000)).await
+    }
+
     /// Waiting and offered interactions per queue.
     pub async fn queue_counts(
         &self,
@@ -302,5 +318,139 @@ impl Store {
     /// Every API key.
     pub async fn api_keys(&self) -> Result<Vec<Credential>, StoreError> {
         credentials::api_keys(&self.pool).await
+    }
+
+    async fn write_message(&self, write: ChatWrite) -> Result<Option<chat::Message>, StoreError> {
+        match self.writer.write(Write::Chat(write)).await? {
+            Written::Message(message) => Ok(Some(message)),
+            Written::Done => Ok(None),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Submits a chat's interaction and creates its session, together.
+    pub async fn start_chat(
+        &self,
+        interaction: NewInteraction,
+        session: chat::NewSession,
+    ) -> Result<Interaction, StoreError> {
+        interaction.validate()?;
+        self.write_interaction(Write::Chat(ChatWrite::Start {
+            interaction,
+            session,
+        }))
+        .await
+    }
+
+    /// Appends a message to an open session's transcript, durably.
+    pub async fn post_message(
+        &self,
+        message: chat::NewMessage,
+    ) -> Result<chat::Message, StoreError> {
+        self.write_message(ChatWrite::Post(message))
+            .await?
+            .ok_or_else(unexpected)
+    }
+
+    /// Stores a file sent in an open session and the message announcing it.
+    pub async fn post_file(
+        &self,
+        file: chat::NewFile,
+        message: chat::NewMessage,
+    ) -> Result<chat::Message, StoreError> {
+        self.write_message(ChatWrite::File { file, message })
+            .await?
+            .ok_or_else(unexpected)
+    }
+
+    /// Ends a session with a last notice; `None` if it had ended already.
+    pub async fn end_chat(
+        &self,
+        session: &str,
+        reason: &str,
+        notice: Option<chat::NewMessage>,
+    ) -> Result<Option<chat::Message>, StoreError> {
+        self.write_message(ChatWrite::End {
+            session: session.to_string(),
+            reason: reason.to_string(),
+            notice,
+        })
+        .await
+    }
+
+    /// The chat session `id`.
+    pub async fn chat_session(&self, id: &str) -> Result<chat::Session, StoreError> {
+        chat::session(&self.pool, id)
+            .await?
+            .ok_or_else(|| StoreError::no_chat(id))
+    }
+
+    /// A session's messages after `after`, oldest first, at most `limit`;
+    /// coaching messages only if `coaching`.
+    pub async fn chat_messages(
+        &self,
+        session: &str,
+        after: i64,
+        limit: i64,
+        coaching: bool,
+    ) -> Result<Vec<chat::Message>, StoreError> {
+        chat::messages(&self.pool, session, after, limit, coaching).await
+    }
+
+    /// Messages of every session after `after`, oldest first.
+    pub async fn chat_messages_after(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<chat::Message>, StoreError> {
+        chat::all_after(&self.pool, after, limit).await
+    }
+
+    /// The newest chat message's number.
+    pub async fn last_message_seq(&self) -> Result<i64, StoreError> {
+        chat::last_seq(&self.pool).await
+    }
+
+    /// Open chat sessions with their activity.
+    pub async fn open_chats(&self) -> Result<Vec<chat::Activity>, StoreError> {
+        chat::open_sessions(&self.pool).await
+    }
+
+    /// A file sent in session `session`.
+    pub async fn chat_file(
+        &self,
+        session: &str,
+        id: &str,
+    ) -> Result<(chat::FileInfo, Vec<u8>), StoreError> {
+        chat::file(&self.pool, session, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "file",
+                id: id.to_string(),
+            })
+    }
+
+    /// Chat messages as they are committed. A receiver that falls behind
+    /// gets `Lagged` and should read the gap with
+    /// [`Store::chat_messages_after`].
+    pub fn subscribe_messages(&self) -> broadcast::Receiver<chat::Message> {
+        self.writer.subscribe_messages()
+    }
+
+    /// Every standard response.
+    pub async fn responses(&self) -> Result<Vec<StandardResponse>, StoreError> {
+        responses::list(&self.pool).await
+    }
+
+    /// Creates or replaces a standard response.
+    pub async fn put_response(&self, response: StandardResponse) -> Result<(), StoreError> {
+        self.write_done(Write::Response(ResponseWrite::Put(response)))
+            .await
+    }
+
+    /// Deletes a standard response.
+    pub async fn delete_response(&self, id: &str) -> Result<(), StoreError> {
+        self.write_done(Write::Response(ResponseWrite::Delete(id.to_string())))
+            .await
     }
 }

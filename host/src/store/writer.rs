@@ -1,7 +1,8 @@
 //! The single writer: applies writes in batches, one transaction per
 //! batch (group commit), and acknowledges each write only after its batch
 //! has committed. One writer also means events get sequence numbers in
-//! commit order; they are published to live subscribers after the commit.
+//! commit order, and so do chat messages; both are published to live
+//! subscribers after the commit.
 //!
 //! A write the rules refuse (duplicate id, invalid transition) is answered
 //! with that error and changes nothing; the rest of its batch commits. If
@@ -13,10 +14,12 @@ use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::agents::{self, AgentWrite};
+use super::chat::{self, ChatWrite, Message, NewMessage};
 use super::credentials::{self, CredentialWrite};
 use super::error::StoreError;
 use super::events::{self, Event};
 use super::interactions::{Interaction, NewInteraction, Transition};
+use super::responses::{self, ResponseWrite};
 use super::{lifecycle, now_ms};
 use crate::agents::Agent;
 
@@ -25,7 +28,8 @@ const MAX_BATCH: usize = 512;
 /// Writes waiting for the writer before callers wait to enqueue.
 const QUEUE_DEPTH: usize = 8192;
 /// Events kept for live subscribers that fall behind; a subscriber that
-/// falls further behind reads the rest from the database.
+/// falls further behind reads the rest from the database. The same for
+/// chat messages.
 pub(super) const LIVE_EVENTS: usize = 16384;
 
 /// A write.
@@ -35,6 +39,8 @@ pub(super) enum Write {
     Recover,
     Agent(AgentWrite),
     Credential(CredentialWrite),
+    Chat(ChatWrite),
+    Response(ResponseWrite),
 }
 
 /// What a write produced.
@@ -42,22 +48,40 @@ pub(super) enum Written {
     Interaction(Interaction),
     Interactions(Vec<Interaction>),
     Agent(Agent),
+    Message(Message),
     Done,
 }
 
 /// The outcome of one write: `Err` is a refusal by the rules.
 pub(super) type Outcome = Result<Written, StoreError>;
 
-/// One transaction of the writer, collecting the events it appends. The
-/// writer numbers events itself (it is the only writer) and inserts a
-/// batch's events together before the commit.
+/// The next event and chat message numbers.
+#[derive(Clone, Copy)]
+struct Numbers {
+    event: i64,
+    message: i64,
+}
+
+impl Numbers {
+    async fn read(pool: &AnyPool) -> Result<Numbers, StoreError> {
+        Ok(Numbers {
+            event: events::last_seq(pool).await? + 1,
+            message: chat::last_seq(pool).await? + 1,
+        })
+    }
+}
+
+/// One transaction of the writer, collecting the events and chat messages
+/// it appends. The writer numbers both itself (it is the only writer) and
+/// inserts a batch's rows together before the commit.
 pub(super) struct Tx<'c> {
     /// The connection, inside the transaction.
     pub conn: &'c mut AnyConnection,
     /// The time of the batch, ms since the Unix epoch.
     pub now: i64,
     events: Vec<Event>,
-    next_seq: i64,
+    messages: Vec<Message>,
+    next: Numbers,
 }
 
 impl Tx<'_> {
@@ -70,14 +94,30 @@ impl Tx<'_> {
         data: Json,
     ) {
         self.events.push(Event {
-            seq: self.next_seq,
+            seq: self.next.event,
             at: self.now,
             interaction_id: interaction.map(str::to_string),
             agent_id: agent.map(str::to_string),
             kind: kind.to_string(),
             data,
         });
-        self.next_seq += 1;
+        self.next.event += 1;
+    }
+
+    /// Appends a chat message (written with the batch); returns it numbered.
+    pub fn message(&mut self, new: NewMessage) -> Message {
+        let message = Message {
+            seq: self.next.message,
+            session: new.session,
+            at: self.now,
+            kind: new.kind,
+            from: new.from,
+            visibility: new.visibility,
+            content: new.content,
+        };
+        self.next.message += 1;
+        self.messages.push(message.clone());
+        message
     }
 }
 
@@ -90,7 +130,32 @@ struct Request {
 #[derive(Clone)]
 pub(super) struct Writer {
     requests: mpsc::Sender<Request>,
-    live: broadcast::Sender<Event>,
+    live: Live,
+}
+
+/// Where committed events and messages are published.
+#[derive(Clone)]
+struct Live {
+    events: broadcast::Sender<Event>,
+    messages: broadcast::Sender<Message>,
+}
+
+impl Live {
+    fn publish(&self, committed: Committed) {
+        // No subscriber is fine: the logs are in the database.
+        for event in committed.events {
+            let _ = self.events.send(event);
+        }
+        for message in committed.messages {
+            let _ = self.messages.send(message);
+        }
+    }
+}
+
+/// What a committed batch appended.
+struct Committed {
+    events: Vec<Event>,
+    messages: Vec<Message>,
 }
 
 fn stopped() -> StoreError {
@@ -101,7 +166,10 @@ impl Writer {
     /// Starts the writer on `pool`.
     pub(super) fn spawn(pool: AnyPool) -> Writer {
         let (requests, receiver) = mpsc::channel(QUEUE_DEPTH);
-        let (live, _) = broadcast::channel(LIVE_EVENTS);
+        let live = Live {
+            events: broadcast::channel(LIVE_EVENTS).0,
+            messages: broadcast::channel(LIVE_EVENTS).0,
+        };
         tokio::spawn(run(pool, receiver, live.clone()));
         Writer { requests, live }
     }
@@ -118,14 +186,19 @@ impl Writer {
 
     /// Events as they are committed.
     pub(super) fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.live.subscribe()
+        self.live.events.subscribe()
+    }
+
+    /// Chat messages as they are committed.
+    pub(super) fn subscribe_messages(&self) -> broadcast::Receiver<Message> {
+        self.live.messages.subscribe()
     }
 }
 
-async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Request>, live: broadcast::Sender<Event>) {
-    // The next event number: read at the first write, and again after a
-    // failed commit.
-    let mut next_seq: Option<i64> = None;
+async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Request>, live: Live) {
+    // The next numbers: read at the first write, and again after a failed
+    // commit.
+    let mut next: Option<Numbers> = None;
     while let Some(first) = receiver.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -134,9 +207,9 @@ async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Request>, live: broadca
                 Err(_) => break,
             }
         }
-        match commit(&pool, batch.iter().map(|r| &r.write), &mut next_seq).await {
-            Ok((outcomes, events)) => {
-                publish(&live, events);
+        match commit(&pool, batch.iter().map(|r| &r.write), &mut next).await {
+            Ok((outcomes, committed)) => {
+                live.publish(committed);
                 reply_all(batch, outcomes);
             }
             Err(err) if batch.len() == 1 => reply_all(batch, vec![Err(err)]),
@@ -147,9 +220,9 @@ async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Request>, live: broadca
                 );
                 for request in batch {
                     let outcome =
-                        match commit(&pool, std::iter::once(&request.write), &mut next_seq).await {
-                            Ok((mut outcomes, events)) => {
-                                publish(&live, events);
+                        match commit(&pool, std::iter::once(&request.write), &mut next).await {
+                            Ok((mut outcomes, committed)) => {
+                                live.publish(committed);
                                 outcomes.pop().unwrap_or_else(|| Err(stopped()))
                             }
                             Err(err) => Err(err),
@@ -161,13 +234,6 @@ async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Request>, live: broadca
     }
 }
 
-fn publish(live: &broadcast::Sender<Event>, events: Vec<Event>) {
-    for event in events {
-        // No subscriber is fine: the log is in the database.
-        let _ = live.send(event);
-    }
-}
-
 fn reply_all(batch: Vec<Request>, outcomes: Vec<Outcome>) {
     for (request, outcome) in batch.into_iter().zip(outcomes) {
         // A caller that went away still had its write committed.
@@ -176,22 +242,23 @@ fn reply_all(batch: Vec<Request>, outcomes: Vec<Outcome>) {
 }
 
 /// Applies writes in one transaction. `Err` means the database failed and
-/// nothing was committed; `next_seq` is then forgotten, to be read again.
+/// nothing was committed; `next` is then forgotten, to be read again.
 async fn commit<'a>(
     pool: &AnyPool,
     writes: impl Iterator<Item = &'a Write>,
-    next_seq: &mut Option<i64>,
-) -> Result<(Vec<Outcome>, Vec<Event>), StoreError> {
-    let first_seq = match next_seq.take() {
-        Some(seq) => seq,
-        None => events::last_seq(pool).await? + 1,
+    next: &mut Option<Numbers>,
+) -> Result<(Vec<Outcome>, Committed), StoreError> {
+    let first = match next.take() {
+        Some(numbers) => numbers,
+        None => Numbers::read(pool).await?,
     };
     let mut conn = pool.begin().await?;
     let mut tx = Tx {
         conn: &mut conn,
         now: now_ms(),
         events: Vec::new(),
-        next_seq: first_seq,
+        messages: Vec::new(),
+        next: first,
     };
     let mut outcomes = Vec::new();
     for write in writes {
@@ -201,11 +268,20 @@ async fn commit<'a>(
             Write::Recover => lifecycle::recover(&mut tx).await?,
             Write::Agent(write) => agents::apply(&mut tx, write).await?,
             Write::Credential(write) => credentials::apply(&mut tx, write).await?,
+            Write::Chat(write) => chat::apply(&mut tx, write).await?,
+            Write::Response(write) => responses::apply(&mut tx, write).await?,
         });
     }
-    let (events, seq) = (tx.events, tx.next_seq);
-    events::insert_all(&mut conn, &events).await?;
+    let (committed, numbers) = (
+        Committed {
+            events: tx.events,
+            messages: tx.messages,
+        },
+        tx.next,
+    );
+    events::insert_all(&mut conn, &committed.events).await?;
+    chat::insert_all(&mut conn, &committed.messages).await?;
     conn.commit().await?;
-    *next_seq = Some(seq);
-    Ok((outcomes, events))
+    *next = Some(numbers);
+    Ok((outcomes, committed))
 }

@@ -21,7 +21,7 @@ fn policy() -> Result<Policy, Error> {
 
 impl Guest for SkillsRouter {
     fn on_queued(interaction: Interaction) -> Result<Decision, Error> {
-        let decision = policy()?.decide(&interaction)?;
+        let decision = policy()?.on_queued(&interaction)?;
         log::with_fields(
             log::Level::Debug,
             "queued",

@@ -9,6 +9,7 @@
 //! | `relax-after-ms` | waiting time after which each required level drops by `relax-step`; `0` never relaxes | `0` |
 //! | `relax-step` | levels dropped per relaxation | `1` |
 //! | `relax-floor` | lowest level relaxation reaches | `0` |
+//! | `queued-messages` | table: media type to a message for the customer when the interaction enters the queue (the host fills in `{position}` and `{estimated-wait}`) | none |
 
 use parley_sdk::router::{Decision, SkillRequirement, Target};
 use parley_sdk::{AgentCandidate, Error, Interaction};
@@ -35,6 +36,7 @@ pub struct Policy {
     relax_after_ms: u64,
     relax_step: u8,
     relax_floor: u8,
+    queued_messages: BTreeMap<String, String>,
 }
 
 fn parse<T: std::str::FromStr>(key: &str, raw: &str) -> Result<T, Error> {
@@ -52,6 +54,7 @@ impl Policy {
             relax_after_ms: 0,
             relax_step: 1,
             relax_floor: 0,
+            queued_messages: BTreeMap::new(),
         };
         for (key, value) in entries {
             match key.as_str() {
@@ -63,6 +66,11 @@ impl Policy {
                 "relax-after-ms" => policy.relax_after_ms = parse(key, value)?,
                 "relax-step" => policy.relax_step = parse(key, value)?,
                 "relax-floor" => policy.relax_floor = parse(key, value)?,
+                "queued-messages" => {
+                    policy.queued_messages = serde_json::from_str(value).map_err(|e| {
+                        Error::invalid_input(format!("config `queued-messages`: {e}"))
+                    })?
+                }
                 _ => {}
             }
         }
@@ -134,6 +142,16 @@ impl Policy {
             Decision::route_with_timer(target, next, RELAX_TIMER)
         } else {
             Decision::route(target)
+        })
+    }
+
+    /// The decision for an interaction entering the queue: [`Policy::decide`],
+    /// with the message for the customer configured for its media type.
+    pub fn on_queued(&self, interaction: &Interaction) -> Result<Decision, Error> {
+        let decision = self.decide(interaction)?;
+        Ok(match self.queued_messages.get(&interaction.media_type) {
+            Some(message) => decision.notify(message),
+            None => decision,
         })
     }
 
