@@ -10,7 +10,8 @@ pub struct Operation {
     pub method: &'static str,
     /// Path, with `{parameters}`.
     pub path: &'static str,
-    /// `public`, `any` (any credential), `agent`, `supervisor` or `admin`.
+    /// `public`, `chat-key` (a chat session's key), `any` (any credential),
+    /// `agent`, `supervisor` or `admin`.
     pub access: &'static str,
     /// Summary.
     pub summary: &'static str,
@@ -270,6 +271,152 @@ pub const OPERATIONS: &[Operation] = &[
         "admin",
         "Call a plugin function with JSON.",
     ),
+    op(
+        "get",
+        "/v1/events/cursor",
+        "agent",
+        "The newest event's seq, to follow the stream from now.",
+    ),
+    op(
+        "post",
+        "/v1/chat/sessions",
+        "public",
+        "Start a chat (customer): nickname, e-mail, subject, attached data; returns the session id and its key.",
+    ),
+    op(
+        "get",
+        "/v1/chat/sessions/{id}",
+        "chat-key",
+        "The chat as its customer sees it: state, agents, ended.",
+    ),
+    op(
+        "post",
+        "/v1/chat/sessions/{id}/messages",
+        "chat-key",
+        "Send a message (stored, masked, before the answer).",
+    ),
+    op(
+        "get",
+        "/v1/chat/sessions/{id}/messages",
+        "chat-key",
+        "Long poll: messages after `after`, waiting up to `wait` s.",
+    ),
+    op(
+        "post",
+        "/v1/chat/sessions/{id}/typing",
+        "chat-key",
+        "Typing started or stopped.",
+    ),
+    op(
+        "post",
+        "/v1/chat/sessions/{id}/url",
+        "chat-key",
+        "Push a URL.",
+    ),
+    op(
+        "post",
+        "/v1/chat/sessions/{id}/files",
+        "chat-key",
+        "Send a file (raw body, `Content-Type`, `?name=`); size and type checked.",
+    ),
+    op(
+        "get",
+        "/v1/chat/sessions/{id}/files/{file}",
+        "chat-key",
+        "Download a file of the chat.",
+    ),
+    op(
+        "get",
+        "/v1/chat/sessions/{id}/ws",
+        "chat-key",
+        "The chat's WebSocket, resuming after `after`.",
+    ),
+    op(
+        "post",
+        "/v1/chat/sessions/{id}/leave",
+        "chat-key",
+        "Leave the chat.",
+    ),
+    op(
+        "get",
+        "/v1/chats",
+        "supervisor",
+        "Live chats with their agents, activity and supervisors.",
+    ),
+    op(
+        "get",
+        "/v1/chats/ws",
+        "agent",
+        "One WebSocket for every chat the account is in or supervises.",
+    ),
+    op(
+        "get",
+        "/v1/chats/{id}",
+        "agent",
+        "A chat's session and transcript (coaching included), also after it ended.",
+    ),
+    op(
+        "post",
+        "/v1/chats/{id}/messages",
+        "agent",
+        "Write in a chat (a party, or a supervisor coaching or barging in).",
+    ),
+    op(
+        "post",
+        "/v1/chats/{id}/typing",
+        "agent",
+        "Typing started or stopped.",
+    ),
+    op(
+        "post",
+        "/v1/chats/{id}/url",
+        "agent",
+        "Push a URL to the customer.",
+    ),
+    op("post", "/v1/chats/{id}/files", "agent", "Send a file."),
+    op(
+        "get",
+        "/v1/chats/{id}/files/{file}",
+        "agent",
+        "Download a file of a chat.",
+    ),
+    op(
+        "put",
+        "/v1/chats/{id}/supervision",
+        "supervisor",
+        "Monitor, coach or barge in.",
+    ),
+    op(
+        "delete",
+        "/v1/chats/{id}/supervision",
+        "supervisor",
+        "Stop supervising.",
+    ),
+    op(
+        "get",
+        "/v1/directory",
+        "agent",
+        "Agents (with readiness), queues, dispositions and not-ready reasons for the desktop.",
+    ),
+    op("get", "/v1/responses", "agent", "Standard responses."),
+    op(
+        "post",
+        "/v1/responses",
+        "supervisor",
+        "Create or replace a standard response.",
+    ),
+    op(
+        "delete",
+        "/v1/responses/{id}",
+        "supervisor",
+        "Delete a standard response.",
+    ),
+    op(
+        "get",
+        "/v1/contacts/{contact}/history",
+        "agent",
+        "A contact's interactions, newest first, with chat transcripts.",
+    ),
 ];
 
 fn parameters(path: &str) -> Vec<Value> {
@@ -283,10 +430,10 @@ fn parameters(path: &str) -> Vec<Value> {
 pub fn document() -> Value {
     let mut paths = Map::new();
     for o in OPERATIONS {
-        let security = if o.access == "public" {
-            json!([])
-        } else {
-            json!([{ "bearer": [] }])
+        let security = match o.access {
+            "public" => json!([]),
+            "chat-key" => json!([{ "chatKey": [] }]),
+            _ => json!([{ "bearer": [] }]),
         };
         let operation = json!({
             "summary": o.summary,
@@ -312,7 +459,10 @@ pub fn document() -> Value {
         },
         "paths": paths,
         "components": {
-            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer" },
+                "chatKey": { "type": "apiKey", "in": "header", "name": "X-Chat-Key", "description": "The key a chat session was started with (`?key=` on the WebSocket)." }
+            },
             "schemas": {
                 "Error": {
                     "type": "object",
