@@ -141,6 +141,9 @@ async fn a_whole_chat_goes_from_customer_to_agents_and_into_history(db: &TestDb)
         )
         .await;
     assert_eq!((status, refused["code"].as_str()), (403, Some("forbidden")));
+    // She still reads the chat she wrote in.
+    let (status, _) = ann.get(&format!("/v1/chats/{}", customer.id)).await;
+    assert_eq!(status, 200);
     ada.send(json!({"type": "message", "text": "Thanks Bob", "ref": "c2"}))
         .await;
     bob_socket.message("Thanks Bob").await;
@@ -531,9 +534,14 @@ async fn supervisors_monitor_silently_coach_the_agent_and_barge_in() {
         !polled.contains("voucher") && polled.contains("team lead"),
         "{polled}"
     );
-    // Agents cannot supervise.
+    // Agents cannot supervise, nor read chats they have nothing to do with.
     let (status, _) = ann.put(&supervision, json!({"mode": "coach"})).await;
     assert_eq!(status, 403);
+    let zed = ready_agent(&admin, "zed", "agent").await;
+    let (status, _) = zed.get(&format!("/v1/chats/{}", customer.id)).await;
+    assert_eq!(status, 403);
+    let (status, _) = ann.get(&format!("/v1/chats/{}", customer.id)).await;
+    assert_eq!(status, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

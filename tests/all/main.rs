@@ -24,6 +24,7 @@ macro_rules! on_both_backends {
 
 mod accounts;
 mod api;
+mod browser;
 mod chat;
 mod cli;
 mod engine;

@@ -12,9 +12,13 @@ use tokio::sync::broadcast;
 
 use crate::store::chat::{Party, Role};
 
-/// Frames a slow connection may fall behind by before it reads the gap
-/// from the store.
-const BUFFER: usize = 1024;
+/// Frames a customer's connection may fall behind by before it reads the
+/// gap from the store (kept small: there is a channel per session).
+const CUSTOMER_BUFFER: usize = 64;
+
+/// Frames an account's connection may fall behind by before it is told to
+/// re-read its transcripts.
+const ACCOUNT_BUFFER: usize = 1024;
 
 /// How long a typing indicator lasts without being repeated.
 const TYPING_FOR: Duration = Duration::from_secs(6);
@@ -121,7 +125,7 @@ impl Hub {
             .sessions
             .entry(id.to_string())
             .or_insert_with(|| LiveSession {
-                customer: broadcast::channel(BUFFER).0,
+                customer: broadcast::channel(CUSTOMER_BUFFER).0,
                 key_hash: key_hash.to_string(),
                 nickname: nickname.to_string(),
                 members,
@@ -220,7 +224,7 @@ impl Hub {
         self.inner()
             .agents
             .entry(agent.to_string())
-            .or_insert_with(|| broadcast::channel(BUFFER).0)
+            .or_insert_with(|| broadcast::channel(ACCOUNT_BUFFER).0)
             .subscribe()
     }
 

@@ -2,8 +2,9 @@
 //! readiness, metrics, the OpenAPI document, login) carries a bearer
 //! secret: the admin token, a session token from `POST /v1/sessions`, or
 //! an API key. Handlers take a [`Principal`] and say which role they need.
-//! Browsers' WebSocket and EventSource cannot set headers, so the stream
-//! endpoints also take the secret as `?token=`.
+//! Browsers' WebSocket and EventSource cannot set headers, and links
+//! cannot carry them, so the stream endpoints and file downloads also take
+//! the secret as `?token=`.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -120,8 +121,10 @@ fn presented(parts: &Parts) -> Option<String> {
     {
         return Some(bearer.trim().to_string());
     }
-    let stream = parts.uri.path().ends_with("/stream") || parts.uri.path().ends_with("/ws");
-    if !stream {
+    let path = parts.uri.path();
+    // Streams, and file links a page shows.
+    let linkable = path.ends_with("/stream") || path.ends_with("/ws") || path.contains("/files/");
+    if !linkable {
         return None;
     }
     parts.uri.query().and_then(|q| {

@@ -102,7 +102,7 @@ async fn submit(
 
 /// Whether the caller may see `interaction`: supervisors, and the agents
 /// who own it, are in it, or have it parked.
-fn may_see(principal: &Principal, interaction: &Interaction) -> bool {
+pub(super) fn may_see(principal: &Principal, interaction: &Interaction) -> bool {
     if principal.role.allows(Role::Supervisor) {
         return true;
     }

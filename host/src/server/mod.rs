@@ -10,6 +10,7 @@ mod desk;
 mod error;
 mod interactions;
 pub mod openapi;
+mod pages;
 mod plugins;
 mod stats;
 mod stream;
@@ -68,6 +69,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .merge(chat::routes())
                 .merge(desk::routes()),
         )
+        .merge(pages::routes())
         .with_state(state)
 }
 

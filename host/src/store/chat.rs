@@ -218,13 +218,13 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &ChatWrite) -> Result<Outcome,
             session,
         } => start(tx, interaction, session).await,
         ChatWrite::Post(message) => {
-            if let Err(refused) = check_open(tx.conn, &message.session).await? {
+            if let Err(refused) = check_open(tx, &message.session).await? {
                 return Ok(Err(refused));
             }
             Ok(Ok(Written::Message(tx.message(message.clone()))))
         }
         ChatWrite::File { file, message } => {
-            if let Err(refused) = check_open(tx.conn, &message.session).await? {
+            if let Err(refused) = check_open(tx, &message.session).await? {
                 return Ok(Err(refused));
             }
             let info = insert_file(tx, &message.session, file).await?;
@@ -246,6 +246,7 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &ChatWrite) -> Result<Outcome,
             .execute(&mut *tx.conn)
             .await?
             .rows_affected();
+            tx.open_chats.remove(session);
             Ok(Ok(match notice {
                 Some(notice) if ended > 0 => Written::Message(tx.message(notice.clone())),
                 _ => Written::Done,
@@ -274,23 +275,29 @@ async fn start(
     .bind(tx.now)
     .execute(&mut *tx.conn)
     .await?;
+    tx.open_chats.insert(stored.id.clone());
     Ok(outcome)
 }
 
-/// Refuses writes to an unknown or ended session.
-async fn check_open(
-    conn: &mut AnyConnection,
-    session: &str,
-) -> Result<Result<(), StoreError>, StoreError> {
+/// Refuses writes to an unknown or ended session; reads only the first
+/// time a session is written to (the writer remembers it open until it
+/// ends it).
+async fn check_open(tx: &mut Tx<'_>, session: &str) -> Result<Result<(), StoreError>, StoreError> {
+    if tx.open_chats.contains(session) {
+        return Ok(Ok(()));
+    }
     let row: Option<(Option<i64>,)> =
         sqlx::query_as("SELECT ended_at FROM chat_sessions WHERE id = $1")
             .bind(session)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&mut *tx.conn)
             .await?;
     Ok(match row {
         None => Err(StoreError::no_chat(session)),
         Some((Some(_),)) => Err(StoreError::Ended(session.to_string())),
-        Some((None,)) => Ok(()),
+        Some((None,)) => {
+            tx.open_chats.insert(session.to_string());
+            Ok(())
+        }
     })
 }
 

@@ -11,6 +11,7 @@
 
 use serde_json::Value as Json;
 use sqlx::{AnyConnection, AnyPool};
+use std::collections::HashSet;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::agents::{self, AgentWrite};
@@ -82,6 +83,8 @@ pub(super) struct Tx<'c> {
     events: Vec<Event>,
     messages: Vec<Message>,
     next: Numbers,
+    /// Chat sessions known to be open.
+    pub open_chats: &'c mut HashSet<String>,
 }
 
 impl Tx<'_> {
@@ -195,10 +198,19 @@ impl Writer {
     }
 }
 
+/// What the writer remembers between batches. Only the writer writes, so
+/// what it remembers stays true; after a failed commit it is forgotten.
+#[derive(Default)]
+struct Memory {
+    /// The next numbers: read at the first write.
+    next: Option<Numbers>,
+    /// Chat sessions known to be open (only the writer ends them), so
+    /// messages to them need no read.
+    open_chats: HashSet<String>,
+}
+
 async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Request>, live: Live) {
-    // The next numbers: read at the first write, and again after a failed
-    // commit.
-    let mut next: Option<Numbers> = None;
+    let mut memory = Memory::default();
     while let Some(first) = receiver.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -207,7 +219,7 @@ async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Request>, live: Live) {
                 Err(_) => break,
             }
         }
-        match commit(&pool, batch.iter().map(|r| &r.write), &mut next).await {
+        match commit(&pool, batch.iter().map(|r| &r.write), &mut memory).await {
             Ok((outcomes, committed)) => {
                 live.publish(committed);
                 reply_all(batch, outcomes);
@@ -220,7 +232,7 @@ async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Request>, live: Live) {
                 );
                 for request in batch {
                     let outcome =
-                        match commit(&pool, std::iter::once(&request.write), &mut next).await {
+                        match commit(&pool, std::iter::once(&request.write), &mut memory).await {
                             Ok((mut outcomes, committed)) => {
                                 live.publish(committed);
                                 outcomes.pop().unwrap_or_else(|| Err(stopped()))
@@ -242,13 +254,25 @@ fn reply_all(batch: Vec<Request>, outcomes: Vec<Outcome>) {
 }
 
 /// Applies writes in one transaction. `Err` means the database failed and
-/// nothing was committed; `next` is then forgotten, to be read again.
+/// nothing was committed; the writer's memory is then forgotten.
 async fn commit<'a>(
     pool: &AnyPool,
     writes: impl Iterator<Item = &'a Write>,
-    next: &mut Option<Numbers>,
+    memory: &mut Memory,
 ) -> Result<(Vec<Outcome>, Committed), StoreError> {
-    let first = match next.take() {
+    let result = try_commit(pool, writes, memory).await;
+    if result.is_err() {
+        *memory = Memory::default();
+    }
+    result
+}
+
+async fn try_commit<'a>(
+    pool: &AnyPool,
+    writes: impl Iterator<Item = &'a Write>,
+    memory: &mut Memory,
+) -> Result<(Vec<Outcome>, Committed), StoreError> {
+    let first = match memory.next.take() {
         Some(numbers) => numbers,
         None => Numbers::read(pool).await?,
     };
@@ -259,6 +283,7 @@ async fn commit<'a>(
         events: Vec::new(),
         messages: Vec::new(),
         next: first,
+        open_chats: &mut memory.open_chats,
     };
     let mut outcomes = Vec::new();
     for write in writes {
@@ -282,6 +307,6 @@ async fn commit<'a>(
     events::insert_all(&mut conn, &committed.events).await?;
     chat::insert_all(&mut conn, &committed.messages).await?;
     conn.commit().await?;
-    *next = Some(numbers);
+    memory.next = Some(numbers);
     Ok((outcomes, committed))
 }

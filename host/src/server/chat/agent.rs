@@ -12,7 +12,8 @@ use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 
-use super::super::auth::Principal;
+use super::super::auth::{Principal, forbidden};
+use super::super::interactions::may_see;
 use super::super::{ApiError, AppState, JsonBody};
 use super::customer::{FileName, PushUrl, Say, Typing, receive_file};
 use super::{download, socket};
@@ -49,6 +50,23 @@ async fn writer(
     Ok(state.chat.writer(id, me, principal.role).await?)
 }
 
+/// Refuses reading chat `id` unless the caller may see its interaction
+/// (supervisors; the agent it is offered to, its owner and parties) or
+/// wrote in it (agents it was transferred away from).
+async fn may_read(state: &AppState, principal: &Principal, id: &str) -> Result<(), ApiError> {
+    principal.require(Role::Agent)?;
+    let interaction = state.engine.store().get(id).await?;
+    if may_see(principal, &interaction) {
+        return Ok(());
+    }
+    let me = principal.account()?;
+    let transcript = state.chat.transcript(id, 0, MAX_PAGE, true).await?;
+    if transcript.iter().any(|m| m.from.id.as_deref() == Some(me)) {
+        return Ok(());
+    }
+    Err(forbidden(format!("chat `{id}` is not yours")))
+}
+
 async fn live(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -79,7 +97,7 @@ async fn show(
     Path(id): Path<String>,
     Query(page): Query<Page>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    principal.require(Role::Agent)?;
+    may_read(&state, &principal, &id).await?;
     let session = state.chat.session(&id).await?;
     let messages = state
         .chat
@@ -142,7 +160,7 @@ async fn file(
     principal: Principal,
     Path((id, file)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    principal.require(Role::Agent)?;
+    may_read(&state, &principal, &id).await?;
     let (info, data) = state.chat.file(&id, &file).await?;
     Ok(download(info, data))
 }
@@ -186,7 +204,7 @@ async fn websocket(
     let me = principal.account()?.to_string();
     let chat = state.chat.clone();
     let role = principal.role;
-    Ok(upgrade
+    Ok(socket::small(upgrade)
         .on_upgrade(move |ws| socket::serve_account(ws, chat, me, role))
         .into_response())
 }

@@ -324,7 +324,7 @@ async fn websocket(
         return Err(ChatError::Ended(id).into());
     };
     let chat = state.chat.clone();
-    Ok(upgrade
+    Ok(socket::small(upgrade)
         .on_upgrade(move |ws| socket::serve_customer(ws, chat, me, cursor.after, live, connection))
         .into_response())
 }

@@ -6,7 +6,7 @@
 //! is told to re-read its transcripts (`resync`). Both take messages,
 //! typing and URLs from the client and acknowledge each stored message.
 
-use axum::extract::ws::{Message as WsMessage, WebSocket};
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -18,6 +18,17 @@ use crate::chat::hub::{Connection, Frame, FrameKind};
 use crate::chat::{Chat, ChatError, Participant};
 use crate::server::ApiError;
 use crate::store::chat::Message;
+
+/// Socket buffers for many small, mostly idle connections (the defaults
+/// of 128 KiB each would cost a quarter of a megabyte per customer).
+const SOCKET_BUFFER: usize = 8 * 1024;
+
+/// An upgrade with buffers sized for chat traffic.
+pub fn small(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
+    upgrade
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(SOCKET_BUFFER)
+}
 
 /// Where a socket resumes (`?key=` and `?token=` are read elsewhere).
 #[derive(Debug, Deserialize)]
