@@ -922,6 +922,10 @@ function onFrame(frame) {
       if (chat) chat.customerEnded(frame.reason);
       break;
     }
+    case 'left':
+      // Moved away from this agent (e.g. a supervisor's transfer).
+      if (frame.interaction) reconcile(frame.interaction, null);
+      break;
     case 'resync':
       // The socket fell behind: read the transcripts again.
       for (const chat of state.chats.values()) chat.load();

@@ -120,6 +120,12 @@ async fn a_whole_chat_goes_from_customer_to_agents_and_into_history(db: &TestDb)
     .await;
     accept(&admin, &bob, "bob", &customer).await;
     ada.message("Agent ann transferred the chat").await;
+    let left = ann_socket
+        .until("ann told she left", |f| f["type"] == "left")
+        .await;
+    let left = left.last().unwrap();
+    assert_eq!(left["session"], customer.id);
+    assert_eq!(left["interaction"]["owner"], "bob");
     ada.message("Agent bob joined the chat").await;
     let (_, seen_by_bob) = bob.get(&format!("/v1/chats/{}", customer.id)).await;
     let transcript: Vec<&str> = seen_by_bob["messages"]

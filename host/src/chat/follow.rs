@@ -152,6 +152,18 @@ fn on_event(chat: &Arc<Chat>, event: Event) {
         return;
     }
     for agent in &left {
+        // Whoever moved it (maybe a supervisor), the desktop it left learns.
+        let text = serde_json::json!({ "type": "left", "session": id, "interaction": interaction });
+        chat.hub.tell(
+            agent,
+            Frame {
+                kind: FrameKind::Left,
+                session: id.as_str().into(),
+                seq: None,
+                everyone: false,
+                text: text.to_string().into(),
+            },
+        );
         notices.push(if event.kind == "transferred" {
             system(
                 &id,

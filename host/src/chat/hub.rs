@@ -32,6 +32,8 @@ pub enum FrameKind {
     Typing,
     /// The chat ended.
     Ended,
+    /// The account receiving it is no longer in the chat.
+    Left,
 }
 
 /// One frame for the clients of a chat, serialized once.
@@ -170,6 +172,13 @@ impl Hub {
         }
         if frame.everyone {
             let _ = session.customer.send(frame);
+        }
+    }
+
+    /// Sends `frame` to one account's connections only.
+    pub fn tell(&self, agent: &str, frame: Frame) {
+        if let Some(sender) = self.inner().agents.get(agent) {
+            let _ = sender.send(frame);
         }
     }
 
