@@ -147,6 +147,9 @@ async fn a_queued_chat_is_offered_accepted_and_completed(db: &TestDb) {
             "submitted",
             "queued",
             "routing",
+            // The reference router tells a waiting chat customer where
+            // they stand.
+            "notified",
             "offered",
             "accepted",
             "completed"

@@ -65,7 +65,8 @@ fn start_server(dir: &std::path::Path) -> ServerProcess {
 }
 
 async fn ws(url: String) -> WebSocketStream<MaybeTlsStream<TcpStream>> {
-    tokio_tungstenite::connect_async(url.replacen("http://", "ws://", 1))
+    // Without Nagle's delay, as browsers connect.
+    tokio_tungstenite::connect_async_with_config(url.replacen("http://", "ws://", 1), None, true)
         .await
         .expect("a WebSocket")
         .0

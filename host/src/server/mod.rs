@@ -17,6 +17,7 @@ mod stream;
 
 use axum::Router;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -198,6 +199,12 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
         database = ?store.backend(),
         "parley is listening"
     );
+    // No Nagle delay: chat frames and events are small and must go now.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY not set: {err}");
+        }
+    });
     let task = tokio::spawn(async move {
         axum::serve(listener, router(state))
             .with_graceful_shutdown(shutdown_signal())
