@@ -702,3 +702,90 @@ async fn bad_input_gets_a_clear_error() {
         (410, Some("session-ended"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_messages_survive_a_crash() {
+    use parley_tests::process::{ServerProcess, free_port};
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("parley.toml");
+    let data = dir.path().join("data").display().to_string();
+    std::fs::write(
+        &config,
+        format!("data-dir = {data:?}\nadmin-token = \"test-token\"\n"),
+    )
+    .unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let server = ServerProcess::with_config(&listen, &config);
+    let customer = chat::start(&server.url(), json!({"nickname": "Ada"})).await;
+
+    // Four writers send until the server dies; what was acknowledged is
+    // recorded.
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let url = customer.url("/messages");
+            let key = customer.key.clone();
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let mut acked = Vec::new();
+                for i in 0.. {
+                    let text = format!("w{w} m{i}");
+                    let sent = http
+                        .post(&url)
+                        .header("x-chat-key", &key)
+                        .json(&json!({"text": text}))
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(response) if response.status().as_u16() == 201 => acked.push(text),
+                        _ => return acked,
+                    }
+                }
+                acked
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    server.kill();
+    let mut acked = Vec::new();
+    for writer in writers {
+        acked.extend(writer.await.unwrap());
+    }
+    assert!(acked.len() > 20, "the load ran: {}", acked.len());
+
+    // After the restart the session resumes with every acknowledged
+    // message, each once, in each writer's order.
+    let server = ServerProcess::with_config(&listen, &config);
+    let customer = customer.with_base(&server.url());
+    let mut stored = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = customer.poll(after, 0).await;
+        let messages = page["messages"].as_array().unwrap().clone();
+        let Some(last) = messages.last() else { break };
+        after = last["seq"].as_i64().unwrap();
+        stored.extend(
+            messages
+                .iter()
+                .filter(|m| m["from"]["role"] == "customer")
+                .map(|m| m["text"].as_str().unwrap().to_string()),
+        );
+    }
+    for text in &acked {
+        assert_eq!(
+            stored.iter().filter(|s| *s == text).count(),
+            1,
+            "{text} once"
+        );
+    }
+    for w in 0..4 {
+        let prefix = format!("w{w} ");
+        let order: Vec<u64> = stored
+            .iter()
+            .filter_map(|s| s.strip_prefix(&prefix))
+            .map(|m| m[1..].parse().unwrap())
+            .collect();
+        assert!(order.windows(2).all(|p| p[0] < p[1]), "{order:?}");
+    }
+    let (status, _) = customer.say("still here").await;
+    assert_eq!(status, 201);
+}

@@ -44,6 +44,14 @@ impl Customer {
         format!("{}/v1/chat/sessions/{}{path}", self.base, self.id)
     }
 
+    /// The same session on a server at another address.
+    pub fn with_base(&self, base: &str) -> Customer {
+        Customer {
+            base: base.to_string(),
+            ..self.clone()
+        }
+    }
+
     /// Another session id with the same key.
     pub fn with_id(&self, id: &str) -> Customer {
         Customer {
