@@ -17,9 +17,8 @@ import {
   eventCursor,
   followEvents,
   h,
-  setupSignIn,
+  signInFlow,
   signOut,
-  whenUnauthorized,
 } from './common.js';
 
 const $ = (id) => document.getElementById(id);
@@ -994,29 +993,6 @@ function stop() {
   document.title = 'Parley · Agent desktop';
 }
 
-function showSignIn(message) {
-  stop();
-  ui.signInError.hidden = !message;
-  ui.signInError.textContent = message || '';
-  ui.signInId.focus();
-}
-
-setupSignIn({
-  form: ui.signInForm,
-  id: ui.signInId,
-  password: ui.signInPassword,
-  error: ui.signInError,
-  submit: ui.signInSubmit,
-  roles: ['agent', 'supervisor', 'admin'],
-  done: (account) => start(account).catch((err) => showSignIn('Could not start: ' + err.message)),
-});
-
-whenUnauthorized(() => {
-  if (!state.running) return;
-  auth.clear();
-  showSignIn('Your session has ended. Sign in again.');
-});
-
 ui.presence.addEventListener('change', changePresence);
 ui.signOut.addEventListener('click', async () => {
   ui.signOut.disabled = true;
@@ -1034,11 +1010,14 @@ document.addEventListener('visibilitychange', () => {
   if (!document.hidden && chat) chat.read();
 });
 
-if (auth.load()) {
-  start(auth.account).catch((err) => {
-    auth.clear();
-    showSignIn(err.status === 401 ? 'Your session has ended. Sign in again.' : 'Could not start: ' + err.message);
-  });
-} else {
-  showSignIn();
-}
+const showSignIn = signInFlow({
+  form: ui.signInForm,
+  id: ui.signInId,
+  password: ui.signInPassword,
+  error: ui.signInError,
+  submit: ui.signInSubmit,
+  roles: ['agent', 'supervisor', 'admin'],
+  start,
+  stop,
+  running: () => state.running,
+});

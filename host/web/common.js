@@ -168,7 +168,7 @@ export async function api(method, path, options = {}) {
  * Wires a sign-in form: on success stores the token and calls `done(account)`.
  * `roles` lists the roles allowed to use the page.
  */
-export function setupSignIn({ form, id, password, error, submit, roles, done }) {
+function setupSignIn({ form, id, password, error, submit, roles, done }) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     error.hidden = true;
@@ -204,6 +204,35 @@ export function setupSignIn({ form, id, password, error, submit, roles, done }) 
       submit.disabled = false;
     }
   });
+}
+
+/**
+ * The sign-in life of a page: the form, a session that ends on the server
+ * (any 401 while `running()`), and resuming a saved session at load.
+ * `start(account)` shows the page for an account; `stop()` hides it.
+ * Returns `showSignIn(message)`, for the page's own sign-out.
+ */
+export function signInFlow({ form, id, password, error, submit, roles, start, stop, running }) {
+  const showSignIn = (message) => {
+    stop();
+    error.hidden = !message;
+    error.textContent = message || '';
+    id.focus();
+  };
+  const begin = (account) =>
+    start(account).catch((err) => {
+      auth.clear();
+      showSignIn(err.status === 401 ? 'Your session has ended. Sign in again.' : 'Could not start: ' + err.message);
+    });
+  setupSignIn({ form, id, password, error, submit, roles, done: begin });
+  whenUnauthorized(() => {
+    if (!running()) return;
+    auth.clear();
+    showSignIn('Your session has ended. Sign in again.');
+  });
+  if (auth.load() && auth.account && (!roles || roles.includes(auth.account.role))) begin(auth.account);
+  else showSignIn();
+  return showSignIn;
 }
 
 /** Ends the session on the server (best effort) and forgets the token. */

@@ -9,13 +9,11 @@ import {
   TypingSender,
   announce,
   api,
-  auth,
   duration,
   h,
-  setupSignIn,
+  signInFlow,
   signOut,
   timeOf,
-  whenUnauthorized,
 } from './common.js';
 
 const $ = (id) => document.getElementById(id);
@@ -393,29 +391,6 @@ function stop() {
   ui.signInView.hidden = false;
 }
 
-function showSignIn(message) {
-  stop();
-  ui.signInError.hidden = !message;
-  ui.signInError.textContent = message || '';
-  ui.signInId.focus();
-}
-
-setupSignIn({
-  form: ui.signInForm,
-  id: ui.signInId,
-  password: ui.signInPassword,
-  error: ui.signInError,
-  submit: ui.signInSubmit,
-  roles: ['supervisor', 'admin'],
-  done: (account) => start(account).catch((err) => showSignIn('Could not start: ' + err.message)),
-});
-
-whenUnauthorized(() => {
-  if (!state.running) return;
-  auth.clear();
-  showSignIn('Your session has ended. Sign in again.');
-});
-
 for (const radio of ui.modes) radio.addEventListener('change', changeMode);
 ui.monitorStop.addEventListener('click', () => unwatch().then(refresh));
 ui.composer.addEventListener('submit', (e) => {
@@ -437,11 +412,14 @@ ui.signOut.addEventListener('click', async () => {
   showSignIn();
 });
 
-if (auth.load() && auth.account && ['supervisor', 'admin'].includes(auth.account.role)) {
-  start(auth.account).catch((err) => {
-    auth.clear();
-    showSignIn(err.status === 401 ? 'Your session has ended. Sign in again.' : 'Could not start: ' + err.message);
-  });
-} else {
-  showSignIn();
-}
+const showSignIn = signInFlow({
+  form: ui.signInForm,
+  id: ui.signInId,
+  password: ui.signInPassword,
+  error: ui.signInError,
+  submit: ui.signInSubmit,
+  roles: ['supervisor', 'admin'],
+  start,
+  stop,
+  running: () => state.running,
+});

@@ -789,3 +789,53 @@ async fn acknowledged_messages_survive_a_crash() {
     let (status, _) = customer.say("still here").await;
     assert_eq!(status, 201);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conferenced_agent_joins_the_conversation_and_leaves_it() {
+    let (_server, admin) = server(None, "").await;
+    let ann = ready_agent(&admin, "ann", "agent").await;
+    let customer = start_chat(&admin, "conf@example.com").await;
+    accept(&admin, &ann, "ann", &customer).await;
+    customer.say("first, before Bob").await;
+    let bob = ready_agent(&admin, "bob", "agent").await;
+    let mut bob_socket = agent_socket(&bob).await;
+    let mut ada = customer.socket(0).await;
+    ann.ok_post(
+        &format!("/v1/interactions/{}/conference", customer.id),
+        json!({"agent": "bob"}),
+    )
+    .await;
+    ada.message("Agent bob joined the chat").await;
+    // Bob reads what was said before he came, and what is said now.
+    let (status, transcript) = bob.get(&format!("/v1/chats/{}", customer.id)).await;
+    assert_eq!(status, 200);
+    assert!(transcript.to_string().contains("first, before Bob"));
+    customer.say("hello both").await;
+    bob_socket.message("hello both").await;
+    bob.ok_post(
+        &format!("/v1/chats/{}/messages", customer.id),
+        json!({"text": "Bob here"}),
+    )
+    .await;
+    ada.message("Bob here").await;
+    // Bob leaves; Ann keeps the chat.
+    bob.ok_post(
+        &format!("/v1/interactions/{}/leave", customer.id),
+        json!({}),
+    )
+    .await;
+    ada.message("Agent bob left the chat").await;
+    let (status, _) = bob
+        .post(
+            &format!("/v1/chats/{}/messages", customer.id),
+            json!({"text": "x"}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    ann.ok_post(
+        &format!("/v1/chats/{}/messages", customer.id),
+        json!({"text": "Ann still here"}),
+    )
+    .await;
+    ada.message("Ann still here").await;
+}
