@@ -27,6 +27,7 @@ mod api;
 mod browser;
 mod chat;
 mod cli;
+mod email;
 mod engine;
 mod faults;
 mod history;

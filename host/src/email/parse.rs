@@ -1,0 +1,251 @@
+//! Raw MIME to what the e-mail channel stores and shows: addresses,
+//! subject, threading headers, text and HTML bodies (any charset, any
+//! transfer encoding), attachments and inline images, forwarded messages.
+//! Hostile input is refused with a reason, never half-read: over-large
+//! messages or header blocks, too many parts, attachments that decode to
+//! more than the message may hold.
+
+use mail_parser::{Address, HeaderName, HeaderValue, MessageParser, MimeHeaders, PartType};
+
+/// Limits a message must respect.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest raw message, bytes.
+    pub max_bytes: usize,
+    /// Largest header block (before the first empty line), bytes.
+    pub max_header_bytes: usize,
+    /// Most MIME parts.
+    pub max_parts: usize,
+    /// Most bytes all parts may decode to.
+    pub max_decoded_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 25 << 20,
+            max_header_bytes: 256 << 10,
+            max_parts: 500,
+            max_decoded_bytes: 100 << 20,
+        }
+    }
+}
+
+/// Why a message cannot be taken in as it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Malformed {
+    /// Larger than the limit.
+    #[error("the message has {size} bytes; the limit is {limit}")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A header block larger than the limit.
+    #[error("the header block is larger than {limit} bytes")]
+    HeadersTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// More parts than the limit.
+    #[error("the message has {parts} MIME parts; the limit is {limit}")]
+    TooManyParts {
+        /// How many.
+        parts: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Its parts decode to more than the limit (a bomb, or a mistake).
+    #[error("the message's parts decode to more than {limit} bytes")]
+    DecodesTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// Not a MIME message at all.
+    #[error("not an e-mail message: {0}")]
+    NotMime(String),
+}
+
+/// A mailbox: display name and address.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Mailbox {
+    /// Display name, decoded.
+    pub name: Option<String>,
+    /// Address, lower case.
+    pub address: String,
+}
+
+/// An attachment or inline part.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Attachment {
+    /// File name, if it has one.
+    pub name: Option<String>,
+    /// Media type, e.g. `image/png` or `message/rfc822`.
+    pub content_type: String,
+    /// `Content-ID`, for inline images the HTML refers to (`cid:`).
+    pub content_id: Option<String>,
+    /// Shown inline rather than offered as a file.
+    pub inline: bool,
+    /// Decoded bytes.
+    #[serde(skip)]
+    pub data: Vec<u8>,
+    /// Size of `data`.
+    pub size: usize,
+}
+
+/// A parsed message.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Email {
+    /// `Message-ID`, without angle brackets.
+    pub message_id: Option<String>,
+    /// `In-Reply-To` ids.
+    pub in_reply_to: Vec<String>,
+    /// `References` ids, oldest first.
+    pub references: Vec<String>,
+    /// Sender.
+    pub from: Option<Mailbox>,
+    /// `Reply-To`.
+    pub reply_to: Vec<Mailbox>,
+    /// Recipients.
+    pub to: Vec<Mailbox>,
+    /// Copies.
+    pub cc: Vec<Mailbox>,
+    /// Subject, decoded.
+    pub subject: Option<String>,
+    /// `Date`, ms since the Unix epoch.
+    pub date: Option<i64>,
+    /// Plain text body (converted from HTML when there is only HTML).
+    pub text: Option<String>,
+    /// HTML body, when there is one.
+    pub html: Option<String>,
+    /// Attachments and inline parts, forwarded messages among them.
+    pub attachments: Vec<Attachment>,
+}
+
+impl Email {
+    /// The ids this message may be threaded to, the most direct first:
+    /// `In-Reply-To`, then `References` newest to oldest.
+    pub fn thread_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.in_reply_to.iter().map(String::as_str).collect();
+        for id in self.references.iter().rev() {
+            if !ids.contains(&id.as_str()) {
+                ids.push(id);
+            }
+        }
+        ids
+    }
+}
+
+fn header_end(raw: &[u8]) -> usize {
+    raw.windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n"))
+        .unwrap_or(raw.len())
+}
+
+fn ids(value: &HeaderValue<'_>) -> Vec<String> {
+    value
+        .as_text_list()
+        .map(|list| list.iter().map(|id| id.to_string()).collect())
+        .unwrap_or_default()
+}
+
+fn mailboxes(address: Option<&Address<'_>>) -> Vec<Mailbox> {
+    address
+        .map(|a| {
+            a.iter()
+                .filter_map(|m| {
+                    Some(Mailbox {
+                        name: m.name().map(str::to_string),
+                        address: m.address()?.to_ascii_lowercase(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Parses `raw` within `limits`.
+pub fn parse(raw: &[u8], limits: &Limits) -> Result<Email, Malformed> {
+    if raw.len() > limits.max_bytes {
+        return Err(Malformed::TooLarge {
+            size: raw.len(),
+            limit: limits.max_bytes,
+        });
+    }
+    if header_end(raw) > limits.max_header_bytes {
+        return Err(Malformed::HeadersTooLarge {
+            limit: limits.max_header_bytes,
+        });
+    }
+    let message = MessageParser::default()
+        .parse(raw)
+        .ok_or_else(|| Malformed::NotMime("no header could be read".into()))?;
+    // A message has at least one header it is known by (a lenient parser
+    // takes any first line for a header).
+    let known = message
+        .headers()
+        .iter()
+        .any(|h| !matches!(h.name, HeaderName::Other(_)));
+    if !known {
+        return Err(Malformed::NotMime("it has no e-mail headers".into()));
+    }
+    if message.parts.len() > limits.max_parts {
+        return Err(Malformed::TooManyParts {
+            parts: message.parts.len(),
+            limit: limits.max_parts,
+        });
+    }
+    let decoded: usize = message.parts.iter().map(|p| p.len()).sum();
+    if decoded > limits.max_decoded_bytes {
+        return Err(Malformed::DecodesTooLarge {
+            limit: limits.max_decoded_bytes,
+        });
+    }
+    let attachments = message
+        .attachments()
+        .map(|part| {
+            let data = part.contents().to_vec();
+            Attachment {
+                name: part.attachment_name().map(str::to_string),
+                content_type: part.content_type().map_or_else(
+                    || "application/octet-stream".to_string(),
+                    |ct| match ct.subtype() {
+                        Some(sub) => format!("{}/{sub}", ct.ctype()),
+                        None => ct.ctype().to_string(),
+                    },
+                ),
+                content_id: part
+                    .content_id()
+                    .map(|id| id.trim_matches(['<', '>']).to_string()),
+                inline: part
+                    .content_disposition()
+                    .is_some_and(|d| d.ctype().eq_ignore_ascii_case("inline")),
+                size: data.len(),
+                data,
+            }
+        })
+        .collect();
+    Ok(Email {
+        message_id: message.message_id().map(str::to_string),
+        in_reply_to: ids(message.in_reply_to()),
+        references: ids(message.references()),
+        from: mailboxes(message.from()).into_iter().next(),
+        reply_to: mailboxes(message.reply_to()),
+        to: mailboxes(message.to()),
+        cc: mailboxes(message.cc()),
+        subject: message.subject().map(str::to_string),
+        date: message.date().map(|d| d.to_timestamp() * 1000),
+        text: message.body_text(0).map(|t| t.into_owned()),
+        // Only a real HTML part (the parser renders text as HTML too).
+        html: message.html_part(0).and_then(|part| match &part.body {
+            PartType::Html(html) => Some(html.to_string()),
+            _ => None,
+        }),
+        attachments,
+    })
+}
