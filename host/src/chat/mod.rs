@@ -85,13 +85,6 @@ pub struct Participant {
     pub visibility: Visibility,
 }
 
-impl Participant {
-    /// Whether this is the customer.
-    pub fn is_customer(&self) -> bool {
-        self.party.role == Role::Customer
-    }
-}
-
 /// A live chat, for supervisors.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case")]
