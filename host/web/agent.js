@@ -31,11 +31,6 @@ const ui = {
   connection: $('connection'),
   signOut: $('sign-out'),
   signInView: $('sign-in-view'),
-  signInForm: $('sign-in-form'),
-  signInId: $('sign-in-id'),
-  signInPassword: $('sign-in-password'),
-  signInError: $('sign-in-error'),
-  signInSubmit: $('sign-in-submit'),
   desk: $('desk'),
   offers: $('offers'),
   noOffers: $('no-offers'),
@@ -1011,11 +1006,6 @@ document.addEventListener('visibilitychange', () => {
 });
 
 const showSignIn = signInFlow({
-  form: ui.signInForm,
-  id: ui.signInId,
-  password: ui.signInPassword,
-  error: ui.signInError,
-  submit: ui.signInSubmit,
   roles: ['agent', 'supervisor', 'admin'],
   start,
   stop,

@@ -207,12 +207,16 @@ function setupSignIn({ form, id, password, error, submit, roles, done }) {
 }
 
 /**
- * The sign-in life of a page: the form, a session that ends on the server
- * (any 401 while `running()`), and resuming a saved session at load.
- * `start(account)` shows the page for an account; `stop()` hides it.
- * Returns `showSignIn(message)`, for the page's own sign-out.
+ * The sign-in life of a page: the sign-in form (the elements `sign-in-form`,
+ * `-id`, `-password`, `-error` and `-submit` both desktop pages have), a
+ * session that ends on the server (any 401 while `running()`), and
+ * resuming a saved session at load. `start(account)` shows the page for an
+ * account; `stop()` hides it. Returns `showSignIn(message)`, for the
+ * page's own sign-out.
  */
-export function signInFlow({ form, id, password, error, submit, roles, start, stop, running }) {
+export function signInFlow({ roles, start, stop, running }) {
+  const element = (name) => document.getElementById('sign-in-' + name);
+  const [form, id, password, error, submit] = ['form', 'id', 'password', 'error', 'submit'].map(element);
   const showSignIn = (message) => {
     stop();
     error.hidden = !message;

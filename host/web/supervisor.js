@@ -25,11 +25,6 @@ const ui = {
   connection: $('connection'),
   signOut: $('sign-out'),
   signInView: $('sign-in-view'),
-  signInForm: $('sign-in-form'),
-  signInId: $('sign-in-id'),
-  signInPassword: $('sign-in-password'),
-  signInError: $('sign-in-error'),
-  signInSubmit: $('sign-in-submit'),
   dashboard: $('dashboard'),
   queues: $('queues'),
   queuesUpdated: $('queues-updated'),
@@ -413,11 +408,6 @@ ui.signOut.addEventListener('click', async () => {
 });
 
 const showSignIn = signInFlow({
-  form: ui.signInForm,
-  id: ui.signInId,
-  password: ui.signInPassword,
-  error: ui.signInError,
-  submit: ui.signInSubmit,
   roles: ['supervisor', 'admin'],
   start,
   stop,

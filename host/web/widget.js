@@ -1127,14 +1127,19 @@ form.composer textarea { resize: none; height: 44px; max-height: 120px; flex: 1;
     typingSent = false;
   }
 
-  function sessionLost() {
-    // Unknown id or wrong key: nothing to resume.
+  /** Drops the session and its transcript from the panel and storage. */
+  function forgetSession() {
     disconnect();
     session = null;
     save();
     messages.clear();
     ui.transcript.replaceChildren();
     ended = false;
+  }
+
+  function sessionLost() {
+    // Unknown id or wrong key: nothing to resume.
+    forgetSession();
     showPrechat();
   }
 
@@ -1154,12 +1159,7 @@ form.composer textarea { resize: none; height: 44px; max-height: 120px; flex: 1;
   }
 
   function newChat() {
-    disconnect();
-    session = null;
-    save();
-    messages.clear();
-    ui.transcript.replaceChildren();
-    ended = false;
+    forgetSession();
     agentNames = [];
     ui.composer.hidden = false;
     ui.endedBox.hidden = true;

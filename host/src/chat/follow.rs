@@ -104,7 +104,7 @@ async fn follow_engine(chat: Arc<Chat>) {
 
 /// Re-reads the agents in every open chat from the store.
 async fn resync(chat: &Chat) {
-    for (id, _) in chat.hub.sessions() {
+    for id in chat.hub.ids() {
         if let Ok(interaction) = chat.store().get(&id).await {
             chat.hub.set_members(&id, members_of(&interaction));
         }
@@ -116,18 +116,21 @@ fn on_event(chat: &Arc<Chat>, event: Event) {
         return;
     };
     if event.kind == "notified" {
-        if chat.hub.view(&id).is_some() {
+        if chat.hub.contains(&id) {
             let text = event.data["text"].as_str().unwrap_or_default().to_string();
             tokio::spawn(notify(chat.clone(), id, text));
         }
         return;
     }
+    // Every interaction's events come by: only chats the hub holds are
+    // read in full.
+    let media = &event.data["interaction"]["media-type"];
+    if media.as_str() != Some(MEDIA) || !chat.hub.contains(&id) {
+        return;
+    }
     let Some(interaction) = snapshot(&event.data) else {
         return;
     };
-    if interaction.media_type != MEDIA || chat.hub.view(&id).is_none() {
-        return;
-    }
     let name = |agent: &str| {
         chat.engine
             .live_agent(agent)

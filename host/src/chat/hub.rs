@@ -150,12 +150,14 @@ impl Hub {
         })
     }
 
-    /// Every session the hub holds, by id.
-    pub fn sessions(&self) -> BTreeMap<String, SessionView> {
-        let ids: Vec<String> = self.inner().sessions.keys().cloned().collect();
-        ids.into_iter()
-            .filter_map(|id| self.view(&id).map(|v| (id, v)))
-            .collect()
+    /// Whether the hub holds session `id`.
+    pub fn contains(&self, id: &str) -> bool {
+        self.inner().sessions.contains_key(id)
+    }
+
+    /// The ids of every session the hub holds.
+    pub fn ids(&self) -> Vec<String> {
+        self.inner().sessions.keys().cloned().collect()
     }
 
     /// Sends `frame` to the customer (unless coaching) and to the agents
