@@ -79,26 +79,6 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// How often SQLite's write-ahead log is copied into the database.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
-
-/// Checkpoints SQLite's log beside the writer, so no acknowledged write
-/// waits for one. Passive: it never blocks the writer or readers; what it
-/// cannot copy yet it copies next time. Ends with the last handle of the
-/// store (`open`: its exclusive hold).
-async fn checkpoints(pool: AnyPool, open: std::sync::Weak<exclusive::Exclusive>) {
-    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-    loop {
-        tick.tick().await;
-        if open.strong_count() == 0 {
-            return;
-        }
-        if let Err(err) = pool.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
-            tracing::warn!("checkpoint of the SQLite log: {err}");
-        }
-    }
-}
-
 fn unexpected() -> StoreError {
     StoreError::Database("the writer answered with an unexpected result".into())
 }
@@ -121,11 +101,9 @@ impl Store {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         // WAL for concurrent readers; FULL so a committed
-                        // transaction survives power loss, not just a crash;
-                        // checkpoints in the background, not in the commit
-                        // that happens to fill the log (see `checkpoints`).
+                        // transaction survives power loss, not just a crash.
                         conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;",
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
                         )
                         .await?;
                     }
@@ -141,12 +119,6 @@ impl Store {
         }
         let writer = Writer::spawn(pool.clone());
         let exclusive = std::sync::Arc::new(exclusive);
-        if backend == Backend::Sqlite {
-            tokio::spawn(checkpoints(
-                pool.clone(),
-                std::sync::Arc::downgrade(&exclusive),
-            ));
-        }
         Ok(Store {
             pool,
             backend,
