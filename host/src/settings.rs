@@ -37,6 +37,28 @@
 //! [desktop]
 //! dispositions = ["resolved", "follow-up", "no-resolution"]
 //! not-ready-reasons = ["break", "meeting", "training", "admin"]
+//!
+//! [email]                           # see docs/email.md
+//! queue = "inbound"                 # where new e-mails go
+//! address = "support@example.com"   # From of replies
+//! name = "Example Support"
+//! review-group = "trainees"         # their replies wait for a supervisor
+//! acknowledge-with = "email-ack"    # standard response sent to new e-mails
+//! [[email.mailbox]]                 # any number
+//! name = "support"
+//! protocol = "imap"                 # or "pop3"
+//! host = "mail.example.com"
+//! security = "tls"                  # or "starttls", "none"
+//! user = "support"
+//! password-env = "SUPPORT_MAIL_PASSWORD"
+//! leave-on-server = false
+//! [email.smtp]
+//! host = "smtp.example.com"
+//! security = "starttls"
+//! user = "support"
+//! password-env = "SMTP_PASSWORD"
+//! [email.mime]
+//! inbound = "mime-normalizer"       # mime-transformer plugins
 //! ```
 
 use serde::Deserialize;
@@ -45,6 +67,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::chat::ChatSettings;
+use crate::email::EmailSettings;
 use crate::engine::RoutingSettings;
 use crate::plugin::{EngineSettings, LimitPolicy, Limits};
 
@@ -91,6 +114,9 @@ pub struct Settings {
     /// Pick lists of the agent desktop.
     #[serde(default)]
     pub desktop: DesktopSettings,
+    /// The e-mail channel.
+    #[serde(default)]
+    pub email: EmailSettings,
 }
 
 /// `[desktop]`: the pick lists agents choose from.

@@ -138,3 +138,21 @@ fn hostile_input_is_refused_with_a_reason() {
         Err(Malformed::NotMime(_))
     ));
 }
+
+#[test]
+fn a_delivery_report_names_the_bounced_message_and_why() {
+    let email = parse(&corpus("bounce.eml"), &Limits::default()).unwrap();
+    assert!(email.automatic, "a mailer daemon's report is automatic");
+    let bounce = parley::email::bounce::of(&email).expect("a bounce");
+    assert_eq!(
+        bounce.original_message_id.as_deref(),
+        Some("agent-reply-9@shop.example")
+    );
+    assert_eq!(
+        bounce.reason,
+        "nobody@example.net: 5.1.1 (smtp; 550 5.1.1 <nobody@example.net>: User unknown)"
+    );
+    let customer = parse(&corpus("alternative.eml"), &Limits::default()).unwrap();
+    assert!(!customer.automatic);
+    assert_eq!(parley::email::bounce::of(&customer), None);
+}

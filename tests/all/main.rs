@@ -28,6 +28,7 @@ mod browser;
 mod chat;
 mod cli;
 mod email;
+mod email_channel;
 mod engine;
 mod faults;
 mod history;

@@ -32,6 +32,11 @@ impl Client {
         Client::new(&self.base, token)
     }
 
+    /// The HTTP client, for requests the helpers do not cover.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// The URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)

@@ -10,6 +10,7 @@ use std::sync::Arc;
 pub mod chat;
 pub mod client;
 pub mod database;
+pub mod mail;
 pub mod process;
 
 pub use client::Client;

@@ -124,6 +124,13 @@ pub struct Email {
     pub html: Option<String>,
     /// Attachments and inline parts, forwarded messages among them.
     pub attachments: Vec<Attachment>,
+    /// Sent by a program, not a person (`Auto-Submitted`, bulk or list
+    /// `Precedence`, `List-Id`, a mailer daemon): never answered
+    /// automatically (RFC 3834).
+    pub automatic: bool,
+    /// `report-type` of a `multipart/report` (`delivery-status` for a
+    /// bounce).
+    pub report_type: Option<String>,
 }
 
 impl Email {
@@ -247,5 +254,33 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Result<Email, Malformed> {
             _ => None,
         }),
         attachments,
+        automatic: automatic(&message),
+        report_type: message
+            .content_type()
+            .filter(|ct| ct.ctype().eq_ignore_ascii_case("multipart"))
+            .filter(|ct| {
+                ct.subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+            })
+            .and_then(|ct| ct.attribute("report-type"))
+            .map(str::to_ascii_lowercase),
     })
+}
+
+/// Whether a program sent the message (RFC 3834 section 2 and the usual
+/// signs of lists and mailer daemons).
+fn automatic(message: &mail_parser::Message<'_>) -> bool {
+    let header = |name: &str| {
+        message
+            .header_raw(name)
+            .map(|v| v.trim().to_ascii_lowercase())
+    };
+    let auto_submitted = header("Auto-Submitted").is_some_and(|v| v != "no");
+    let bulk = header("Precedence").is_some_and(|v| matches!(v.as_str(), "bulk" | "junk" | "list"));
+    let list = header("List-Id").is_some();
+    let daemon = mailboxes(message.from()).first().is_some_and(|m| {
+        let local = m.address.split('@').next().unwrap_or_default();
+        matches!(local, "mailer-daemon" | "postmaster")
+    });
+    auto_submitted || bulk || list || daemon
 }

@@ -7,6 +7,8 @@ mod accounts;
 pub mod auth;
 mod chat;
 mod desk;
+mod download;
+mod email;
 mod error;
 mod interactions;
 pub mod openapi;
@@ -22,6 +24,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::chat::Chat;
+use crate::email::EmailChannel;
 use crate::engine::Engine;
 use crate::plugin::{PluginEngine, Registry, bundled, history::VersionStore, watcher};
 use crate::process::{self, Processes};
@@ -43,6 +46,8 @@ pub struct AppState {
     pub credentials: auth::CredentialCache,
     /// The web chat channel.
     pub chat: Arc<Chat>,
+    /// The e-mail channel.
+    pub email: Arc<EmailChannel>,
     /// The desktop's pick lists.
     pub desktop: DesktopSettings,
 }
@@ -68,6 +73,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .merge(stream::routes())
                 .merge(stats::routes())
                 .merge(chat::routes())
+                .merge(email::routes())
                 .merge(desk::routes()),
         )
         .merge(pages::routes())
@@ -179,6 +185,9 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
     engine.recover().await?;
     let chat = Chat::new(engine.clone(), settings.chat.clone()).map_err(anyhow::Error::msg)?;
     chat.start_tasks().await?;
+    let email =
+        EmailChannel::new(engine.clone(), settings.email.clone()).map_err(anyhow::Error::msg)?;
+    email.start_tasks()?;
     if settings.install_bundled && desk::install_demo_responses(&store).await? {
         tracing::info!("installed the demo standard responses");
     }
@@ -188,6 +197,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
         admin_token: admin_token.clone(),
         credentials: auth::CredentialCache::default(),
         chat: chat.clone(),
+        email,
         desktop: settings.desktop.clone(),
     });
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;

@@ -9,6 +9,7 @@ use sqlx::{AnyConnection, AnyPool, Row};
 
 use super::error::StoreError;
 use super::interactions::{NewInteraction, json_column};
+use super::sql::{name_of, parse_name};
 use super::writer::{Outcome, Tx, Written};
 use super::{lifecycle, sql};
 
@@ -357,20 +358,6 @@ pub(super) async fn insert_all(
         query.execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-/// The serialized name of a unit enum variant.
-fn name_of<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => String::new(),
-    }
-}
-
-fn parse_name<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T, StoreError> {
-    let text: String = row.try_get(column)?;
-    serde_json::from_value(serde_json::Value::String(text.clone()))
-        .map_err(|_| StoreError::Database(format!("column {column}: unknown value `{text}`")))
 }
 
 fn message_from_row(row: &AnyRow) -> Result<Message, StoreError> {

@@ -1,5 +1,5 @@
 //! Durable storage of interactions, agents, credentials, the event log,
-//! chat transcripts and standard responses,
+//! chat transcripts, e-mail messages and standard responses,
 //! on SQLite (the embedded default: one file, WAL) or PostgreSQL, chosen
 //! by URL, with the same behaviour and versioned migrations for each.
 //!
@@ -12,6 +12,7 @@ mod agents;
 pub mod attached;
 pub mod chat;
 mod credentials;
+pub mod email;
 mod error;
 pub mod events;
 mod exclusive;
@@ -36,6 +37,7 @@ use crate::agents::{Agent, Presence};
 use agents::AgentWrite;
 use chat::ChatWrite;
 use credentials::CredentialWrite;
+use email::EmailWrite;
 use responses::ResponseWrite;
 use writer::{Write, Writer, Written};
 
@@ -453,5 +455,134 @@ impl Store {
     pub async fn delete_response(&self, id: &str) -> Result<(), StoreError> {
         self.write_done(Write::Response(ResponseWrite::Delete(id.to_string())))
             .await
+    }
+
+    async fn write_email(&self, write: EmailWrite) -> Result<email::Stored, StoreError> {
+        match self.writer.write(Write::Email(write)).await? {
+            Written::Email(stored) => Ok(*stored),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Stores an inbound message with its interaction (`target`) and the
+    /// mailbox item it came from, together: an item already taken in is
+    /// refused ([`StoreError::Duplicate`]). `bounces` names the outbound
+    /// message a delivery report is about; it becomes `bounced`.
+    pub async fn receive_email(
+        &self,
+        target: email::Target,
+        message: email::NewEmail,
+        item: Option<email::MailboxItem>,
+        bounces: Option<String>,
+    ) -> Result<email::Stored, StoreError> {
+        if let email::Target::New(new) = &target {
+            new.validate()?;
+        }
+        self.write_email(EmailWrite::Receive {
+            target,
+            email: message,
+            item,
+            bounces,
+        })
+        .await
+    }
+
+    /// Records a mailbox item that is taken in as nothing.
+    pub async fn skip_mailbox_item(&self, item: email::MailboxItem) -> Result<(), StoreError> {
+        self.write_done(Write::Email(EmailWrite::Skip(item))).await
+    }
+
+    /// Stores an outbound message of interaction `interaction_id`.
+    pub async fn compose_email(
+        &self,
+        interaction_id: &str,
+        message: email::NewEmail,
+    ) -> Result<email::Stored, StoreError> {
+        self.write_email(EmailWrite::Compose {
+            interaction_id: interaction_id.to_string(),
+            email: message,
+        })
+        .await
+    }
+
+    /// Changes an outbound message's status if it is in an expected one
+    /// ([`StoreError::Conflict`] otherwise).
+    pub async fn change_email(&self, change: email::StatusChange) -> Result<(), StoreError> {
+        self.write_done(Write::Email(EmailWrite::Change(change)))
+            .await
+    }
+
+    /// The e-mail messages of an interaction, oldest first.
+    pub async fn emails_of(
+        &self,
+        interaction: &str,
+    ) -> Result<Vec<email::EmailMessage>, StoreError> {
+        email::of_interaction(&self.pool, interaction).await
+    }
+
+    /// The e-mail message `id`.
+    pub async fn email(&self, id: &str) -> Result<email::EmailMessage, StoreError> {
+        email::get(&self.pool, id)
+            .await?
+            .ok_or_else(|| email::no_message(id))
+    }
+
+    /// E-mail messages in `status`, oldest first; with `due_by`, only
+    /// those whose next attempt is due by then.
+    pub async fn emails_in_status(
+        &self,
+        status: email::Status,
+        due_by: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<email::EmailMessage>, StoreError> {
+        email::in_status(&self.pool, status, due_by, limit.clamp(1, 1000)).await
+    }
+
+    /// The (message, interaction) holding the first of these RFC 5322
+    /// message ids that is stored.
+    pub async fn email_thread(
+        &self,
+        message_ids: &[String],
+    ) -> Result<Option<(String, String)>, StoreError> {
+        email::thread(&self.pool, message_ids).await
+    }
+
+    /// Which of these items of `mailbox` were taken in already.
+    pub async fn known_mailbox_items(
+        &self,
+        mailbox: &str,
+        items: &[String],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        email::known_items(&self.pool, mailbox, items).await
+    }
+
+    /// An e-mail attachment: its interaction, description and bytes.
+    pub async fn email_attachment(
+        &self,
+        id: &str,
+    ) -> Result<(String, email::AttachmentInfo, Vec<u8>), StoreError> {
+        email::attachment(&self.pool, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "attachment",
+                id: id.to_string(),
+            })
+    }
+
+    /// The attachments of message `id` with their bytes, in order.
+    pub async fn email_attachment_data(
+        &self,
+        id: &str,
+    ) -> Result<Vec<email::NewAttachment>, StoreError> {
+        email::attachment_data(&self.pool, id).await
+    }
+
+    /// A raw MIME copy of message `id`.
+    pub async fn email_mime(
+        &self,
+        id: &str,
+        kind: email::MimeKind,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        email::mime(&self.pool, id, kind).await
     }
 }

@@ -17,6 +17,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use super::agents::{self, AgentWrite};
 use super::chat::{self, ChatWrite, Message, NewMessage};
 use super::credentials::{self, CredentialWrite};
+use super::email::{self, EmailWrite, Stored};
 use super::error::StoreError;
 use super::events::{self, Event};
 use super::interactions::{Interaction, NewInteraction, Transition};
@@ -42,6 +43,7 @@ pub(super) enum Write {
     Credential(CredentialWrite),
     Chat(ChatWrite),
     Response(ResponseWrite),
+    Email(EmailWrite),
 }
 
 /// What a write produced.
@@ -50,6 +52,7 @@ pub(super) enum Written {
     Interactions(Vec<Interaction>),
     Agent(Agent),
     Message(Message),
+    Email(Box<Stored>),
     Done,
 }
 
@@ -295,6 +298,7 @@ async fn try_commit<'a>(
             Write::Credential(write) => credentials::apply(&mut tx, write).await?,
             Write::Chat(write) => chat::apply(&mut tx, write).await?,
             Write::Response(write) => responses::apply(&mut tx, write).await?,
+            Write::Email(write) => email::apply(&mut tx, write).await?,
         });
     }
     let (committed, numbers) = (

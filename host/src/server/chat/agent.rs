@@ -13,10 +13,11 @@ use serde_json::json;
 use std::sync::Arc;
 
 use super::super::auth::{Principal, forbidden};
+use super::super::download::download;
 use super::super::interactions::may_see;
 use super::super::{ApiError, AppState, JsonBody};
 use super::customer::{FileName, PushUrl, Say, Typing, receive_file};
-use super::{download, socket};
+use super::socket;
 use crate::agents::Role;
 use crate::chat::{LiveChat, Mode, Participant};
 use crate::store::chat::{MAX_PAGE, Message};
@@ -162,7 +163,7 @@ async fn file(
 ) -> Result<Response, ApiError> {
     may_read(&state, &principal, &id).await?;
     let (info, data) = state.chat.file(&id, &file).await?;
-    Ok(download(info, data))
+    Ok(download(&info.name, &info.content_type, data))
 }
 
 /// `PUT /v1/chats/{id}/supervision`.

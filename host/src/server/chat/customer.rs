@@ -14,9 +14,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower_http::cors::CorsLayer;
 
+use super::super::download::download;
 use super::super::{ApiError, AppState, JsonBody};
+use super::read_body;
 use super::socket::{self, Cursor};
-use super::{download, read_body};
 use crate::chat::hub::FrameKind;
 use crate::chat::{ChatError, Participant, StartChat, Started};
 use crate::store::chat::Message;
@@ -232,7 +233,7 @@ async fn file(
         Err(err) => return Err(err.into()),
     }
     let (info, data) = state.chat.file(&id, &file).await?;
-    Ok(download(info, data))
+    Ok(download(&info.name, &info.content_type, data))
 }
 
 /// `GET .../messages` query (`?key=` is read by [`Key`]).

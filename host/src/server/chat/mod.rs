@@ -9,13 +9,10 @@ mod socket;
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
 use super::{ApiError, AppState};
 use crate::chat::{ChatError, files};
-use crate::store::chat::FileInfo;
 
 /// The routes.
 pub fn routes() -> Router<Arc<AppState>> {
@@ -55,31 +52,4 @@ async fn read_body(body: axum::body::Body, limit: usize) -> Result<Vec<u8>, ApiE
         .await
         .map(|bytes| bytes.to_vec())
         .map_err(|_| ChatError::File(files::Refused::TooLarge { limit }).into())
-}
-
-/// A stored file as a download (never rendered inline, never sniffed).
-fn download(info: FileInfo, data: Vec<u8>) -> Response {
-    let name: String = info
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    (
-        [
-            (header::CONTENT_TYPE, info.content_type),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-        ],
-        data,
-    )
-        .into_response()
 }
