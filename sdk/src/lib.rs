@@ -7,8 +7,8 @@
 //! bindings of each world, helpers for the host imports, and builders for
 //! the shared types.
 //!
-//! Enable the feature of the world you implement (`router` or `screener`),
-//! implement its `Guest` trait and export it:
+//! Enable the feature of the world you implement (`router`, `screener` or
+//! `mime-transformer`), implement its `Guest` trait and export it:
 //!
 //! ```ignore
 //! use parley_sdk::prelude::*;
@@ -37,8 +37,9 @@
 //!
 //! Build it with `cargo build --release --target wasm32-wasip2` (crate type
 //! `cdylib`), put the `.wasm` beside a `plugin.toml` manifest, and check it
-//! with `parley plugin test <dir>`. `plugins/skills-router` and
-//! `plugins/rules-screener` in the Parley repository are complete examples.
+//! with `parley plugin test <dir>`. `plugins/skills-router`,
+//! `plugins/rules-screener` and `plugins/mime-normalizer` in the Parley
+//! repository are complete examples.
 
 mod bindings;
 #[cfg(all(feature = "leaking-allocator", target_arch = "wasm32"))]
@@ -49,6 +50,8 @@ pub mod config;
 pub mod log;
 mod types;
 
+#[cfg(feature = "mime-transformer")]
+pub mod mime_transformer;
 #[cfg(feature = "router")]
 pub mod router;
 #[cfg(feature = "screener")]
@@ -64,6 +67,8 @@ pub mod prelude {
 pub use bindings::parley::plugin::{clock, kv};
 pub use types::*;
 
+#[cfg(feature = "mime-transformer")]
+pub use mime_transformer::bindings::export_mime_transformer;
 #[cfg(feature = "router")]
 pub use router::bindings::export_router;
 #[cfg(feature = "screener")]

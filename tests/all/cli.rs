@@ -24,7 +24,11 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn plugin_test_passes_the_reference_fixtures() {
-    for (name, cases) in [("skills-router", 11), ("rules-screener", 8)] {
+    for (name, cases) in [
+        ("skills-router", 11),
+        ("rules-screener", 8),
+        ("mime-normalizer", 17),
+    ] {
         let out = parley(&["plugin", "test", name], &[]);
         let stdout = text(&out.stdout);
         assert!(
@@ -61,6 +65,39 @@ fn plugin_test_fails_a_wrong_expectation_with_a_diff() {
     assert!(stdout.contains("-  \"ok\": \"ann\""), "{stdout}");
     assert!(stdout.contains("+  \"ok\": \"cat\""), "{stdout}");
     assert!(stdout.contains("10 passed, 1 failed"), "{stdout}");
+}
+
+#[test]
+fn plugin_test_names_a_failed_mime_check_and_shows_the_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = bundled_plugin(tmp.path(), "mime-normalizer");
+    let case = dir.join("cases/inbound-forward-as-attachment-outlook.json");
+    let text_before = std::fs::read_to_string(&case).unwrap();
+    let text_after = text_before.replace(
+        "\"Subject\": \"Refund request\"",
+        "\"Subject\": \"FW: Refund request\"",
+    );
+    assert_ne!(text_before, text_after);
+    std::fs::write(&case, text_after).unwrap();
+    let out = parley(&["plugin", "test", dir.to_str().unwrap()], &[]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL  inbound-forward-as-attachment-outlook"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "header `Subject`: expected \"FW: Refund request\", found \"Refund request\""
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("the transformed message:"), "{stdout}");
+    assert!(
+        stdout.contains("X-Forwarded-By: \"Dana Agent\" <dana@shop.example>"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("16 passed, 1 failed"), "{stdout}");
 }
 
 #[test]

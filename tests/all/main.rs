@@ -34,6 +34,7 @@ mod faults;
 mod history;
 mod hot_reload;
 mod instances;
+mod mime;
 mod operations;
 mod processes;
 mod recovery;

@@ -13,5 +13,5 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use exports::parley::plugin::{routing, screening};
+pub use exports::parley::plugin::{mime_transform, routing, screening};
 pub use parley::plugin::types;

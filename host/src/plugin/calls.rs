@@ -41,22 +41,18 @@ impl PluginVersion {
 
     /// Turns the plugin's own error value into a failure.
     fn accept<T>(&self, called: Called<Result<T, types::Error>>) -> Result<Called<T>, PluginError> {
-        match called.value {
-            Ok(value) => Ok(Called {
-                value,
-                plugin: called.plugin,
-                version: called.version,
-                fuel: called.fuel,
-                elapsed: called.elapsed,
-            }),
-            Err(error) => Err(self.context().failure(
-                FailureKind::PluginError,
-                format!("{:?}: {}", error.kind, error.message),
-            )),
-        }
+        called.try_map(|value| {
+            value.map_err(|error| {
+                self.context().failure(
+                    FailureKind::PluginError,
+                    format!("{:?}: {}", error.kind, error.message),
+                )
+            })
+        })
     }
 
-    fn invalid(&self, message: String) -> PluginError {
+    /// A failure for output the host cannot act on.
+    pub(super) fn invalid(&self, message: String) -> PluginError {
         self.context().failure(FailureKind::InvalidOutput, message)
     }
 
@@ -200,7 +196,8 @@ impl PluginVersion {
     }
 }
 
-fn check_text(what: &str, text: &str) -> Result<(), String> {
+/// Checks a text a plugin returned is not empty and not over-long.
+pub(super) fn check_text(what: &str, text: &str) -> Result<(), String> {
     if text.trim().is_empty() {
         return Err(format!("returned an empty {what}"));
     }

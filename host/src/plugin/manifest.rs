@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! name = "skills-router"          # [a-z0-9-], unique in a server
-//! world = "router"                # router | screener
+//! world = "router"                # router, screener or mime-transformer
 //! version = "1.2.0"               # the author's version label
 //! component = "skills_router.wasm"
 //! description = "Skills routing with relaxation"

@@ -7,7 +7,8 @@
 //!   the compiled component against it.
 //! - [`sandbox`] and [`host_api`]: the per-call store, WASI policy, limits
 //!   and the host interfaces plugins import.
-//! - [`version`] and [`calls`]: a loaded version and typed calls into it.
+//! - [`version`], [`calls`] and [`mime`]: a loaded version and typed calls
+//!   into it.
 //! - [`registry`], [`history`] and [`watcher`]: live versions by name, hot
 //!   reload, the version history and rollback.
 //! - [`fixtures`] and [`values`]: fixture cases and their JSON values.
@@ -23,6 +24,7 @@ mod host_api;
 pub mod invoke;
 pub mod kv;
 pub mod manifest;
+pub mod mime;
 pub mod peers;
 pub mod registry;
 pub mod sandbox;
@@ -35,6 +37,7 @@ pub mod world;
 pub use engine::{EngineSettings, PluginEngine};
 pub use error::{FailureKind, LoadError, PluginError};
 pub use manifest::{LimitPolicy, Limits, Manifest};
+pub use mime::{Direction, FailureAction, MimeOutcome};
 pub use registry::Registry;
 pub use version::{Called, PluginSource, PluginVersion};
 pub use world::World;

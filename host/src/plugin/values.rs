@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `bool`, integers, floats | `true`, `42`, `0.5` |
 //! | `string`, `char` | `"text"` |
-//! | `list<T>` | `[...]` (`list<u8>` also accepts a UTF-8 string) |
+//! | `list<T>` | `[...]` (`list<u8>` also accepts a UTF-8 string, or `{"base64": "..."}` for any bytes) |
 //! | `record` | `{"field-name": ...}` with WIT (kebab-case) names; `option` fields may be left out |
 //! | `tuple` | `[a, b]` |
 //! | `variant` | `{"case": payload}`, or `"case"` without payload |
@@ -14,6 +14,8 @@
 //! | `result<T, E>` | `{"ok": ...}` or `{"err": ...}` |
 //! | `flags` | `["flag", ...]` |
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Map, Number, Value as Json};
 use wasmtime::component::Val;
 use wasmtime::component::types::Type;
@@ -86,6 +88,34 @@ fn payload_val(
     }
 }
 
+/// The bytes of a `list<u8>` written as a UTF-8 string or as
+/// `{"base64": "..."}`; `None` for any other JSON (an array of numbers).
+fn bytes_of(json: &Json, path: &str) -> Result<Option<Vec<u8>>, String> {
+    match json {
+        Json::String(text) => Ok(Some(text.as_bytes().to_vec())),
+        Json::Object(map) => match (map.len(), map.get("base64")) {
+            (1, Some(Json::String(encoded))) => BASE64
+                .decode(encoded)
+                .map(Some)
+                .map_err(|e| at(path, format!("invalid base64: {e}"))),
+            _ => Err(at(
+                path,
+                format!("expected bytes (a string, {{\"base64\": ...}} or an array), found {json}"),
+            )),
+        },
+        _ => Ok(None),
+    }
+}
+
+/// Bytes written for people: as text when they are UTF-8, else as
+/// `{"base64": ...}`.
+pub fn bytes_json(bytes: &[u8]) -> Json {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Json::String(text.to_string()),
+        Err(_) => single("base64", Json::String(BASE64.encode(bytes))),
+    }
+}
+
 /// Converts JSON to a value of type `ty`.
 pub fn to_val(json: &Json, ty: &Type, path: &str) -> Result<Val, String> {
     Ok(match ty {
@@ -114,8 +144,10 @@ pub fn to_val(json: &Json, ty: &Type, path: &str) -> Result<Val, String> {
         Type::String => Val::String(text(json, path)?.to_string()),
         Type::List(list) => {
             let elem = list.ty();
-            if let (Type::U8, Json::String(s)) = (&elem, json) {
-                return Ok(Val::List(s.bytes().map(Val::U8).collect()));
+            if let Type::U8 = elem {
+                if let Some(bytes) = bytes_of(json, path)? {
+                    return Ok(Val::List(bytes.into_iter().map(Val::U8).collect()));
+                }
             }
             let items = json
                 .as_array()
@@ -295,6 +327,56 @@ fn single(key: &str, value: Json) -> Json {
     let mut map = Map::new();
     map.insert(key.to_string(), value);
     Json::Object(map)
+}
+
+/// `json`, a value of type `ty` as [`from_val`] writes it, with every
+/// `list<u8>` written as [`bytes_json`] does: for people reading it.
+pub fn readable(json: &Json, ty: &Type) -> Json {
+    match (ty, json) {
+        (Type::List(list), Json::Array(items)) => match list.ty() {
+            Type::U8 => {
+                let bytes: Option<Vec<u8>> = items
+                    .iter()
+                    .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+                    .collect();
+                bytes.map_or_else(|| json.clone(), |bytes| bytes_json(&bytes))
+            }
+            elem => Json::Array(items.iter().map(|item| readable(item, &elem)).collect()),
+        },
+        (Type::Record(record), Json::Object(map)) => Json::Object(
+            record
+                .fields()
+                .filter_map(|field| {
+                    let value = map.get(field.name)?;
+                    Some((field.name.to_string(), readable(value, &field.ty)))
+                })
+                .collect(),
+        ),
+        (Type::Tuple(tuple), Json::Array(items)) => Json::Array(
+            items
+                .iter()
+                .zip(tuple.types())
+                .map(|(item, ty)| readable(item, &ty))
+                .collect(),
+        ),
+        (Type::Variant(variant), Json::Object(map)) if map.len() == 1 => {
+            let (name, payload) = map.iter().next().expect("one entry");
+            match variant.cases().find(|c| c.name == name).and_then(|c| c.ty) {
+                Some(ty) => single(name, readable(payload, &ty)),
+                None => json.clone(),
+            }
+        }
+        (Type::Result(result), Json::Object(map)) if map.len() == 1 => {
+            let (name, payload) = map.iter().next().expect("one entry");
+            let ty = if name == "ok" { result.ok() } else { result.err() };
+            match ty {
+                Some(ty) => single(name, readable(payload, &ty)),
+                None => json.clone(),
+            }
+        }
+        (Type::Option(option), value) if !value.is_null() => readable(value, &option.ty()),
+        _ => json.clone(),
+    }
 }
 
 /// Rewrites JSON the way the WIT type would print it (defaults filled in,

@@ -11,7 +11,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::Store;
 use wasmtime::component::{Component, Instance, InstancePre};
 
-use super::bindings::{routing, screening};
+use super::bindings::{mime_transform, routing, screening};
 use super::engine::PluginEngine;
 use super::error::{FailureKind, LoadError, PluginError, chain};
 use super::fixtures::Case;
@@ -91,6 +91,8 @@ pub enum Exports {
     Router(routing::GuestIndices),
     /// A screener.
     Screener(screening::GuestIndices),
+    /// A MIME transformer.
+    MimeTransformer(mime_transform::GuestIndices),
 }
 
 /// Counters of a version's calls.
@@ -164,6 +166,20 @@ pub struct Called<R> {
     pub elapsed: Duration,
 }
 
+impl<R> Called<R> {
+    /// The same call with its value turned into another by `f`, or `f`'s
+    /// error.
+    pub fn try_map<T, E>(self, f: impl FnOnce(R) -> Result<T, E>) -> Result<Called<T>, E> {
+        Ok(Called {
+            value: f(self.value)?,
+            plugin: self.plugin,
+            version: self.version,
+            fuel: self.fuel,
+            elapsed: self.elapsed,
+        })
+    }
+}
+
 /// Services a version's host imports reach.
 #[derive(Clone, Default)]
 pub struct Services {
@@ -213,6 +229,9 @@ impl PluginVersion {
         let exports = match manifest.world {
             World::Router => routing::GuestIndices::new(&pre).map(Exports::Router),
             World::Screener => screening::GuestIndices::new(&pre).map(Exports::Screener),
+            World::MimeTransformer => {
+                mime_transform::GuestIndices::new(&pre).map(Exports::MimeTransformer)
+            }
         }
         .map_err(|e| {
             fail(format!(

@@ -25,6 +25,8 @@ pub enum World {
     Router,
     /// Screening rules (`export screening`).
     Screener,
+    /// MIME transforms of the e-mail channel (`export mime-transform`).
+    MimeTransformer,
 }
 
 impl fmt::Display for World {
@@ -32,6 +34,7 @@ impl fmt::Display for World {
         f.write_str(match self {
             World::Router => "router",
             World::Screener => "screener",
+            World::MimeTransformer => "mime-transformer",
         })
     }
 }
@@ -77,6 +80,7 @@ impl World {
         match self {
             World::Router => "routing",
             World::Screener => "screening",
+            World::MimeTransformer => "mime-transform",
         }
     }
 
@@ -297,6 +301,33 @@ mod tests {
             &["parley:plugin/screening@0.1.0"],
         );
         let err = s.check(World::Screener, &grants).unwrap_err();
+        assert!(err.contains("does not provide"), "{err}");
+    }
+
+    #[test]
+    fn mime_transformers_export_mime_transform_and_cannot_call_plugins() {
+        let s = shape(
+            &["parley:plugin/config@0.1.0"],
+            &["parley:plugin/mime-transform@0.1.0"],
+        );
+        assert_eq!(
+            s.check(World::MimeTransformer, &Capabilities::default())
+                .unwrap(),
+            "parley:plugin/mime-transform@0.1.0"
+        );
+        let err = s
+            .check(World::Screener, &Capabilities::default())
+            .unwrap_err();
+        assert!(err.contains("parley:plugin/screening@0.1.0"), "{err}");
+        let grants = Capabilities {
+            calls: vec!["x".into()],
+            ..Capabilities::default()
+        };
+        let calling = shape(
+            &["parley:plugin/plugins@0.1.0"],
+            &["parley:plugin/mime-transform@0.1.0"],
+        );
+        let err = calling.check(World::MimeTransformer, &grants).unwrap_err();
         assert!(err.contains("does not provide"), "{err}");
     }
 
