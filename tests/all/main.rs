@@ -38,5 +38,6 @@ mod processes;
 mod recovery;
 mod routing;
 mod sandbox;
+mod screening;
 mod store;
 mod stream;
