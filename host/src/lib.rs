@@ -8,6 +8,7 @@
 //!
 //! - [`agents`]: accounts, roles, skills, capacity rules and presence.
 //! - [`chat`]: the web chat channel (sessions, transcripts, live delivery).
+//! - [`content`]: the content of stored interactions as screeners see it.
 //! - [`email`]: the e-mail channel (parsing and threading so far).
 //! - [`engine`]: routing, assignment and operations on interactions.
 //! - [`plugin`]: the plugin runtime (engine, sandbox, hot reload, fixtures).
@@ -21,6 +22,7 @@
 pub mod agents;
 pub mod chat;
 pub mod cli;
+pub mod content;
 pub mod email;
 pub mod engine;
 pub mod plugin;

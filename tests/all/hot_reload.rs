@@ -56,7 +56,8 @@ async fn replacing_a_router_under_load_switches_without_a_failed_call() {
                 "router",
                 "router",
                 guests::TEST_ROUTER,
-                "[config]\nagent = \"agent-old\"",
+                // The skills router swapped in below may call the screener.
+                "[capabilities]\ncalls = [\"rules-screener\"]\n[config]\nagent = \"agent-old\"",
             );
         })
         .await,

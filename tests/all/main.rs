@@ -40,5 +40,6 @@ mod processes;
 mod recovery;
 mod routing;
 mod sandbox;
+mod screening;
 mod store;
 mod stream;

@@ -1,10 +1,12 @@
 //! Capabilities: a plugin reaches files, environment variables, the clock,
 //! its key-value store and other plugins only when its manifest grants
-//! them; an import it is not granted refuses the whole component.
+//! them; an import it is not granted refuses the whole component. A plugin
+//! built against the contract as first released still loads.
 
-use parley::plugin::bindings::routing::{Change, Decision};
+use parley::plugin::bindings::routing::{Action, Change, Decision, RouteRequest, Target};
 use parley::plugin::bindings::types::{Attribute, Value};
 use parley::plugin::history::VersionStore;
+use parley::plugin::world::imported_functions;
 use parley::plugin::{LimitPolicy, Registry};
 use parley_tests::{bundled_plugin, engine, guests, interaction, write_plugin};
 use std::collections::BTreeMap;
@@ -86,6 +88,7 @@ directories = [{ host = "data", guest = "/data" }]"#;
             "clock",
             "kv",
             "screen:rules-screener",
+            "screen-interaction:rules-screener",
         ],
     )
     .await;
@@ -100,6 +103,11 @@ directories = [{ host = "data", guest = "/data" }]"#;
     assert!(now > 1_700_000_000, "clock reads {now}");
     assert_eq!(out["kv"], "1");
     assert_eq!(out["screen:rules-screener"], "billing=0.9");
+    assert_eq!(
+        out["screen-interaction:rules-screener"],
+        "error: ErrorKind::Unavailable: no stored interactions are reachable here",
+        "a registry without a server stores no interactions"
+    );
     // The key-value store keeps its state across calls.
     assert_eq!(probe(&registry, &["kv"]).await["kv"], "2");
 }
@@ -144,6 +152,7 @@ async fn ungranted_capabilities_are_denied() {
             "env:HOME",
             "clock",
             "screen:rules-screener",
+            "screen-interaction:rules-screener",
         ],
     )
     .await;
@@ -154,10 +163,54 @@ async fn ungranted_capabilities_are_denied() {
         out["clock"], "0",
         "WASI clocks read zero without the clock grant"
     );
-    assert_eq!(
-        out["screen:rules-screener"],
-        "error: ErrorKind::Denied: the manifest does not grant calls to `rules-screener`"
+    for call in ["screen:rules-screener", "screen-interaction:rules-screener"] {
+        assert_eq!(
+            out[call],
+            "error: ErrorKind::Denied: the manifest does not grant calls to `rules-screener`"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_router_built_against_the_first_contract_still_loads() {
+    let root = tempfile::tempdir().unwrap();
+    let registry = Registry::new(
+        engine(),
+        LimitPolicy::default(),
+        VersionStore::new(root.path().join("versions")),
     );
+    let plugins = root.path().join("plugins");
+    registry
+        .load_dir(&bundled_plugin(&plugins, "rules-screener"), "test")
+        .await
+        .unwrap();
+    let legacy = write_plugin(
+        &plugins,
+        "legacy",
+        "router",
+        guests::LEGACY_ROUTER,
+        "[capabilities]\ncalls = [\"rules-screener\"]\n[config]\nscreener = \"rules-screener\"",
+    );
+    registry.load_dir(&legacy, "test").await.unwrap();
+    let version = registry.get("legacy").unwrap();
+    // It knows `plugins` without `screen-interaction`, added since.
+    let imports = imported_functions(version.component(), version.engine().engine());
+    let plugins_import: Vec<&str> = imports
+        .iter()
+        .find(|(interface, _)| interface == "parley:plugin/plugins@0.1.0")
+        .map(|(_, functions)| functions.iter().map(|(f, _)| f.as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(plugins_import, ["screen"]);
+    let mut ix = interaction("legacy");
+    ix.subject = Some("I want a refund".into());
+    let decision = version.on_queued(&ix).await.unwrap().value;
+    match decision.action {
+        Action::Route(RouteRequest {
+            target: Target::Agent(agent),
+            ..
+        }) => assert_eq!(agent, "billing", "routed on the screened category"),
+        other => panic!("unexpected action {other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,6 +12,10 @@ use parley_tests::{
 };
 use std::path::Path;
 
+/// Its screening logic, which the strategy uses.
+#[path = "../../plugins/skills-router/src/screening.rs"]
+#[allow(dead_code)]
+mod screening;
 /// The reference router's decision logic, compiled natively.
 #[path = "../../plugins/skills-router/src/strategy.rs"]
 #[allow(dead_code)]

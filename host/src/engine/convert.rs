@@ -139,3 +139,22 @@ pub fn apply_changes(
     }
     t
 }
+
+/// The interaction as it is once a decision's `changes` are applied
+/// (priority and attached data), for what the router is asked before the
+/// write that applies them (`pick-agent`).
+pub fn changed(interaction: &Interaction, changes: &[Change]) -> Interaction {
+    let t = apply_changes(
+        interaction,
+        changes,
+        Transition::to(&interaction.id, interaction.state),
+    );
+    let mut changed = interaction.clone();
+    if let Some(priority) = t.priority {
+        changed.priority = priority;
+    }
+    if let Some(attached) = t.attached {
+        changed.attached = attached;
+    }
+    changed
+}

@@ -182,16 +182,15 @@ impl Engine {
         timer: Option<Timer>,
         changes: &[Change],
     ) {
+        // The changes are written with the offer, in one commit; the
+        // router picks the agent seeing them already.
         let offer = convert::apply_changes(
             &interaction,
             changes,
             Transition::to(&interaction.id, State::Offered).expect(State::Routing),
         );
-        if self
-            .offer(&interaction, &target, offer, None)
-            .await
-            .is_some()
-        {
+        let changed = convert::changed(&interaction, changes);
+        if self.offer(&changed, &target, offer, None).await.is_some() {
             return;
         }
         self.wait(interaction, Some(target), timer, changes).await

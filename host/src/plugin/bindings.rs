@@ -8,6 +8,7 @@ wasmtime::component::bindgen!({
     path: "../wit",
     imports: {
         "parley:plugin/plugins.screen": async | trappable,
+        "parley:plugin/plugins.screen-interaction": async | trappable,
         default: trappable,
     },
     exports: { default: async },

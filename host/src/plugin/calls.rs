@@ -57,15 +57,17 @@ impl PluginVersion {
     }
 
     /// Calls one export: `load` finds the typed exports in the instance,
-    /// `call` makes the call; the plugin's own error value becomes a
-    /// failure.
+    /// `call` makes the call, which may screen the interactions of
+    /// `scope`; the plugin's own error value becomes a failure.
     async fn call_guest<G, R>(
         &self,
+        scope: Vec<String>,
         load: impl FnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<G>,
         call: impl AsyncFnOnce(G, &mut Store<HostState>) -> wasmtime::Result<Result<R, types::Error>>,
     ) -> Result<Called<R>, PluginError> {
         let called = self
             .call(async |store, instance| {
+                store.data_mut().scope = scope;
                 let guest = load(&mut *store, instance)?;
                 call(guest, store).await
             })
@@ -97,6 +99,7 @@ impl PluginVersion {
         let indices = self.routing()?;
         let called = self
             .call_guest(
+                vec![interaction.id.clone()],
                 |store, instance| indices.load(store, instance),
                 async |guest, store| guest.call_on_queued(store, interaction).await,
             )
@@ -114,6 +117,7 @@ impl PluginVersion {
         let indices = self.routing()?;
         let called = self
             .call_guest(
+                vec![interaction.id.clone()],
                 |store, instance| indices.load(store, instance),
                 async |guest, store| guest.call_on_timer(store, interaction, tag).await,
             )
@@ -131,6 +135,7 @@ impl PluginVersion {
         let indices = self.routing()?;
         let called = self
             .call_guest(
+                vec![interaction.id.clone()],
                 |store, instance| indices.load(store, instance),
                 async |guest, store| guest.call_pick_agent(store, interaction, candidates).await,
             )
@@ -152,6 +157,7 @@ impl PluginVersion {
         let indices = self.routing()?;
         let called = self
             .call_guest(
+                waiting.iter().map(|i| i.id.clone()).collect(),
                 |store, instance| indices.load(store, instance),
                 async |guest, store| guest.call_pick_interaction(store, agent, waiting).await,
             )
@@ -172,6 +178,7 @@ impl PluginVersion {
         let indices = self.screening()?;
         let called = self
             .call_guest(
+                Vec::new(),
                 |store, instance| indices.load(store, instance),
                 async |guest, store| guest.call_screen(store, request).await,
             )

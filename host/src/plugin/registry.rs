@@ -13,7 +13,7 @@ use super::error::{FailureKind, LoadError, PluginError};
 use super::fixtures::run_cases;
 use super::history::{LiveState, VersionRecord, VersionStore};
 use super::manifest::{LimitPolicy, MANIFEST_FILE};
-use super::peers::{BoxFuture, PluginPeers};
+use super::peers::{BoxFuture, InteractionContent, PluginPeers};
 use super::source::read_plugin_dir;
 use super::version::{PluginSource, PluginVersion, Services, StatsSnapshot, short_id};
 use super::world::World;
@@ -84,6 +84,7 @@ pub struct Registry {
     live: RwLock<BTreeMap<String, Arc<PluginVersion>>>,
     refused: Mutex<BTreeMap<String, Refusal>>,
     loading: tokio::sync::Mutex<()>,
+    content: RwLock<Option<Weak<dyn InteractionContent>>>,
 }
 
 fn now_ms() -> u64 {
@@ -112,8 +113,17 @@ impl Registry {
                 live: RwLock::new(BTreeMap::new()),
                 refused: Mutex::new(BTreeMap::new()),
                 loading: tokio::sync::Mutex::new(()),
+                content: RwLock::new(None),
             }
         })
+    }
+
+    /// Lets plugins screen stored interactions
+    /// (`plugins.screen-interaction`) through `content`, which the registry
+    /// holds weakly: whoever owns it (the server's interaction engine)
+    /// keeps it alive. Until this is called such calls are `unavailable`.
+    pub fn set_content(&self, content: Weak<dyn InteractionContent>) {
+        *self.content.write().unwrap_or_else(|p| p.into_inner()) = Some(content);
     }
 
     /// The engine.
@@ -395,5 +405,13 @@ impl PluginPeers for Registry {
             let version = self.get(plugin)?;
             Ok(version.screen(&request).await?.value)
         })
+    }
+
+    fn content(&self) -> Option<Arc<dyn InteractionContent>> {
+        self.content
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .and_then(Weak::upgrade)
     }
 }

@@ -124,6 +124,16 @@ pub struct HostState {
     pub ctx: Arc<PluginContext>,
     /// Mocked host imports, when running fixture cases.
     pub mocks: Option<Box<CaseHost>>,
+    /// Ids of the interactions the running call was given: the only ones
+    /// it may screen (`plugins.screen-interaction`).
+    pub(super) scope: Vec<String>,
+}
+
+impl HostState {
+    /// The wall-clock time left before the armed call's deadline.
+    pub(super) fn time_left(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
 }
 
 impl WasiView for HostState {
@@ -191,6 +201,7 @@ pub fn new_store(
         deadline: Instant::now(),
         ctx,
         mocks,
+        scope: Vec::new(),
     };
     let mut store = Store::new(engine.engine(), state);
     store.limiter(|state| &mut state.limiter);
@@ -213,6 +224,7 @@ pub fn arm(store: &mut Store<HostState>) -> anyhow::Result<()> {
     let state = store.data_mut();
     state.deadline = Instant::now() + limits.deadline;
     state.limiter.refused = None;
+    state.scope.clear();
     store.set_fuel(limits.fuel.unwrap_or(u64::MAX))?;
     store.set_epoch_deadline(1);
     Ok(())

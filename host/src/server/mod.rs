@@ -21,7 +21,7 @@ use axum::Router;
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use crate::chat::Chat;
 use crate::email::EmailChannel;
@@ -182,6 +182,9 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
         processes,
         settings.routing.clone(),
     );
+    // Routers screen stored interactions through the engine's store.
+    let content: Weak<Engine> = Arc::downgrade(&engine);
+    registry.set_content(content);
     engine.recover().await?;
     let chat = Chat::new(engine.clone(), settings.chat.clone()).map_err(anyhow::Error::msg)?;
     chat.start_tasks().await?;

@@ -3,13 +3,18 @@
 //! longer it waits, serves higher priority then older interactions first,
 //! and gives each interaction to the longest-idle agent with free capacity.
 //!
-//! The decision logic lives in [`strategy`], free of host calls, so it can
-//! also be compiled natively (the benchmarks compare both).
+//! Optionally it screens interactions of some media types first and routes
+//! on the category found ([`screening`]).
+//!
+//! The decision logic lives in [`strategy`] and [`screening`], free of host
+//! calls, so it can also be compiled natively (the benchmarks compare both).
 
+pub mod screening;
 pub mod strategy;
 
+use parley_sdk::ScreenResult;
 use parley_sdk::prelude::*;
-use parley_sdk::router::{Decision, Guest};
+use parley_sdk::router::{Decision, Guest, plugins};
 use strategy::Policy;
 
 /// The exported routing strategy.
@@ -19,9 +24,32 @@ fn policy() -> Result<Policy, Error> {
     Policy::from_entries(&config::entries())
 }
 
+/// Screens the interaction with `screener`; a failure is logged (and
+/// recorded by the policy), and the interaction routed without screening.
+fn screen(screener: &str, interaction: &Interaction) -> Result<ScreenResult, Error> {
+    let screened = plugins::screen_interaction(screener, &interaction.id);
+    if let Err(error) = &screened {
+        log::with_fields(
+            log::Level::Warn,
+            "screening failed; routing without it",
+            &[
+                ("interaction", &interaction.id),
+                ("screener", screener),
+                ("kind", error.kind.as_str()),
+                ("error", &error.message),
+            ],
+        );
+    }
+    screened
+}
+
 impl Guest for SkillsRouter {
     fn on_queued(interaction: Interaction) -> Result<Decision, Error> {
-        let decision = policy()?.on_queued(&interaction)?;
+        let policy = policy()?;
+        let screened = policy
+            .screener_for(&interaction)
+            .map(|screener| screen(screener, &interaction));
+        let decision = policy.on_queued(&interaction, screened.as_ref())?;
         log::with_fields(
             log::Level::Debug,
             "queued",

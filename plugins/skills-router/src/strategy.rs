@@ -10,11 +10,14 @@
 //! | `relax-step` | levels dropped per relaxation | `1` |
 //! | `relax-floor` | lowest level relaxation reaches | `0` |
 //! | `queued-messages` | table: media type to a message for the customer when the interaction enters the queue (the host fills in `{position}` and `{estimated-wait}`) | none |
+//! | `screening` | table: screen interactions before routing them, see [`screening`](super::screening) | no screening |
 
 use parley_sdk::router::{Decision, SkillRequirement, Target};
-use parley_sdk::{AgentCandidate, Error, Interaction};
+use parley_sdk::{AgentCandidate, Error, Interaction, ScreenResult};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+
+use super::screening::{self, Screening};
 
 /// The tag of the timer that relaxes the required levels.
 pub const RELAX_TIMER: &str = "relax";
@@ -37,6 +40,7 @@ pub struct Policy {
     relax_step: u8,
     relax_floor: u8,
     queued_messages: BTreeMap<String, String>,
+    screening: Option<Screening>,
 }
 
 fn parse<T: std::str::FromStr>(key: &str, raw: &str) -> Result<T, Error> {
@@ -55,6 +59,7 @@ impl Policy {
             relax_step: 1,
             relax_floor: 0,
             queued_messages: BTreeMap::new(),
+            screening: None,
         };
         for (key, value) in entries {
             match key.as_str() {
@@ -71,6 +76,12 @@ impl Policy {
                         Error::invalid_input(format!("config `queued-messages`: {e}"))
                     })?
                 }
+                "screening" => {
+                    policy.screening =
+                        Some(serde_json::from_str(value).map_err(|e| {
+                            Error::invalid_input(format!("config `screening`: {e}"))
+                        })?)
+                }
                 _ => {}
             }
         }
@@ -78,10 +89,11 @@ impl Policy {
     }
 
     /// The requirements before relaxation: from the skills attribute if the
-    /// interaction has one, else for its media type, else for `*`.
+    /// interaction has one, else for its media type, else for `*`; plus
+    /// the skill its screened category requires.
     fn base_requirements(&self, interaction: &Interaction) -> Result<Vec<Requirement>, Error> {
-        if let Some(value) = interaction.attribute(&self.skills_attribute) {
-            return value
+        let mut requirements = match interaction.attribute(&self.skills_attribute) {
+            Some(value) => value
                 .texts()
                 .into_iter()
                 .map(|text| {
@@ -91,14 +103,25 @@ impl Policy {
                         level: parse(&self.skills_attribute, level)?,
                     })
                 })
-                .collect();
+                .collect::<Result<Vec<_>, Error>>()?,
+            None => self
+                .requirements
+                .get(&interaction.media_type)
+                .or_else(|| self.requirements.get("*"))
+                .cloned()
+                .unwrap_or_default(),
+        };
+        let screened = self
+            .screening
+            .as_ref()
+            .and_then(|s| s.requirement(interaction));
+        if let Some(required) = screened {
+            match requirements.iter_mut().find(|r| r.skill == required.skill) {
+                Some(r) => r.level = r.level.max(required.level),
+                None => requirements.push(required),
+            }
         }
-        Ok(self
-            .requirements
-            .get(&interaction.media_type)
-            .or_else(|| self.requirements.get("*"))
-            .cloned()
-            .unwrap_or_default())
+        Ok(requirements)
     }
 
     /// How many relaxation steps have passed for this interaction.
@@ -145,10 +168,29 @@ impl Policy {
         })
     }
 
-    /// The decision for an interaction entering the queue: [`Policy::decide`],
-    /// with the message for the customer configured for its media type.
-    pub fn on_queued(&self, interaction: &Interaction) -> Result<Decision, Error> {
-        let decision = self.decide(interaction)?;
+    /// The screener to ask about an interaction entering the queue, if its
+    /// media type is screened.
+    pub fn screener_for(&self, interaction: &Interaction) -> Option<&str> {
+        self.screening
+            .as_ref()
+            .filter(|s| s.screens(&interaction.media_type))
+            .map(|s| s.plugin.as_str())
+    }
+
+    /// The decision for an interaction entering the queue: the outcome of
+    /// screening it (if it was) recorded in attached data,
+    /// [`Policy::decide`] on the interaction as it is with them, and the
+    /// message for the customer configured for its media type.
+    pub fn on_queued(
+        &self,
+        interaction: &Interaction,
+        screened: Option<&Result<ScreenResult, Error>>,
+    ) -> Result<Decision, Error> {
+        let recorded = screened
+            .map(|outcome| screening::changes(interaction, outcome))
+            .unwrap_or_default();
+        let mut decision = self.decide(&screening::apply(interaction, &recorded))?;
+        decision.changes = [recorded, decision.changes].concat();
         Ok(match self.queued_messages.get(&interaction.media_type) {
             Some(message) => decision.notify(message),
             None => decision,

@@ -7,15 +7,37 @@
 //! - `env:<name>`: read an environment variable (WASI environment);
 //! - `clock`: the WASI wall clock, in seconds since the Unix epoch;
 //! - `kv`: increment a counter in the key-value store;
-//! - `screen:<plugin>`: screen the interaction's subject with a screener.
+//! - `screen:<plugin>`: screen the interaction's subject with a screener;
+//! - `screen-interaction:<plugin>`: screen the stored interaction itself,
+//!   `screen-interaction:<plugin>:<id>` another one, through the host.
 
 use parley_sdk::prelude::*;
 use parley_sdk::router::{Decision, Guest, Target, plugins};
-use parley_sdk::{ScreenRequest, kv};
+use parley_sdk::{ScreenRequest, ScreenResult, kv};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The exported router.
 pub struct ProbeRouter;
+
+/// A screening's categories and fields (`billing=0.9,field:order-number=AB12`),
+/// or its error.
+fn outcome(screened: Result<ScreenResult, Error>) -> String {
+    match screened {
+        Ok(result) => result
+            .categories
+            .iter()
+            .map(|c| format!("{}={}", c.name, c.score))
+            .chain(
+                result
+                    .fields
+                    .iter()
+                    .map(|f| format!("field:{}={}", f.name, f.value)),
+            )
+            .collect::<Vec<_>>()
+            .join(","),
+        Err(e) => format!("error: {:?}: {}", e.kind, e.message),
+    }
+}
 
 fn probe(what: &str, interaction: &Interaction) -> String {
     let (kind, arg) = what.split_once(':').unwrap_or((what, ""));
@@ -42,15 +64,11 @@ fn probe(what: &str, interaction: &Interaction) -> String {
                 attached: Vec::new(),
                 language: None,
             };
-            match plugins::screen(arg, &request) {
-                Ok(result) => result
-                    .categories
-                    .iter()
-                    .map(|c| format!("{}={}", c.name, c.score))
-                    .collect::<Vec<_>>()
-                    .join(","),
-                Err(e) => format!("error: {:?}: {}", e.kind, e.message),
-            }
+            outcome(plugins::screen(arg, &request))
+        }
+        "screen-interaction" => {
+            let (plugin, id) = arg.split_once(':').unwrap_or((arg, &interaction.id));
+            outcome(plugins::screen_interaction(plugin, id))
         }
         _ => format!("error: unknown probe `{what}`"),
     }
