@@ -37,6 +37,12 @@
 //! [desktop]
 //! dispositions = ["resolved", "follow-up", "no-resolution"]
 //! not-ready-reasons = ["break", "meeting", "training", "admin"]
+//!
+//! [retention]                       # off unless an age is set; see docs/contacts.md
+//! archive-after-days = 90           # archive finished interactions this old
+//! delete-after-days = 365           # then delete them
+//! archive-dir = "parley-data/archive"  # default: <data-dir>/archive
+//! sweep-interval-s = 3600
 //! ```
 
 use serde::Deserialize;
@@ -47,6 +53,7 @@ use std::time::Duration;
 use crate::chat::ChatSettings;
 use crate::engine::RoutingSettings;
 use crate::plugin::{EngineSettings, LimitPolicy, Limits};
+use crate::retention::RetentionSettings;
 
 /// Server settings.
 #[derive(Debug, Clone, Deserialize)]
@@ -91,6 +98,9 @@ pub struct Settings {
     /// Pick lists of the agent desktop.
     #[serde(default)]
     pub desktop: DesktopSettings,
+    /// Archiving and deleting finished interactions.
+    #[serde(default)]
+    pub retention: RetentionSettings,
 }
 
 /// `[desktop]`: the pick lists agents choose from.
