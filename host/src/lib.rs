@@ -11,9 +11,12 @@
 //! - [`content`]: the content of stored interactions as screeners see it.
 //! - [`email`]: the e-mail channel (parsing and threading so far).
 //! - [`engine`]: routing, assignment and operations on interactions.
+//! - [`fields`]: field codes in standard responses.
 //! - [`plugin`]: the plugin runtime (engine, sandbox, hot reload, fixtures).
 //! - [`process`]: business processes (queues, views, workbins).
-//! - [`store`]: durable interactions and their event log (SQLite or
+//! - [`retention`]: archiving and deleting finished interactions.
+//! - [`store`]: durable interactions and their event log, contacts and
+//!   their history with full-text search, standard responses (SQLite or
 //!   PostgreSQL).
 //! - [`server`]: the HTTP API.
 //! - [`cli`]: the `parley` command line.
@@ -25,8 +28,10 @@ pub mod cli;
 pub mod content;
 pub mod email;
 pub mod engine;
+pub mod fields;
 pub mod plugin;
 pub mod process;
+pub mod retention;
 pub mod server;
 pub mod settings;
 pub mod store;

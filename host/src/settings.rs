@@ -59,6 +59,11 @@
 //! password-env = "SMTP_PASSWORD"
 //! [email.mime]
 //! inbound = "mime-normalizer"       # mime-transformer plugins
+//! [retention]                       # off unless an age is set; see docs/contacts.md
+//! archive-after-days = 90           # archive finished interactions this old
+//! delete-after-days = 365           # then delete them
+//! archive-dir = "parley-data/archive"  # default: <data-dir>/archive
+//! sweep-interval-s = 3600
 //! ```
 
 use serde::Deserialize;
@@ -70,6 +75,7 @@ use crate::chat::ChatSettings;
 use crate::email::EmailSettings;
 use crate::engine::RoutingSettings;
 use crate::plugin::{EngineSettings, LimitPolicy, Limits};
+use crate::retention::RetentionSettings;
 
 /// Server settings.
 #[derive(Debug, Clone, Deserialize)]
@@ -117,6 +123,9 @@ pub struct Settings {
     /// The e-mail channel.
     #[serde(default)]
     pub email: EmailSettings,
+    /// Archiving and deleting finished interactions.
+    #[serde(default)]
+    pub retention: RetentionSettings,
 }
 
 /// `[desktop]`: the pick lists agents choose from.

@@ -48,6 +48,7 @@ const state = {
   directory: EMPTY_DIRECTORY,
   directoryAt: 0,
   responses: [],
+  categories: new Map(),
   presence: {},
   offers: new Map(),
   chats: new Map(),
@@ -78,12 +79,6 @@ function attachedText(interaction, key) {
   if (!found || !found.value) return null;
   const v = found.value;
   return v.text ?? (v.integer !== undefined ? String(v.integer) : null);
-}
-
-function contactText(interaction) {
-  const contact = interaction && interaction['contact-id'];
-  if (!contact) return null;
-  return contact.startsWith('email:') ? contact.slice(6) : contact;
 }
 
 function updateTitle() {
@@ -175,11 +170,28 @@ async function loadDirectory(force = false) {
 
 async function loadResponses() {
   try {
-    const responses = await api('GET', '/v1/responses');
+    const [responses, categories] = await Promise.all([
+      api('GET', '/v1/responses'),
+      api('GET', '/v1/response-categories'),
+    ]);
     state.responses = Array.isArray(responses) ? responses : [];
+    state.categories = new Map((Array.isArray(categories) ? categories : []).map((c) => [c.id, c]));
   } catch {
     state.responses = [];
+    state.categories = new Map();
   }
+}
+
+// The path of a category's names ("Chat / Greetings"), for pick lists.
+function categoryPath(id) {
+  const names = [];
+  const seen = new Set();
+  for (let category = state.categories.get(id); category && !seen.has(category.id); ) {
+    seen.add(category.id);
+    names.unshift(category.name);
+    category = category.parent ? state.categories.get(category.parent) : null;
+  }
+  return names.length ? names.join(' / ') : 'General';
 }
 
 // ---------------------------------------------------------------- offers
@@ -198,6 +210,7 @@ function addOffer(interaction) {
   const titleId = nextId('offer-title');
   const nickname = h('span', null, attachedText(interaction, 'nickname') || 'a customer');
   const subject = h('dd', { 'data-testid': 'offer-subject' }, attachedText(interaction, 'subject') || '—');
+  const contact = h('dd', { 'data-testid': 'offer-contact' }, '—');
   const waiting = h('dd', null, '—');
   const accept = h('button', { type: 'button', class: 'button primary', 'data-testid': 'offer-accept' }, 'Accept');
   const reject = h('button', { type: 'button', class: 'button', 'data-testid': 'offer-reject' }, 'Reject');
@@ -212,7 +225,8 @@ function addOffer(interaction) {
       subject,
       h('dt', null, 'Queue'),
       h('dd', { 'data-testid': 'offer-queue' }, interaction.queue || '—'),
-      contactText(interaction) ? [h('dt', null, 'Contact'), h('dd', null, contactText(interaction))] : null,
+      h('dt', null, 'Contact'),
+      contact,
       h('dt', null, 'Waiting'),
       waiting,
     ),
@@ -238,6 +252,7 @@ function addOffer(interaction) {
       offer.nickname = session.nickname;
     }
     if (session.subject) subject.textContent = session.subject;
+    if (session.email) contact.textContent = session.email;
   });
 }
 
@@ -498,7 +513,7 @@ class Chat {
       ...[
         fact('Subject', this.subject(), 'chat-subject'),
         fact('Queue', this.interaction.queue, 'chat-queue'),
-        fact('Contact', contactText(this.interaction) || (this.session && this.session.email), 'chat-contact'),
+        fact('Contact', this.session && this.session.email, 'chat-contact'),
         fact(
           'Also here',
           (this.interaction.parties || []).filter((p) => p !== state.me.id).map(nameOf).join(', '),
@@ -511,11 +526,12 @@ class Chat {
   fillResponses() {
     const byCategory = new Map();
     for (const response of state.responses) {
-      const category = response.category || 'General';
+      const category = categoryPath(response.category);
       if (!byCategory.has(category)) byCategory.set(category, []);
       byCategory.get(category).push(response);
     }
-    const groups = Array.from(byCategory, ([category, list]) =>
+    const sorted = Array.from(byCategory).sort(([a], [b]) => a.localeCompare(b));
+    const groups = sorted.map(([category, list]) =>
       h('optgroup', { label: category }, list.map((r) => h('option', { value: r.id }, r.name))),
     );
     this.responses.replaceChildren(h('option', { value: '' }, 'Standard responses…'), ...groups);
@@ -638,15 +654,21 @@ class Chat {
     }
   }
 
-  insertResponse() {
+  // The server fills in the response's field codes for this chat.
+  async insertResponse() {
     const response = state.responses.find((r) => r.id === this.responses.value);
     if (!response) {
       this.responses.focus();
       return;
     }
-    const text = response.text
-      .replaceAll('{customer}', this.nickname())
-      .replaceAll('{agent}', state.me.name || state.me.id);
+    let text;
+    try {
+      const path = '/v1/responses/' + encodeURIComponent(response.id) + '/render';
+      text = (await api('POST', path, { body: { interaction: this.id } })).text;
+    } catch (err) {
+      this.showError('The response could not be inserted: ' + err.message);
+      return;
+    }
     const input = this.input;
     const start = input.selectionStart ?? input.value.length;
     const end = input.selectionEnd ?? input.value.length;

@@ -122,11 +122,10 @@ async fn a_customer_chats_with_two_agents_in_chromium() {
     assert_eq!(status, 200, "{interaction}");
     assert_eq!(interaction["state"], "completed", "{interaction}");
     assert_eq!(interaction["media-type"], "chat", "{interaction}");
-    assert_eq!(
-        interaction["contact-id"],
-        format!("email:{email}"),
-        "{interaction}"
-    );
+    // Its contact is the one the customer's e-mail address identifies.
+    let (status, contact) = admin.get(&format!("/v1/contacts/email:{email}")).await;
+    assert_eq!(status, 200, "{contact}");
+    assert_eq!(interaction["contact-id"], contact["id"], "{interaction}");
     if let Some(disposition) = summary["disposition"].as_str() {
         assert_eq!(interaction["disposition"], disposition, "{interaction}");
     }

@@ -6,33 +6,10 @@
 
 use parley_tests::TestServer;
 use parley_tests::chat::{self, Customer, agent_socket, texts};
-use parley_tests::client::{Client, agent_spec};
+use parley_tests::client::Client;
 use parley_tests::database::TestDb;
 use serde_json::{Value, json};
 use std::time::Duration;
-
-/// A server with `settings`, and its admin client.
-async fn server(db: Option<&TestDb>, settings: &str) -> (TestServer, Client) {
-    let options = parley_tests::Options {
-        database: db.map(TestDb::url),
-        settings: settings.to_string(),
-        ..Default::default()
-    };
-    let server = TestServer::start_with(options, |_| {}).await;
-    let admin = server.admin();
-    (server, admin)
-}
-
-/// An agent logged in and ready for chats.
-async fn ready_agent(admin: &Client, id: &str, role: &str) -> Client {
-    let mut spec = agent_spec(id, json!({"chat": 3}));
-    spec["role"] = json!(role);
-    spec["name"] = json!(format!("Agent {id}"));
-    admin.create_agent(spec).await;
-    let agent = admin.login(id, &format!("password-{id}")).await;
-    agent.presence(id, &["chat"], "ready").await;
-    agent
-}
 
 fn base(admin: &Client) -> String {
     admin.url("")
@@ -62,8 +39,8 @@ async fn accept(admin: &Client, agent: &Client, id: &str, customer: &Customer) {
 }
 
 async fn a_whole_chat_goes_from_customer_to_agents_and_into_history(db: &TestDb) {
-    let (_server, admin) = server(Some(db), "").await;
-    let ann = ready_agent(&admin, "ann", "agent").await;
+    let (_server, admin) = TestServer::with_admin(Some(db), "").await;
+    let ann = admin.ready_agent("ann", "agent").await;
     let customer = start_chat(&admin, "Ada@Example.com").await;
     let mut ann_socket = agent_socket(&ann).await;
     let mut ada = customer.socket(0).await;
@@ -111,7 +88,7 @@ async fn a_whole_chat_goes_from_customer_to_agents_and_into_history(db: &TestDb)
     assert_eq!(got["from"]["id"], "ann");
 
     // Transfer to Bob: Ann leaves, Bob joins and reads what was said.
-    let bob = ready_agent(&admin, "bob", "agent").await;
+    let bob = admin.ready_agent("bob", "agent").await;
     let mut bob_socket = agent_socket(&bob).await;
     ann.ok_post(
         &format!("/v1/interactions/{}/transfer", customer.id),
@@ -216,8 +193,8 @@ on_both_backends!(a_whole_chat_goes_from_customer_to_agents_and_into_history);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_resumes_after_a_disconnect_and_misses_nothing() {
-    let (_server, admin) = server(None, "").await;
-    let ann = ready_agent(&admin, "ann", "agent").await;
+    let (_server, admin) = TestServer::with_admin(None, "").await;
+    let ann = admin.ready_agent("ann", "agent").await;
     let customer = start_chat(&admin, "grace@example.com").await;
     accept(&admin, &ann, "ann", &customer).await;
     let mut ada = customer.socket(0).await;
@@ -313,8 +290,8 @@ fn png() -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_are_checked_for_size_and_type_and_kept_with_the_transcript() {
     let settings = "[chat]\nmax-file-bytes = 2048\nfile-types = [\"image/png\", \"text/plain\"]\n";
-    let (_server, admin) = server(None, settings).await;
-    let ann = ready_agent(&admin, "ann", "agent").await;
+    let (_server, admin) = TestServer::with_admin(None, settings).await;
+    let ann = admin.ready_agent("ann", "agent").await;
     let customer = start_chat(&admin, "files@example.com").await;
     accept(&admin, &ann, "ann", &customer).await;
 
@@ -419,8 +396,8 @@ name = "password"
 pattern = '(?i)\bpassword\s*[:=]'
 action = "drop"
 "#;
-    let (_server, admin) = server(None, settings).await;
-    let ann = ready_agent(&admin, "ann", "agent").await;
+    let (_server, admin) = TestServer::with_admin(None, settings).await;
+    let ann = admin.ready_agent("ann", "agent").await;
     let customer = start_chat(&admin, "mask@example.com").await;
     accept(&admin, &ann, "ann", &customer).await;
     let mut ann_socket = agent_socket(&ann).await;
@@ -458,9 +435,9 @@ action = "drop"
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn supervisors_monitor_silently_coach_the_agent_and_barge_in() {
-    let (_server, admin) = server(None, "").await;
-    let ann = ready_agent(&admin, "ann", "agent").await;
-    let sue = ready_agent(&admin, "sue", "supervisor").await;
+    let (_server, admin) = TestServer::with_admin(None, "").await;
+    let ann = admin.ready_agent("ann", "agent").await;
+    let sue = admin.ready_agent("sue", "supervisor").await;
     sue.presence("sue", &["chat"], "not-ready").await;
     let customer = start_chat(&admin, "coach@example.com").await;
     accept(&admin, &ann, "ann", &customer).await;
@@ -543,7 +520,7 @@ async fn supervisors_monitor_silently_coach_the_agent_and_barge_in() {
     // Agents cannot supervise, nor read chats they have nothing to do with.
     let (status, _) = ann.put(&supervision, json!({"mode": "coach"})).await;
     assert_eq!(status, 403);
-    let zed = ready_agent(&admin, "zed", "agent").await;
+    let zed = admin.ready_agent("zed", "agent").await;
     let (status, _) = zed.get(&format!("/v1/chats/{}", customer.id)).await;
     assert_eq!(status, 403);
     let (status, _) = ann.get(&format!("/v1/chats/{}", customer.id)).await;
@@ -552,7 +529,7 @@ async fn supervisors_monitor_silently_coach_the_agent_and_barge_in() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_strategy_tells_the_waiting_customer_where_they_stand() {
-    let (_server, admin) = server(None, "").await;
+    let (_server, admin) = TestServer::with_admin(None, "").await;
     // No agent is ready: the chat waits, and the reference router's
     // message reaches the customer with the host's figures filled in.
     let customer = start_chat(&admin, "wait@example.com").await;
@@ -579,7 +556,7 @@ async fn a_strategy_tells_the_waiting_customer_where_they_stand() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_who_stays_away_past_the_resume_window_has_left() {
-    let (_server, admin) = server(None, "[chat]\nresume-window-s = 1\n").await;
+    let (_server, admin) = TestServer::with_admin(None, "[chat]\nresume-window-s = 1\n").await;
     let customer = start_chat(&admin, "gone@example.com").await;
     let ada = customer.socket(0).await;
     ada.close().await;
@@ -600,7 +577,7 @@ async fn a_customer_who_stays_away_past_the_resume_window_has_left() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_a_clear_error() {
-    let (_server, admin) = server(None, "[chat]\nmax-message-chars = 10\n").await;
+    let (_server, admin) = TestServer::with_admin(None, "[chat]\nmax-message-chars = 10\n").await;
     let base = base(&admin);
     let http = reqwest::Client::new();
     let start = |body: Value| {
@@ -792,12 +769,12 @@ async fn acknowledged_messages_survive_a_crash() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conferenced_agent_joins_the_conversation_and_leaves_it() {
-    let (_server, admin) = server(None, "").await;
-    let ann = ready_agent(&admin, "ann", "agent").await;
+    let (_server, admin) = TestServer::with_admin(None, "").await;
+    let ann = admin.ready_agent("ann", "agent").await;
     let customer = start_chat(&admin, "conf@example.com").await;
     accept(&admin, &ann, "ann", &customer).await;
     customer.say("first, before Bob").await;
-    let bob = ready_agent(&admin, "bob", "agent").await;
+    let bob = admin.ready_agent("bob", "agent").await;
     let mut bob_socket = agent_socket(&bob).await;
     let mut ada = customer.socket(0).await;
     ann.ok_post(

@@ -1,5 +1,6 @@
 //! The `parley` command line, run as a separate process: fixture tests,
-//! checks, and a server managed with `plugin list | load | rollback`.
+//! checks, a server managed with `plugin list | load | rollback`, and its
+//! standard responses moved with `responses export | import`.
 
 use parley_tests::process::{ServerProcess, free_port};
 use parley_tests::{bundled_plugin, guests, parley_bin, write_plugin};
@@ -184,5 +185,63 @@ fn a_served_plugin_is_listed_loaded_and_rolled_back_from_the_cli() {
         .unwrap();
     assert_eq!(router["versions"].as_array().unwrap().len(), 2);
     assert_eq!(router["live"]["author_version"], "0.1.0");
+    drop(server);
+}
+
+#[test]
+fn the_library_of_responses_is_exported_and_imported_from_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = ServerProcess::start(
+        &format!("127.0.0.1:{}", free_port()),
+        &["--data-dir", data.to_str().unwrap()],
+    );
+    let url = server.url();
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--server", &url, "--data-dir", data.to_str().unwrap()]);
+        parley(&all, &[])
+    };
+    let file = tmp.path().join("library.json");
+    let exported = run(&["responses", "export", file.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", text(&exported.stderr));
+    let mut library: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(library["format"], "parley-responses");
+    assert_eq!(library["responses"].as_array().unwrap().len(), 4);
+
+    // One response changed, one added; merged into the server.
+    library["responses"][0]["text"] = "Anything else, {contact.first-name}?".into();
+    library["responses"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"id": "wait", "name": "Wait", "category": "greetings", "text": "Please wait."}));
+    std::fs::write(&file, library.to_string()).unwrap();
+    let imported = run(&["responses", "import", file.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    assert!(
+        text(&imported.stdout).contains("imported 3 categories and 5 responses (merge)"),
+        "{}",
+        text(&imported.stdout)
+    );
+    let again = tmp.path().join("again.json");
+    assert!(run(&["responses", "export", again.to_str().unwrap()]).status.success());
+    let round: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&again).unwrap()).unwrap();
+    assert_eq!(round["responses"], library["responses"]);
+
+    // A file the server refuses fails the command and changes nothing.
+    library["version"] = 9.into();
+    std::fs::write(&file, library.to_string()).unwrap();
+    let refused = run(&["responses", "import", "--replace", file.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("bad-request (400 Bad Request): library files of version 9"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let after = run(&["responses", "export", "-"]);
+    let now: serde_json::Value = serde_json::from_slice(&after.stdout).unwrap();
+    assert_eq!(now, round);
     drop(server);
 }

@@ -89,6 +89,19 @@ impl Client {
         self.send(self.http.delete(self.url(path))).await
     }
 
+    /// GET that must succeed; the raw body.
+    pub async fn get_bytes(&self, path: &str) -> Vec<u8> {
+        let response = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("request");
+        assert!(response.status().is_success(), "GET {path}: {}", response.status());
+        response.bytes().await.expect("body").to_vec()
+    }
+
     /// POST that must succeed; the body.
     pub async fn ok_post(&self, path: &str, body: Value) -> Value {
         let (status, answer) = self.post(path, body).await;
@@ -110,6 +123,23 @@ impl Client {
             .ok_post("/v1/sessions", json!({"id": id, "password": password}))
             .await;
         self.with_token(session["token"].as_str().expect("a token"))
+    }
+
+    /// Creates account `id` with `role` (name `Agent <id>`, three chats at
+    /// a time), logs it in and makes it ready for chats; its client.
+    pub async fn ready_agent(&self, id: &str, role: &str) -> Client {
+        let mut spec = agent_spec(id, json!({"chat": 3}));
+        spec["role"] = json!(role);
+        spec["name"] = json!(format!("Agent {id}"));
+        self.create_agent(spec).await;
+        let agent = self.login(id, &format!("password-{id}")).await;
+        agent.presence(id, &["chat"], "ready").await;
+        agent
+    }
+
+    /// PATCH JSON; status and JSON body.
+    pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(self.http.patch(self.url(path)).json(&body)).await
     }
 
     /// Sets the presence of `agent` on `media` (all if empty).

@@ -231,6 +231,19 @@ impl TestServer {
         TestServer::start_with(options, |_| {}).await
     }
 
+    /// A server on `db` (default: SQLite in its data directory) with
+    /// extra `settings` (TOML), and its admin client.
+    pub async fn with_admin(db: Option<&database::TestDb>, settings: &str) -> (TestServer, Client) {
+        let options = Options {
+            database: db.map(database::TestDb::url),
+            settings: settings.to_string(),
+            ..Options::default()
+        };
+        let server = TestServer::start_with(options, |_| {}).await;
+        let admin = server.admin();
+        (server, admin)
+    }
+
     /// A client of this server with the admin token.
     pub fn admin(&self) -> Client {
         Client::new(&format!("http://{}", self.server.addr), "test-token")

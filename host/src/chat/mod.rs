@@ -33,6 +33,7 @@ use crate::store::chat::{
     self, Content, FileInfo, Kind, Message, NewFile, NewMessage, NewSession, Party, Role,
     Visibility,
 };
+use crate::store::contacts::identity::normalise_email;
 use crate::store::{Interaction, NewInteraction, State, Store, StoreError};
 use hub::{Hub, SessionView};
 use masking::Masking;
@@ -46,7 +47,8 @@ pub const MEDIA: &str = "chat";
 pub struct StartChat {
     /// The customer's name.
     pub nickname: String,
-    /// The customer's e-mail address (identifies the contact).
+    /// The customer's e-mail address: the chat's contact is the one
+    /// owning it (created if none does).
     #[serde(default)]
     pub email: Option<String>,
     /// What it is about.
@@ -217,14 +219,9 @@ impl Chat {
         }
         let email = match request.email.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(email) if email.len() <= 254 && email.contains('@') && !email.contains(' ') => {
-                Some(email.to_ascii_lowercase())
-            }
-            Some(email) => {
-                return Err(ChatError::Invalid(format!(
-                    "`{email}` is not an e-mail address"
-                )));
-            }
+            Some(email) => Some(
+                normalise_email(email).map_err(|err| ChatError::Invalid(err.to_string()))?,
+            ),
         };
         let subject = request
             .subject
@@ -240,7 +237,8 @@ impl Chat {
             queue: Some(queue.clone()),
             priority: 0,
             attached: request.attached.unwrap_or_else(|| Json::Array(Vec::new())),
-            contact_id: email.as_ref().map(|e| format!("email:{e}")),
+            // The store identifies the contact by the e-mail address.
+            contact_id: None,
             parent_id: None,
         };
         self.engine.check_submission(&new)?;

@@ -1,5 +1,5 @@
 //! A small client of the admin API, for `parley plugin list | load |
-//! rollback`.
+//! rollback` and `parley responses export | import`.
 
 use anyhow::{Context, bail};
 use serde::Serialize;

@@ -2,6 +2,7 @@
 
 mod client;
 mod plugin;
+mod responses;
 
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -37,6 +38,9 @@ enum Command {
     /// Test, check, list, load and roll back plugins.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Export and import the standard responses of a running server.
+    #[command(subcommand)]
+    Responses(responses::ResponsesCommand),
 }
 
 /// `parley serve`.
@@ -88,6 +92,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(args).await.map(|()| ExitCode::SUCCESS),
             Command::Plugin(command) => plugin::run(command).await,
+            Command::Responses(command) => responses::run(command).await,
         }
     });
     match result {

@@ -60,6 +60,7 @@ fn not_found_code(what: &str) -> &'static str {
     match what {
         "interaction" => "interaction-not-found",
         "agent" => "agent-not-found",
+        "contact" => "contact-not-found",
         _ => "not-found",
     }
 }

@@ -1,11 +1,13 @@
 //! The HTTP API under `/v1` (its OpenAPI document at `/v1/openapi.json`):
 //! accounts and sessions, interactions and what agents and supervisors do
-//! with them, the event log and its live stream, statistics, plugin
-//! administration; `/health`, `/ready` and `/metrics` for operations.
+//! with them, the event log and its live stream, statistics, contacts and
+//! their history, standard responses, retention, plugin administration;
+//! `/health`, `/ready` and `/metrics` for operations.
 
 mod accounts;
 pub mod auth;
 mod chat;
+mod contacts;
 mod desk;
 mod download;
 mod email;
@@ -14,6 +16,8 @@ mod interactions;
 pub mod openapi;
 mod pages;
 mod plugins;
+mod responses;
+mod retention;
 mod stats;
 mod stream;
 
@@ -28,6 +32,7 @@ use crate::email::EmailChannel;
 use crate::engine::Engine;
 use crate::plugin::{PluginEngine, Registry, bundled, history::VersionStore, watcher};
 use crate::process::{self, Processes};
+use crate::retention::Retention;
 use crate::settings::{DesktopSettings, Settings};
 use crate::store::Store;
 use crate::watch::Watch;
@@ -50,6 +55,8 @@ pub struct AppState {
     pub email: Arc<EmailChannel>,
     /// The desktop's pick lists.
     pub desktop: DesktopSettings,
+    /// The retention policy and its sweep.
+    pub retention: Arc<Retention>,
 }
 
 /// The API routes.
@@ -74,7 +81,10 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .merge(stats::routes())
                 .merge(chat::routes())
                 .merge(email::routes())
-                .merge(desk::routes()),
+                .merge(desk::routes())
+                .merge(contacts::routes())
+                .merge(responses::routes())
+                .merge(retention::routes()),
         )
         .merge(pages::routes())
         .with_state(state)
@@ -126,6 +136,7 @@ pub struct RunningServer {
     /// The admin token.
     pub admin_token: String,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    sweep: Option<tokio::task::JoinHandle<()>>,
     _watches: [Watch; 2],
 }
 
@@ -139,6 +150,9 @@ impl RunningServer {
 impl Drop for RunningServer {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some(sweep) = &self.sweep {
+            sweep.abort();
+        }
     }
 }
 
@@ -191,9 +205,12 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
     let email =
         EmailChannel::new(engine.clone(), settings.email.clone()).map_err(anyhow::Error::msg)?;
     email.start_tasks()?;
-    if settings.install_bundled && desk::install_demo_responses(&store).await? {
+    if settings.install_bundled && responses::install_demo(&store).await? {
         tracing::info!("installed the demo standard responses");
     }
+    let retention = Retention::new(store.clone(), settings.retention.clone(), &settings.data_dir)
+        .map_err(anyhow::Error::msg)?;
+    let sweep = retention.spawn();
     let state = Arc::new(AppState {
         registry: registry.clone(),
         engine: engine.clone(),
@@ -202,6 +219,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
         chat: chat.clone(),
         email,
         desktop: settings.desktop.clone(),
+        retention,
     });
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
     let addr = listener.local_addr()?;
@@ -231,6 +249,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
         chat,
         admin_token,
         task,
+        sweep,
         _watches: [plugin_watch, process_watch],
     })
 }

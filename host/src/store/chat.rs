@@ -7,11 +7,15 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 
+use super::contacts::{self, Identity};
 use super::error::StoreError;
+use super::history;
 use super::interactions::{NewInteraction, json_column};
 use super::sql::{name_of, parse_name};
+use super::search::Document;
 use super::writer::{Outcome, Tx, Written};
 use super::{lifecycle, sql};
+use crate::chat::MEDIA;
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,7 +226,7 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &ChatWrite) -> Result<Outcome,
             if let Err(refused) = check_open(tx, &message.session).await? {
                 return Ok(Err(refused));
             }
-            Ok(Ok(Written::Message(tx.message(message.clone()))))
+            Ok(Ok(Written::Message(append(tx, message.clone()))))
         }
         ChatWrite::File { file, message } => {
             if let Err(refused) = check_open(tx, &message.session).await? {
@@ -231,7 +235,7 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &ChatWrite) -> Result<Outcome,
             let info = insert_file(tx, &message.session, file).await?;
             let mut message = message.clone();
             message.content.file = Some(info);
-            Ok(Ok(Written::Message(tx.message(message))))
+            Ok(Ok(Written::Message(append(tx, message))))
         }
         ChatWrite::End {
             session,
@@ -249,19 +253,37 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &ChatWrite) -> Result<Outcome,
             .rows_affected();
             tx.open_chats.remove(session);
             Ok(Ok(match notice {
-                Some(notice) if ended > 0 => Written::Message(tx.message(notice.clone())),
+                Some(notice) if ended > 0 => Written::Message(append(tx, notice.clone())),
                 _ => Written::Done,
             }))
         }
     }
 }
 
+/// Creates a chat's interaction and session. A customer who gave an
+/// e-mail address is identified (their contact found, or created with the
+/// nickname as its name) and becomes the interaction's contact.
 async fn start(
     tx: &mut Tx<'_>,
     interaction: &NewInteraction,
     session: &NewSession,
 ) -> Result<Outcome, StoreError> {
-    let outcome = lifecycle::submit(tx, interaction).await?;
+    let mut interaction = interaction.clone();
+    if let Err(refused) = lifecycle::check_new_id(tx, &interaction).await? {
+        return Ok(Err(refused));
+    }
+    if let Some(email) = &session.email {
+        let identity = Identity {
+            emails: vec![email.clone()],
+            phones: Vec::new(),
+            name: Some(session.nickname.clone()),
+        };
+        match contacts::write::identify(tx, &identity).await? {
+            Ok(contact) => interaction.contact_id = Some(contact.id),
+            Err(refused) => return Ok(Err(refused)),
+        }
+    }
+    let outcome = lifecycle::submit(tx, &interaction).await?;
     let Ok(Written::Interaction(stored)) = &outcome else {
         return Ok(outcome);
     };
@@ -277,7 +299,37 @@ async fn start(
     .execute(&mut *tx.conn)
     .await?;
     tx.open_chats.insert(stored.id.clone());
+    if let Some(subject) = &session.subject {
+        tx.index(Document {
+            interaction_id: stored.id.clone(),
+            channel: MEDIA.into(),
+            at: tx.now,
+            text: subject.clone(),
+        });
+    }
     Ok(outcome)
+}
+
+/// Appends a message to the batch; one everyone sees is indexed for
+/// search (its text, URL or file name; never coaching or notices).
+fn append(tx: &mut Tx<'_>, new: NewMessage) -> Message {
+    let message = tx.message(new);
+    let searchable = match message.kind {
+        _ if message.visibility != Visibility::All => None,
+        Kind::Text => message.content.text.clone(),
+        Kind::Url => message.content.url.clone(),
+        Kind::File => message.content.file.as_ref().map(|f| f.name.clone()),
+        Kind::System => None,
+    };
+    if let Some(text) = searchable {
+        tx.index(Document {
+            interaction_id: message.session.clone(),
+            channel: MEDIA.into(),
+            at: message.at,
+            text,
+        });
+    }
+    message
 }
 
 /// Refuses writes to an unknown or ended session; reads only the first
@@ -424,9 +476,12 @@ pub(super) async fn all_after(
     rows.iter().map(message_from_row).collect()
 }
 
-/// The newest message number (0 when there is none).
+/// The newest message number (0 when there is none), or the highest one
+/// retention deleted if that is higher: numbers never go back.
 pub(super) async fn last_seq(pool: &AnyPool) -> Result<i64, StoreError> {
-    let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM chat_messages")
+    let seq: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(n) FROM (SELECT MAX(seq) AS n FROM chat_messages UNION ALL SELECT last AS n FROM retired_numbers WHERE name = 'chat_messages') numbers",
+    )
         .fetch_one(pool)
         .await?;
     Ok(seq.unwrap_or(0))
@@ -471,6 +526,38 @@ pub(super) async fn open_sessions(pool: &AnyPool) -> Result<Vec<Activity>, Store
             })
         })
         .collect()
+}
+
+/// What a chat stored, for its history: its subject, the customer's
+/// nickname, the transcript (coaching included) and the files sent.
+pub(super) async fn content(pool: &AnyPool, id: &str) -> Result<history::Content, StoreError> {
+    let session = session(pool, id).await?;
+    let files = sqlx::query(
+        "SELECT id, name, content_type, size FROM chat_files WHERE session_id = $1 ORDER BY at, id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let attachments = files
+        .iter()
+        .map(|row| {
+            let file: String = row.try_get("id")?;
+            Ok(history::Attachment {
+                url: format!("/v1/chats/{id}/files/{file}"),
+                id: file,
+                name: row.try_get("name")?,
+                content_type: row.try_get("content_type")?,
+                size: row.try_get("size")?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(history::Content {
+        subject: session.as_ref().and_then(|s| s.subject.clone()),
+        customer_name: session.map(|s| s.nickname),
+        body: None,
+        transcript: Some(messages(pool, id, 0, MAX_PAGE, true).await?),
+        attachments,
+    })
 }
 
 /// A file of a session, with its bytes.

@@ -16,6 +16,7 @@ use std::collections::HashSet;
 use super::error::StoreError;
 use super::interactions::{self, Interaction, NewInteraction, json_column};
 use super::lifecycle;
+use super::search::Document;
 use super::sql::{name_of, parse_name};
 use super::writer::{Outcome, Tx, Written};
 
@@ -442,6 +443,13 @@ async fn insert_row(
     for (kind, raw) in &email.mime {
         insert_mime(tx, id, interaction_id, *kind, raw).await?;
     }
+    let subject = email.subject.as_deref().unwrap_or_default();
+    tx.index(Document {
+        interaction_id: interaction_id.to_string(),
+        channel: "email".into(),
+        at: tx.now,
+        text: format!("{subject}\n{}", email.text),
+    });
     Ok(())
 }
 

@@ -101,9 +101,23 @@ pub async fn after(
     rows.iter().map(from_row).collect()
 }
 
-/// The newest sequence number (0 for an empty log).
+/// Every event of interaction `id`, oldest first.
+pub(super) async fn of_interaction(pool: &AnyPool, id: &str) -> Result<Vec<Event>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT seq, at, interaction_id, agent_id, kind, data FROM events WHERE interaction_id = $1 ORDER BY seq",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The newest sequence number (0 for an empty log), or the highest one
+/// retention deleted if that is higher: numbers never go back.
 pub async fn last_seq(pool: &AnyPool) -> Result<i64, StoreError> {
-    let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM events")
+    let seq: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(n) FROM (SELECT MAX(seq) AS n FROM events UNION ALL SELECT last AS n FROM retired_numbers WHERE name = 'events') numbers",
+    )
         .fetch_one(pool)
         .await?;
     Ok(seq.unwrap_or(0))

@@ -296,6 +296,7 @@ macro_rules! columns {
         "id, tenant, media_type, state, queue, priority, attached, contact_id, parent_id, owner, parties, workbin, workbin_owner, disposition, submitted_at, queued_at, updated_at"
     };
 }
+pub(super) use columns;
 
 const SELECT_BY_ID: &str = concat!("SELECT ", columns!(), " FROM interactions WHERE id = $1");
 const INSERT: &str = concat!(
@@ -392,19 +393,22 @@ pub async fn list(
     rows.iter().map(from_row).collect()
 }
 
-/// The interactions of contact `contact`, newest first, at most `limit`.
+/// The interactions of contact `contact`, newest first: at most `limit`
+/// after skipping `offset`.
 pub async fn of_contact(
     pool: &sqlx::AnyPool,
     contact: &str,
     limit: i64,
+    offset: i64,
 ) -> Result<Vec<Interaction>, StoreError> {
     let rows = sqlx::query(concat!(
         "SELECT ",
         columns!(),
-        " FROM interactions WHERE contact_id = $1 ORDER BY submitted_at DESC, id DESC LIMIT $2"
+        " FROM interactions WHERE contact_id = $1 ORDER BY submitted_at DESC, id DESC LIMIT $2 OFFSET $3"
     ))
     .bind(contact)
     .bind(limit)
+    .bind(offset)
     .fetch_all(pool)
     .await?;
     rows.iter().map(from_row).collect()

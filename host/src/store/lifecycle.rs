@@ -7,6 +7,8 @@ use serde_json::json;
 
 use super::error::StoreError;
 use super::interactions::{self, Interaction, NewInteraction, State, Transition};
+use super::search::Document;
+use super::{attached, contacts};
 use super::writer::{Outcome, Tx, Written};
 
 fn new_id() -> String {
@@ -19,6 +21,19 @@ fn snapshot(interaction: &Interaction) -> serde_json::Value {
 }
 
 pub(super) async fn submit(tx: &mut Tx<'_>, new: &NewInteraction) -> Result<Outcome, StoreError> {
+    let contact_id = match &new.contact_id {
+        None => None,
+        Some(reference) => {
+            // Identifying may create a contact: refuse a duplicate first.
+            if let Err(refused) = check_new_id(tx, new).await? {
+                return Ok(Err(refused));
+            }
+            match contacts::write::for_interaction(tx, reference).await? {
+                Ok(contact) => Some(contact),
+                Err(refused) => return Ok(Err(refused)),
+            }
+        }
+    };
     let id = new.id.clone().unwrap_or_else(new_id);
     let now = tx.now;
     let interaction = Interaction {
@@ -33,7 +48,7 @@ pub(super) async fn submit(tx: &mut Tx<'_>, new: &NewInteraction) -> Result<Outc
         queue: new.queue.clone(),
         priority: new.priority,
         attached: new.attached.clone(),
-        contact_id: new.contact_id.clone(),
+        contact_id,
         parent_id: new.parent_id.clone(),
         owner: None,
         parties: Vec::new(),
@@ -45,17 +60,45 @@ pub(super) async fn submit(tx: &mut Tx<'_>, new: &NewInteraction) -> Result<Outc
         updated_at: now,
     };
     if !interactions::insert(tx.conn, &interaction).await? {
-        return Ok(Err(StoreError::Duplicate {
-            what: "interaction",
-            id: interaction.id,
-        }));
+        return Ok(Err(duplicate(interaction.id)));
     }
     let id = Some(interaction.id.as_str());
     tx.event(id, None, "submitted", snapshot(&interaction));
     if let Some(queue) = &interaction.queue {
         tx.event(id, None, "queued", json!({ "queue": queue }));
     }
+    // Checked by `NewInteraction::validate`.
+    let attached = attached::parse(&interaction.attached).unwrap_or_default();
+    if let Some(subject) = attached::text(&attached, "subject") {
+        tx.index(Document {
+            interaction_id: interaction.id.clone(),
+            channel: interaction.media_type.clone(),
+            at: now,
+            text: subject.to_string(),
+        });
+    }
     Ok(Ok(Written::Interaction(interaction)))
+}
+
+/// Refuses a new interaction whose client-supplied id exists already (for
+/// writes that change something before inserting it).
+pub(super) async fn check_new_id(
+    tx: &mut Tx<'_>,
+    new: &NewInteraction,
+) -> Result<Result<(), StoreError>, StoreError> {
+    if let Some(id) = &new.id
+        && interactions::get(&mut *tx.conn, id).await?.is_some()
+    {
+        return Ok(Err(duplicate(id.clone())));
+    }
+    Ok(Ok(()))
+}
+
+fn duplicate(id: String) -> StoreError {
+    StoreError::Duplicate {
+        what: "interaction",
+        id,
+    }
 }
 
 /// Why a transition is refused, if it is.

@@ -1,5 +1,6 @@
 //! Durable storage of interactions, agents, credentials, the event log,
-//! chat transcripts, e-mail messages and standard responses,
+//! chat transcripts, e-mail messages, contacts and their history (with
+//! full-text search), and standard responses,
 //! on SQLite (the embedded default: one file, WAL) or PostgreSQL, chosen
 //! by URL, with the same behaviour and versioned migrations for each.
 //!
@@ -11,14 +12,18 @@
 mod agents;
 pub mod attached;
 pub mod chat;
+pub mod contacts;
 mod credentials;
 pub mod email;
 mod error;
 pub mod events;
 mod exclusive;
+pub mod history;
 pub mod interactions;
 mod lifecycle;
-mod responses;
+pub mod responses;
+pub mod retention;
+pub mod search;
 mod sql;
 mod writer;
 
@@ -27,18 +32,23 @@ use sqlx::{AnyPool, Executor};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::broadcast;
 
+pub use contacts::{Contact, ContactPatch, Identity, NewContact};
 pub use credentials::Credential;
 pub use error::StoreError;
 pub use events::Event;
 pub use interactions::{Filter, Interaction, NewInteraction, QueueCount, State, Transition};
-pub use responses::StandardResponse;
+pub use responses::{Category, StandardResponse};
 
 use crate::agents::{Agent, Presence};
 use agents::AgentWrite;
 use chat::ChatWrite;
+use contacts::identity::Reference;
+use contacts::write::ContactWrite;
 use credentials::CredentialWrite;
 use email::EmailWrite;
 use responses::ResponseWrite;
+use responses::library::{Library, Mode};
+use retention::{Due, RetentionWrite};
 use writer::{Write, Writer, Written};
 
 /// The database behind a store.
@@ -183,15 +193,6 @@ impl Store {
     /// Interactions matching `filter`, at most `limit`.
     pub async fn list(&self, filter: &Filter, limit: i64) -> Result<Vec<Interaction>, StoreError> {
         interactions::list(&self.pool, filter, limit.clamp(1, 5000)).await
-    }
-
-    /// The interactions of a contact, newest first, at most `limit`.
-    pub async fn contact_history(
-        &self,
-        contact: &str,
-        limit: i64,
-    ) -> Result<Vec<Interaction>, StoreError> {
-        interactions::of_contact(&self.pool, contact, limit.clamp(1, 1000)).await
     }
 
     /// Waiting and offered interactions per queue.
@@ -440,12 +441,13 @@ impl Store {
         self.writer.subscribe_messages()
     }
 
-    /// Every standard response.
+    /// Every standard response, by name.
     pub async fn responses(&self) -> Result<Vec<StandardResponse>, StoreError> {
-        responses::list(&self.pool).await
+        responses::list(&mut *self.pool.acquire().await?).await
     }
 
-    /// Creates or replaces a standard response.
+    /// Creates or replaces a standard response; refused unless its
+    /// category exists.
     pub async fn put_response(&self, response: StandardResponse) -> Result<(), StoreError> {
         self.write_done(Write::Response(ResponseWrite::Put(response)))
             .await
@@ -454,6 +456,200 @@ impl Store {
     /// Deletes a standard response.
     pub async fn delete_response(&self, id: &str) -> Result<(), StoreError> {
         self.write_done(Write::Response(ResponseWrite::Delete(id.to_string())))
+            .await
+    }
+
+    /// Every category of standard responses, by id.
+    pub async fn categories(&self) -> Result<Vec<Category>, StoreError> {
+        responses::categories(&mut *self.pool.acquire().await?).await
+    }
+
+    /// Creates or replaces a category; refused if its parent does not
+    /// exist or it would end up inside itself.
+    pub async fn put_category(&self, category: Category) -> Result<(), StoreError> {
+        self.write_done(Write::Response(ResponseWrite::PutCategory(category)))
+            .await
+    }
+
+    /// Deletes an empty category.
+    pub async fn delete_category(&self, id: &str) -> Result<(), StoreError> {
+        self.write_done(Write::Response(ResponseWrite::DeleteCategory(
+            id.to_string(),
+        )))
+        .await
+    }
+
+    /// The whole library of categories and responses, as a file.
+    pub async fn export_library(&self) -> Result<Library, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let categories = responses::categories(&mut conn).await?;
+        Ok(Library::new(categories, responses::list(&mut conn).await?))
+    }
+
+    /// Imports a library file: merged by id, or replacing the whole
+    /// library; checked as a whole first, applied atomically.
+    pub async fn import_library(&self, library: Library, mode: Mode) -> Result<(), StoreError> {
+        self.write_done(Write::Response(ResponseWrite::Import { library, mode }))
+            .await
+    }
+
+    async fn write_contact(&self, write: ContactWrite) -> Result<Contact, StoreError> {
+        match self.writer.write(Write::Contact(write)).await? {
+            Written::Contact(contact) => Ok(contact),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// The contact owning any of the identities (e-mail addresses, phone
+    /// numbers), given the identities it did not have yet (those no other
+    /// contact owns) and the name if it had none; a new contact when none
+    /// owns any. When several contacts own some, the owner of the first
+    /// (e-mail addresses before phone numbers) is taken; they are merged
+    /// only on request ([`Store::merge_contacts`]). Refused if an identity
+    /// is malformed or none is given.
+    pub async fn identify(&self, identity: Identity) -> Result<Contact, StoreError> {
+        self.write_contact(ContactWrite::Identify(identity)).await
+    }
+
+    /// Creates a contact; refused if another owns one of its identities.
+    pub async fn create_contact(&self, new: NewContact) -> Result<Contact, StoreError> {
+        self.write_contact(ContactWrite::Create(new)).await
+    }
+
+    /// Changes contact `id` (or the contact it was merged into).
+    pub async fn update_contact(
+        &self,
+        id: &str,
+        patch: ContactPatch,
+    ) -> Result<Contact, StoreError> {
+        self.write_contact(ContactWrite::Update {
+            id: id.to_string(),
+            patch,
+        })
+        .await
+    }
+
+    /// Deletes a contact without interactions, with its identities and
+    /// the tombstones of contacts merged into it.
+    pub async fn delete_contact(&self, id: &str) -> Result<(), StoreError> {
+        self.write_done(Write::Contact(ContactWrite::Delete(id.to_string())))
+            .await
+    }
+
+    /// Merges contacts `from` into `into`, atomically: their identities
+    /// and interactions move to `into`, which keeps its attributes and
+    /// names and takes those it lacks; they stay as tombstones pointing at
+    /// it. Returns the merged contact.
+    pub async fn merge_contacts(
+        &self,
+        into: &str,
+        from: Vec<String>,
+    ) -> Result<Contact, StoreError> {
+        self.write_contact(ContactWrite::Merge {
+            into: into.to_string(),
+            from,
+        })
+        .await
+    }
+
+    /// The contact `reference` names: a contact id (a merged contact
+    /// answers with the contact it was merged into), `email:<address>` or
+    /// `phone:<number>`.
+    pub async fn contact(&self, reference: &str) -> Result<Contact, StoreError> {
+        let parsed = Reference::parse(reference)?;
+        contacts::find(&mut *self.pool.acquire().await?, &parsed)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "contact",
+                id: reference.to_string(),
+            })
+    }
+
+    /// Contacts whose names or identities contain `query` (all when it is
+    /// empty), most recently changed first: at most `limit` (up to 500)
+    /// after skipping `offset`.
+    pub async fn contacts(
+        &self,
+        query: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Contact>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        contacts::search(&mut conn, query, limit.clamp(1, 500), offset.max(0)).await
+    }
+
+    /// The interactions of contact `contact` (an id) with their content,
+    /// newest first: at most `limit` (up to 1000) after skipping `offset`.
+    pub async fn history(
+        &self,
+        contact: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<history::Entry>, StoreError> {
+        history::of_contact(&self.pool, contact, limit.clamp(1, 1000), offset.max(0)).await
+    }
+
+    /// What the channel of `interaction` stored of it.
+    pub async fn content(&self, interaction: &Interaction) -> Result<history::Content, StoreError> {
+        history::content(&self.pool, interaction).await
+    }
+
+    /// Interactions whose subjects or texts contain every word of `query`
+    /// (of contact `contact`, an id, if given), newest first, each with an
+    /// extract of its newest match: at most `limit` (up to 1000) after
+    /// skipping `offset`. Any text is a valid query; one without words
+    /// finds nothing.
+    pub async fn search(
+        &self,
+        query: &str,
+        contact: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<search::Hit>, StoreError> {
+        let Some(query) = search::fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        let (limit, offset) = (limit.clamp(1, 1000), offset.max(0));
+        search::search(&self.pool, self.backend, &query, contact, limit, offset).await
+    }
+
+    /// Finished interactions due for `due` that finished at or before
+    /// `finished_before` (ms), oldest first, at most `limit`.
+    pub async fn due_for_retention(
+        &self,
+        due: Due,
+        finished_before: i64,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        retention::due(&self.pool, due, finished_before, limit).await
+    }
+
+    /// Interaction `id` with all its content, as the archive keeps it.
+    pub async fn archive_record(&self, id: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        retention::record(&self.pool, id).await
+    }
+
+    async fn write_count(&self, write: RetentionWrite) -> Result<u64, StoreError> {
+        match self.writer.write(Write::Retention(write)).await? {
+            Written::Count(count) => Ok(count),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Notes that interactions were written to archive `file`; how many
+    /// were not noted before.
+    pub async fn mark_archived(&self, ids: Vec<String>, file: String) -> Result<u64, StoreError> {
+        self.write_count(RetentionWrite::Archived { ids, file }).await
+    }
+
+    /// Deletes finished interactions with all their content (only archived
+    /// ones if `archived_only`; others are skipped); how many were deleted.
+    pub async fn delete_finished(
+        &self,
+        ids: Vec<String>,
+        archived_only: bool,
+    ) -> Result<u64, StoreError> {
+        self.write_count(RetentionWrite::Delete { ids, archived_only })
             .await
     }
 

@@ -16,12 +16,15 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::agents::{self, AgentWrite};
 use super::chat::{self, ChatWrite, Message, NewMessage};
+use super::contacts::{self, Contact, write::ContactWrite};
 use super::credentials::{self, CredentialWrite};
 use super::email::{self, EmailWrite, Stored};
 use super::error::StoreError;
 use super::events::{self, Event};
 use super::interactions::{Interaction, NewInteraction, Transition};
 use super::responses::{self, ResponseWrite};
+use super::retention::{self, RetentionWrite};
+use super::search::{self, Document};
 use super::{lifecycle, now_ms};
 use crate::agents::Agent;
 
@@ -44,6 +47,8 @@ pub(super) enum Write {
     Chat(ChatWrite),
     Response(ResponseWrite),
     Email(EmailWrite),
+    Contact(ContactWrite),
+    Retention(RetentionWrite),
 }
 
 /// What a write produced.
@@ -53,6 +58,8 @@ pub(super) enum Written {
     Agent(Agent),
     Message(Message),
     Email(Box<Stored>),
+    Contact(Contact),
+    Count(u64),
     Done,
 }
 
@@ -76,8 +83,9 @@ impl Numbers {
 }
 
 /// One transaction of the writer, collecting the events and chat messages
-/// it appends. The writer numbers both itself (it is the only writer) and
-/// inserts a batch's rows together before the commit.
+/// it appends and the search documents it indexes. The writer numbers
+/// events and messages itself (it is the only writer) and inserts a
+/// batch's rows together before the commit.
 pub(super) struct Tx<'c> {
     /// The connection, inside the transaction.
     pub conn: &'c mut AnyConnection,
@@ -85,6 +93,8 @@ pub(super) struct Tx<'c> {
     pub now: i64,
     events: Vec<Event>,
     messages: Vec<Message>,
+    /// Documents to index ([`Tx::index`]).
+    pub(super) documents: Vec<Document>,
     next: Numbers,
     /// Chat sessions known to be open.
     pub open_chats: &'c mut HashSet<String>,
@@ -285,6 +295,7 @@ async fn try_commit<'a>(
         now: now_ms(),
         events: Vec::new(),
         messages: Vec::new(),
+        documents: Vec::new(),
         next: first,
         open_chats: &mut memory.open_chats,
     };
@@ -299,17 +310,21 @@ async fn try_commit<'a>(
             Write::Chat(write) => chat::apply(&mut tx, write).await?,
             Write::Response(write) => responses::apply(&mut tx, write).await?,
             Write::Email(write) => email::apply(&mut tx, write).await?,
+            Write::Contact(write) => contacts::write::apply(&mut tx, write).await?,
+            Write::Retention(write) => retention::apply(&mut tx, write).await?,
         });
     }
-    let (committed, numbers) = (
+    let (committed, documents, numbers) = (
         Committed {
             events: tx.events,
             messages: tx.messages,
         },
+        tx.documents,
         tx.next,
     );
     events::insert_all(&mut conn, &committed.events).await?;
     chat::insert_all(&mut conn, &committed.messages).await?;
+    search::insert_all(&mut conn, &documents).await?;
     conn.commit().await?;
     memory.next = Some(numbers);
     Ok((outcomes, committed))
