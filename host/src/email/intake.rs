@@ -17,6 +17,7 @@ use crate::engine::Engine;
 use crate::store::email::{
     Direction, MailboxItem, MimeKind, NewAttachment, NewEmail, Status, Target,
 };
+use crate::store::contacts::Identity;
 use crate::store::{NewInteraction, StoreError};
 
 /// The media type of e-mail interactions.
@@ -238,12 +239,19 @@ impl Intake {
             Some((_, interaction)) => Some(store.get(&interaction).await?),
             None => None,
         };
-        let contact_id = match &parent {
-            Some(parent) if parent.contact_id.is_some() => parent.contact_id.clone(),
-            _ => email
-                .from
-                .as_ref()
-                .map(|from| format!("email:{}", from.address)),
+        let contact_id = match (&parent, &email.from) {
+            (Some(parent), _) if parent.contact_id.is_some() => parent.contact_id.clone(),
+            (_, Some(from)) => Some(
+                store
+                    .identify(Identity {
+                        emails: vec![from.address.clone()],
+                        phones: Vec::new(),
+                        name: from.name.clone(),
+                    })
+                    .await?
+                    .id,
+            ),
+            _ => None,
         };
         let queue = source
             .queue
