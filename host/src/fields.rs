@@ -87,8 +87,14 @@ impl Fields {
             ("contact.phone", of_contact(|c| c.phones.first().cloned())),
             ("contact.id", of_contact(|c| Some(c.id.clone()))),
             ("interaction.id", interaction.map(|i| i.id.clone())),
-            ("interaction.subject", content.and_then(|c| c.subject.clone())),
-            ("interaction.queue", interaction.and_then(|i| i.queue.clone())),
+            (
+                "interaction.subject",
+                content.and_then(|c| c.subject.clone()),
+            ),
+            (
+                "interaction.queue",
+                interaction.and_then(|i| i.queue.clone()),
+            ),
             (
                 "interaction.media-type",
                 interaction.map(|i| i.media_type.clone()),
@@ -216,7 +222,9 @@ mod tests {
             ..Context::default()
         });
         assert_eq!(
-            fields.render("{contact.name}|{contact.first-name}|{customer}").text,
+            fields
+                .render("{contact.name}|{contact.first-name}|{customer}")
+                .text,
             "Bob|Bob|Bob"
         );
     }

@@ -176,7 +176,10 @@ impl Retention {
             let archived_only = self.settings.archive_after_days.is_some();
             loop {
                 let due = Due::Delete { archived_only };
-                let ids = self.store.due_for_retention(due, before(days), BATCH).await?;
+                let ids = self
+                    .store
+                    .due_for_retention(due, before(days), BATCH)
+                    .await?;
                 if ids.is_empty() {
                     break;
                 }
@@ -190,7 +193,11 @@ impl Retention {
         Ok(report)
     }
 
-    async fn archive(&self, finished_before: i64, report: &mut Report) -> Result<(), RetentionError> {
+    async fn archive(
+        &self,
+        finished_before: i64,
+        report: &mut Report,
+    ) -> Result<(), RetentionError> {
         let mut file: Option<(PathBuf, std::fs::File)> = None;
         loop {
             let ids = self
@@ -265,7 +272,11 @@ mod tests {
         assert!(!off.enabled());
         let both: RetentionSettings =
             toml::from_str("archive-after-days = 30\ndelete-after-days = 10").unwrap();
-        assert!(both.check().unwrap_err().contains("at least archive-after-days"));
+        assert!(
+            both.check()
+                .unwrap_err()
+                .contains("at least archive-after-days")
+        );
         let fine: RetentionSettings =
             toml::from_str("archive-after-days = 30\ndelete-after-days = 30").unwrap();
         assert!(fine.enabled() && fine.check().is_ok());

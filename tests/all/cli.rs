@@ -225,7 +225,11 @@ fn the_library_of_responses_is_exported_and_imported_from_the_cli() {
         text(&imported.stdout)
     );
     let again = tmp.path().join("again.json");
-    assert!(run(&["responses", "export", again.to_str().unwrap()]).status.success());
+    assert!(
+        run(&["responses", "export", again.to_str().unwrap()])
+            .status
+            .success()
+    );
     let round: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&again).unwrap()).unwrap();
     assert_eq!(round["responses"], library["responses"]);

@@ -61,7 +61,10 @@ async fn identification_normalises_and_finds_or_creates(db: &TestDb) {
         identity(&[], &[], Some("Nobody")),
     ] {
         let refused = store.identify(bad).await;
-        assert!(matches!(refused, Err(StoreError::Invalid(_))), "{refused:?}");
+        assert!(
+            matches!(refused, Err(StoreError::Invalid(_))),
+            "{refused:?}"
+        );
     }
     assert_eq!(store.contacts("", 100, 0).await.unwrap().len(), 1);
 
@@ -154,7 +157,10 @@ async fn a_chat_finds_or_creates_its_contact(db: &TestDb) {
     )
     .await;
     assert_eq!(interaction(&admin, &second.id).await["contact-id"], id);
-    assert_eq!(admin.get(&format!("/v1/contacts/{id}")).await.1["name"], "Ada");
+    assert_eq!(
+        admin.get(&format!("/v1/contacts/{id}")).await.1["name"],
+        "Ada"
+    );
     // Without an e-mail address there is no contact.
     let anonymous = chat::start(&base(&admin), json!({"nickname": "Anon"})).await;
     assert!(interaction(&admin, &anonymous.id).await["contact-id"].is_null());
@@ -183,7 +189,11 @@ async fn a_chat_finds_or_creates_its_contact(db: &TestDb) {
     assert!(texts.contains(&"My invoice is wrong"), "{texts:?}");
     let attachment = &entry["attachments"][0];
     assert_eq!(
-        (&attachment["name"], &attachment["content-type"], &attachment["size"]),
+        (
+            &attachment["name"],
+            &attachment["content-type"],
+            &attachment["size"]
+        ),
         (&json!("receipt.txt"), &json!("text/plain"), &json!(8))
     );
     let download = admin.get_bytes(attachment["url"].as_str().unwrap()).await;
@@ -207,7 +217,9 @@ async fn a_chat_finds_or_creates_its_contact(db: &TestDb) {
     // Interactions submitted through the API name their contact by an
     // identity or an id; an unknown id is refused.
     let submitted = admin
-        .submit(json!({"tenant": "acme", "media-type": "email", "contact-id": "email:ADA@example.com"}))
+        .submit(
+            json!({"tenant": "acme", "media-type": "email", "contact-id": "email:ADA@example.com"}),
+        )
         .await;
     assert_eq!(submitted["contact-id"], id);
     let (status, refused) = admin
@@ -216,7 +228,10 @@ async fn a_chat_finds_or_creates_its_contact(db: &TestDb) {
             json!({"tenant": "acme", "media-type": "email", "contact-id": "no-such-contact"}),
         )
         .await;
-    assert_eq!((status, refused["code"].as_str()), (400, Some("bad-request")));
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (400, Some("bad-request"))
+    );
 
     // Contacts are found by name, address or phone number.
     let (status, changed) = admin
@@ -292,7 +307,9 @@ async fn merging_moves_the_history_and_leaves_tombstones(db: &TestDb) {
     let merge = format!("/v1/contacts/{a}/merge");
     let (status, _) = ann.post(&merge, json!({"contacts": [b]})).await;
     assert_eq!(status, 403);
-    let (status, _) = ann.patch(&format!("/v1/contacts/{a}"), json!({"name": "X"})).await;
+    let (status, _) = ann
+        .patch(&format!("/v1/contacts/{a}"), json!({"name": "X"}))
+        .await;
     assert_eq!(status, 403);
 
     // A merge naming a contact that does not exist changes nothing.
@@ -323,7 +340,10 @@ async fn merging_moves_the_history_and_leaves_tombstones(db: &TestDb) {
         BTreeSet::from(["ada@example.com", "ada.l@work.example", "al@home.example"])
     );
     assert_eq!(merged["phones"], json!(["+442079460958"]));
-    assert_eq!(merged["attributes"], json!({"segment": "gold", "vip": true}));
+    assert_eq!(
+        merged["attributes"],
+        json!({"segment": "gold", "vip": true})
+    );
     assert_eq!(
         (&merged["name"], &merged["first-name"]),
         (&json!("Ada Lovelace"), &json!("Ada"))
@@ -348,7 +368,10 @@ async fn merging_moves_the_history_and_leaves_tombstones(db: &TestDb) {
     );
     // A change through a tombstone changes the survivor.
     let (status, _) = admin
-        .patch(&format!("/v1/contacts/{b}"), json!({"last-name": "Lovelace"}))
+        .patch(
+            &format!("/v1/contacts/{b}"),
+            json!({"last-name": "Lovelace"}),
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -360,9 +383,16 @@ async fn merging_moves_the_history_and_leaves_tombstones(db: &TestDb) {
     admin
         .ok_post(&format!("/v1/contacts/{d}/merge"), json!({"contacts": [a]}))
         .await;
-    assert_eq!(admin.get(&format!("/v1/contacts/{b}")).await.1["id"], d.as_str());
+    assert_eq!(
+        admin.get(&format!("/v1/contacts/{b}")).await.1["id"],
+        d.as_str()
+    );
     let (_, listed) = admin.get("/v1/contacts").await;
-    assert_eq!(listed.as_array().unwrap().len(), 1, "tombstones are not listed: {listed}");
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        1,
+        "tombstones are not listed: {listed}"
+    );
 
     // Deletion: not with interactions, not a tombstone; an empty contact
     // goes, freeing its identities.
@@ -415,8 +445,11 @@ async fn search_finds_what_customers_and_agents_wrote_never_coaching(db: &TestDb
         .await;
     assert_eq!(ada.say("My invoice shows the wrong amount").await.0, 201);
     let messages = format!("/v1/chats/{}/messages", ada.id);
-    ann.ok_post(&messages, json!({"text": "I will correct the invoice today"}))
-        .await;
+    ann.ok_post(
+        &messages,
+        json!({"text": "I will correct the invoice today"}),
+    )
+    .await;
     let supervision = format!("/v1/chats/{}/supervision", ada.id);
     let (status, body) = sue.put(&supervision, json!({"mode": "coach"})).await;
     assert_eq!(status, 200, "{body}");
@@ -439,25 +472,59 @@ async fn search_finds_what_customers_and_agents_wrote_never_coaching(db: &TestDb
     let snippet = body["results"][1]["snippet"].as_str().unwrap();
     assert!(snippet.contains("**invoice**"), "{snippet}");
     assert_eq!(body["results"][1]["channel"], "chat");
-    assert_eq!(found(&search(&ann, "WRONG amount", "").await.1), [ada.id.as_str()]);
+    assert_eq!(
+        found(&search(&ann, "WRONG amount", "").await.1),
+        [ada.id.as_str()]
+    );
     assert_eq!(found(&search(&ann, "ab123", "").await.1), [ada.id.as_str()]);
-    assert_eq!(found(&search(&ann, "correct today", "").await.1), [ada.id.as_str()]);
+    assert_eq!(
+        found(&search(&ann, "correct today", "").await.1),
+        [ada.id.as_str()]
+    );
     // Never what only agents saw.
-    assert_eq!(found(&search(&admin, "zebracoupon", "").await.1), Vec::<&str>::new());
+    assert_eq!(
+        found(&search(&admin, "zebracoupon", "").await.1),
+        Vec::<&str>::new()
+    );
     // One contact's; pages.
     let (_, bobs) = search(&ann, "invoice", "&contact=email:bob@example.com").await;
     assert_eq!(found(&bobs), [bob.id.as_str()]);
     let (_, first) = search(&ann, "invoice", "&limit=1").await;
-    assert_eq!((found(&first), &first["next-offset"]), (vec![bob.id.as_str()], &json!(1)));
+    assert_eq!(
+        (found(&first), &first["next-offset"]),
+        (vec![bob.id.as_str()], &json!(1))
+    );
     let (_, second) = search(&ann, "invoice", "&limit=1&offset=1").await;
-    assert_eq!((found(&second), &second["next-offset"]), (vec![ada.id.as_str()], &Value::Null));
+    assert_eq!(
+        (found(&second), &second["next-offset"]),
+        (vec![ada.id.as_str()], &Value::Null)
+    );
 
     // Any query is safe: syntax of either database is only text.
     let long = "invoice ".repeat(500);
     for q in [
-        "\"", "'", "*", "invoice\"", "\"invoice", "NEAR(invoice", "invoice OR", "-invoice",
-        "invoice:", "text:invoice", "a AND", "(", ")", "^", "💥", "%", "_", "\\", "invoice\u{0}",
-        "'; DROP TABLE interactions;--", "&|!<->", long.as_str(),
+        "\"",
+        "'",
+        "*",
+        "invoice\"",
+        "\"invoice",
+        "NEAR(invoice",
+        "invoice OR",
+        "-invoice",
+        "invoice:",
+        "text:invoice",
+        "a AND",
+        "(",
+        ")",
+        "^",
+        "💥",
+        "%",
+        "_",
+        "\\",
+        "invoice\u{0}",
+        "'; DROP TABLE interactions;--",
+        "&|!<->",
+        long.as_str(),
     ] {
         let (status, body) = search(&ann, q, "").await;
         assert_eq!(status, 200, "{q:?}: {body}");
@@ -466,7 +533,10 @@ async fn search_finds_what_customers_and_agents_wrote_never_coaching(db: &TestDb
     assert_eq!(found(&search(&ann, "\"invoice", "").await.1).len(), 2);
     assert_eq!(search(&ann, "  ", "").await.0, 400);
     let (status, body) = search(&ann, "invoice", "&contact=email:nobody@example.com").await;
-    assert_eq!((status, body["code"].as_str()), (404, Some("contact-not-found")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("contact-not-found"))
+    );
     assert_eq!(search(&ann.with_token(""), "invoice", "").await.0, 401);
 }
 

@@ -479,7 +479,7 @@ async fn replies_of_the_review_group_wait_for_a_supervisor() {
     let dovecot = Dovecot::start();
     let smtp = SmtpServer::start(&[], 0);
     let settings = format!(
-        "[email]\nreview-group = \"trainees\"\n{}{}",
+        "[email]\nreview-group = \"trainees\"\n[email.mime]\noutbound = \"mime-normalizer\"\n{}{}",
         dovecot.mailbox("support", "pop3", dovecot.pop3s, "tls", ""),
         smtp.settings("tls"),
     );
@@ -531,6 +531,11 @@ async fn replies_of_the_review_group_wait_for_a_supervisor() {
     assert_eq!(received.len(), 1, "only the approved version went out");
     let parsed = parley::email::parse::parse(&received[0].0, &Default::default()).unwrap();
     assert!(parsed.text.unwrap().contains("Your refund is on its way."));
+    // The outbound MIME plugin added its header.
+    assert_eq!(
+        header_line(&String::from_utf8_lossy(&received[0].0), "Organization"),
+        Some("Organization: Example Corp")
+    );
     // A second verdict on a sent message is refused.
     let (status, _) = admin
         .post(&format!("/v1/email/messages/{message}/approve"), json!({}))
@@ -793,4 +798,49 @@ async fn killing_the_server_during_intake_loses_and_duplicates_nothing() {
             .collect::<std::collections::BTreeSet<_>>(),
         expected
     );
+}
+
+/// A case of the bundled mime-normalizer: its input and expected output.
+fn normalizer_case(name: &str) -> (Vec<u8>, Vec<u8>) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../plugins/mime-normalizer/cases")
+        .join(name);
+    let case: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    (
+        case["input"]["mime"].as_str().unwrap().as_bytes().to_vec(),
+        case["expect"]["transformed"]
+            .as_str()
+            .unwrap()
+            .as_bytes()
+            .to_vec(),
+    )
+}
+
+#[tokio::test]
+async fn the_mime_plugin_unwraps_forwarded_mail_on_the_way_in_and_keeps_the_original() {
+    let dovecot = Dovecot::start();
+    let (forwarded, unwrapped) = normalizer_case("inbound-forward-as-attachment-thunderbird.json");
+    dovecot.deliver(&forwarded);
+    let settings = format!(
+        "[email.mime]\ninbound = \"mime-normalizer\"\ninbound-keep-received-mime = true\n{}",
+        dovecot.mailbox("support", "imap", dovecot.imaps, "tls", "")
+    );
+    let (_server, admin) = server(settings).await;
+    let interactions = wait_emails(&admin, 1).await;
+    // The customer's message, not the forwarder's wrapper, is the e-mail.
+    assert_eq!(
+        attached(&interactions[0], "subject"),
+        Some("Damaged parcel, order AB123456")
+    );
+    let list = messages(&admin, interactions[0]["id"].as_str().unwrap()).await;
+    assert_eq!(list[0]["from"], "carol@mail.example.net");
+    let id = list[0]["id"].as_str().unwrap();
+    let received = download(&admin, &format!("/v1/email/messages/{id}/mime")).await;
+    assert_eq!(received, unwrapped);
+    let original = download(
+        &admin,
+        &format!("/v1/email/messages/{id}/mime?kind=original"),
+    )
+    .await;
+    assert_eq!(original, forwarded);
 }

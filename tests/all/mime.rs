@@ -219,10 +219,7 @@ async fn a_looping_trapping_or_greedy_transformer_is_contained() {
 async fn calls_of_another_world_are_refused_by_name() {
     let engine = engine();
     let transformer = test_transformer(&engine, "tag", "").await;
-    let err = transformer
-        .on_queued(&interaction("i1"))
-        .await
-        .unwrap_err();
+    let err = transformer.on_queued(&interaction("i1")).await.unwrap_err();
     assert_eq!(err.kind, FailureKind::NotFound);
     assert!(
         err.message.contains("is a mime-transformer, not a router"),

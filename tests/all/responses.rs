@@ -89,15 +89,19 @@ async fn the_library_moves_as_one_file(db: &TestDb) {
     );
     assert_eq!(
         ids(&merged["responses"]),
-        ["anything-else", "goodbye", "greeting", "one-moment", "refund"]
+        [
+            "anything-else",
+            "goodbye",
+            "greeting",
+            "one-moment",
+            "refund"
+        ]
     );
     assert_eq!(merged["responses"][1]["text"], "Bye {customer}!");
     assert_eq!(merged["responses"][2], exported["responses"][2]);
 
     // Bad files are refused whole, with what is wrong, changing nothing.
-    let response = |id: &str, category: &str| {
-        json!({"id": id, "name": id, "category": category, "text": "text"})
-    };
+    let response = |id: &str, category: &str| json!({"id": id, "name": id, "category": category, "text": "text"});
     let bad = [
         (
             json!({"format": "kme", "version": 1, "categories": [], "responses": []}),
@@ -130,10 +134,7 @@ async fn the_library_moves_as_one_file(db: &TestDb) {
             "cannot be a response's id",
         ),
         (
-            library(
-                json!([]),
-                json!([{"id": "x", "name": "x", "text": " "}]),
-            ),
+            library(json!([]), json!([{"id": "x", "name": "x", "text": " "}])),
             "needs a text",
         ),
         (
@@ -153,8 +154,15 @@ async fn the_library_moves_as_one_file(db: &TestDb) {
             assert_eq!(status, 400, "{mode} {file}: {refused}");
             assert_eq!(refused["code"], "bad-request");
             let message = refused["message"].as_str().unwrap();
-            assert!(message.contains(why), "{mode}: `{message}` should say `{why}`");
-            assert_eq!(export(&admin).await, merged, "{mode} {file} changed the library");
+            assert!(
+                message.contains(why),
+                "{mode}: `{message}` should say `{why}`"
+            );
+            assert_eq!(
+                export(&admin).await,
+                merged,
+                "{mode} {file} changed the library"
+            );
         }
     }
     // Replacing keeps no category the file lacks: a response in one of
@@ -199,7 +207,12 @@ async fn the_library_moves_as_one_file(db: &TestDb) {
         )
         .await;
     assert_eq!(status, 400, "{body}");
-    admin.ok_post("/v1/response-categories", json!({"id": "empty", "name": "Empty"})).await;
+    admin
+        .ok_post(
+            "/v1/response-categories",
+            json!({"id": "empty", "name": "Empty"}),
+        )
+        .await;
     assert_eq!(admin.delete("/v1/response-categories/empty").await.0, 204);
 
     // Agents read the library; only supervisors change and move it.
@@ -207,7 +220,10 @@ async fn the_library_moves_as_one_file(db: &TestDb) {
     assert_eq!(ann.get("/v1/responses").await.0, 200);
     assert_eq!(ann.get("/v1/response-categories").await.0, 200);
     assert_eq!(ann.get("/v1/responses/export").await.0, 403);
-    assert_eq!(ann.post("/v1/responses/import", merged.clone()).await.0, 403);
+    assert_eq!(
+        ann.post("/v1/responses/import", merged.clone()).await.0,
+        403
+    );
     assert_eq!(ann.delete("/v1/responses/goodbye").await.0, 403);
 }
 
@@ -230,8 +246,11 @@ async fn responses_are_filled_in_for_an_interaction(db: &TestDb) {
     admin
         .wait_for(&customer.id, "offered to ann", |i| i["state"] == "offered")
         .await;
-    ann.ok_post(&format!("/v1/interactions/{}/accept", customer.id), json!({}))
-        .await;
+    ann.ok_post(
+        &format!("/v1/interactions/{}/accept", customer.id),
+        json!({}),
+    )
+    .await;
     admin
         .ok_post(
             "/v1/responses",
@@ -242,7 +261,9 @@ async fn responses_are_filled_in_for_an_interaction(db: &TestDb) {
         )
         .await;
     let interaction = json!({"interaction": customer.id});
-    let (status, rendered) = ann.post("/v1/responses/full/render", interaction.clone()).await;
+    let (status, rendered) = ann
+        .post("/v1/responses/full/render", interaction.clone())
+        .await;
     assert_eq!(status, 200, "{rendered}");
     assert_eq!(
         rendered["text"],
@@ -254,18 +275,24 @@ async fn responses_are_filled_in_for_an_interaction(db: &TestDb) {
     );
     assert_eq!(rendered["unknown"], json!(["contact.nmae"]));
     // The desktop's demo responses with `{customer}` and `{agent}`.
-    let (_, greeting) = ann.post("/v1/responses/greeting/render", interaction.clone()).await;
+    let (_, greeting) = ann
+        .post("/v1/responses/greeting/render", interaction.clone())
+        .await;
     assert_eq!(
         greeting["text"],
         "Hello ada_l, my name is Agent ann. How can I help you today?"
     );
-    let (_, goodbye) = ann.post("/v1/responses/goodbye/render", interaction.clone()).await;
+    let (_, goodbye) = ann
+        .post("/v1/responses/goodbye/render", interaction.clone())
+        .await;
     assert_eq!(
         goodbye["text"],
         "Thank you for contacting us, Ada. Have a great day!"
     );
     // For the admin, the agent is the interaction's owner.
-    let (_, by_admin) = admin.post("/v1/responses/greeting/render", interaction.clone()).await;
+    let (_, by_admin) = admin
+        .post("/v1/responses/greeting/render", interaction.clone())
+        .await;
     assert_eq!(by_admin["text"], greeting["text"]);
 
     // Agents fill in responses only for interactions they are in.

@@ -57,7 +57,10 @@ fn email(contact: Option<&str>, subject: &str) -> Value {
 
 async fn stop(admin: &Client, id: &str) {
     admin
-        .ok_post(&format!("/v1/interactions/{id}/stop"), json!({"reason": "spam"}))
+        .ok_post(
+            &format!("/v1/interactions/{id}/stop"),
+            json!({"reason": "spam"}),
+        )
         .await;
 }
 
@@ -81,8 +84,11 @@ async fn finished_interactions_are_archived_then_deleted(db: &TestDb) {
     admin
         .wait_for(&customer.id, "offered", |i| i["state"] == "offered")
         .await;
-    ann.ok_post(&format!("/v1/interactions/{}/accept", customer.id), json!({}))
-        .await;
+    ann.ok_post(
+        &format!("/v1/interactions/{}/accept", customer.id),
+        json!({}),
+    )
+    .await;
     assert_eq!(customer.say("My old invoice is wrong").await.0, 201);
     let (status, file) = customer
         .upload("note.txt", "text/plain", b"kept in the archive".to_vec())
@@ -100,9 +106,15 @@ async fn finished_interactions_are_archived_then_deleted(db: &TestDb) {
     // Past the archive age: the finished ones are archived, not the live.
     finished_days_ago(db, &[done, &stopped, &live], 40).await;
     let report = sweep(&admin).await;
-    assert_eq!((&report["archived"], &report["deleted"]), (&json!(2), &json!(0)));
+    assert_eq!(
+        (&report["archived"], &report["deleted"]),
+        (&json!(2), &json!(0))
+    );
     let path = std::path::PathBuf::from(report["archive-file"].as_str().unwrap());
-    assert!(path.starts_with(server.data_dir.join("archive")), "{path:?}");
+    assert!(
+        path.starts_with(server.data_dir.join("archive")),
+        "{path:?}"
+    );
     let text = std::fs::read_to_string(&path).unwrap();
     let records: Vec<Value> = text
         .lines()
@@ -138,7 +150,10 @@ async fn finished_interactions_are_archived_then_deleted(db: &TestDb) {
         .filter_map(|m| serde_json::from_str::<Value>(m["body"].as_str()?).ok())
         .filter_map(|body| body["text"].as_str().map(String::from))
         .collect();
-    assert!(said.contains(&"My old invoice is wrong".to_string()), "{said:?}");
+    assert!(
+        said.contains(&"My old invoice is wrong".to_string()),
+        "{said:?}"
+    );
     let archived_file = &content["chat_files"][0];
     assert_eq!(archived_file["name"], "note.txt");
     let bytes = base64::engine::general_purpose::STANDARD
@@ -161,7 +176,10 @@ async fn finished_interactions_are_archived_then_deleted(db: &TestDb) {
     // Past the deletion age: deleted with all their content.
     finished_days_ago(db, &[done, &stopped, &live], 100).await;
     let report = sweep(&admin).await;
-    assert_eq!((&report["archived"], &report["deleted"]), (&json!(0), &json!(2)));
+    assert_eq!(
+        (&report["archived"], &report["deleted"]),
+        (&json!(0), &json!(2))
+    );
     for gone in [done, stopped.as_str()] {
         let (status, body) = admin.get(&format!("/v1/interactions/{gone}")).await;
         assert_eq!(status, 404, "{body}");
@@ -176,9 +194,17 @@ async fn finished_interactions_are_archived_then_deleted(db: &TestDb) {
             assert_eq!(rows(db, table, column, gone).await, 0, "{table} of {gone}");
         }
     }
-    assert_eq!(admin.get(&format!("/v1/interactions/{live}")).await.1["state"], "submitted");
-    assert_eq!(admin.get(&format!("/v1/interactions/{recent}")).await.1["state"], "stopped");
-    let (_, history) = admin.get("/v1/contacts/email:ada@example.com/history").await;
+    assert_eq!(
+        admin.get(&format!("/v1/interactions/{live}")).await.1["state"],
+        "submitted"
+    );
+    assert_eq!(
+        admin.get(&format!("/v1/interactions/{recent}")).await.1["state"],
+        "stopped"
+    );
+    let (_, history) = admin
+        .get("/v1/contacts/email:ada@example.com/history")
+        .await;
     let kept: Vec<&str> = history
         .as_array()
         .unwrap()
@@ -188,7 +214,11 @@ async fn finished_interactions_are_archived_then_deleted(db: &TestDb) {
     assert_eq!(kept, [live.as_str()]);
     let (_, found) = admin.get("/v1/search?q=invoice").await;
     assert_eq!(found["results"], json!([]));
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "the archive stays");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        text,
+        "the archive stays"
+    );
 
     // Only administrators run it.
     assert_eq!(ann.post("/v1/retention/run", json!({})).await.0, 403);
@@ -233,8 +263,15 @@ async fn numbers_never_go_back_after_a_deletion(db: &TestDb) {
     let store = db.open().await;
     let live = store.submit(new_chat()).await.unwrap();
     let chat = store.start_chat(new_chat(), session()).await.unwrap();
-    store.post_message(message(&chat.id, "hello")).await.unwrap();
-    let last_message = store.post_message(message(&chat.id, "bye")).await.unwrap().seq;
+    store
+        .post_message(message(&chat.id, "hello"))
+        .await
+        .unwrap();
+    let last_message = store
+        .post_message(message(&chat.id, "bye"))
+        .await
+        .unwrap()
+        .seq;
     store.end_chat(&chat.id, "left", None).await.unwrap();
     let stop = Transition::to(&chat.id, State::Stopped).reason("left");
     store.transition(stop).await.unwrap();
@@ -244,9 +281,27 @@ async fn numbers_never_go_back_after_a_deletion(db: &TestDb) {
     assert_eq!(newest[0].interaction_id.as_deref(), Some(chat.id.as_str()));
 
     // Not archived, or not finished: not deleted.
-    assert_eq!(store.delete_finished(vec![chat.id.clone()], true).await.unwrap(), 0);
-    assert_eq!(store.delete_finished(vec![live.id.clone()], false).await.unwrap(), 0);
-    assert_eq!(store.delete_finished(vec![chat.id.clone()], false).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .delete_finished(vec![chat.id.clone()], true)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .delete_finished(vec![live.id.clone()], false)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .delete_finished(vec![chat.id.clone()], false)
+            .await
+            .unwrap(),
+        1
+    );
     assert!(store.get(&chat.id).await.is_err());
     assert_eq!(store.get(&live.id).await.unwrap(), live);
     drop(store);
@@ -257,12 +312,17 @@ async fn numbers_never_go_back_after_a_deletion(db: &TestDb) {
     let next = store.submit(new_chat()).await.unwrap();
     let events = store.events_after(last_event, 10, None).await.unwrap();
     assert!(
-        events.iter().all(|e| e.interaction_id.as_deref() == Some(next.id.as_str())),
+        events
+            .iter()
+            .all(|e| e.interaction_id.as_deref() == Some(next.id.as_str())),
         "{events:?}"
     );
     assert!(!events.is_empty());
     let chat = store.start_chat(new_chat(), session()).await.unwrap();
-    let said = store.post_message(message(&chat.id, "again")).await.unwrap();
+    let said = store
+        .post_message(message(&chat.id, "again"))
+        .await
+        .unwrap();
     assert!(said.seq > last_message, "{} after {last_message}", said.seq);
 }
 
@@ -275,7 +335,10 @@ on_both_backends!(
 async fn retention_is_off_until_configured() {
     let (_server, admin) = TestServer::with_admin(None, "").await;
     let (status, body) = admin.post("/v1/retention/run", json!({})).await;
-    assert_eq!((status, body["code"].as_str()), (409, Some("retention-off")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("retention-off"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

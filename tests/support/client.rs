@@ -98,7 +98,11 @@ impl Client {
             .send()
             .await
             .expect("request");
-        assert!(response.status().is_success(), "GET {path}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
         response.bytes().await.expect("body").to_vec()
     }
 

@@ -219,9 +219,9 @@ impl Chat {
         }
         let email = match request.email.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(email) => Some(
-                normalise_email(email).map_err(|err| ChatError::Invalid(err.to_string()))?,
-            ),
+            Some(email) => {
+                Some(normalise_email(email).map_err(|err| ChatError::Invalid(err.to_string()))?)
+            }
         };
         let subject = request
             .subject

@@ -72,8 +72,8 @@ fn count(json: &Json, key: &str) -> usize {
 async fn import(file: &Path, replace: bool, server: &ServerArgs) -> anyhow::Result<ExitCode> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let library: Json = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not JSON", file.display()))?;
+    let library: Json =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
     let mode = if replace { "replace" } else { "merge" };
     let imported: Json = Client::new(server)?
         .post(&format!("/v1/responses/import?mode={mode}"), &library)

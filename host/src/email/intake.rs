@@ -10,14 +10,15 @@ use std::sync::Arc;
 
 use super::error::EmailError;
 use super::outbox::Outbox;
-use super::parse::{self, Email, Limits, Malformed};
+use super::parse::{self, Email, Limits};
 use super::settings::EmailSettings;
+use super::transform::{self, Inbound};
 use super::{bounce, compose};
 use crate::engine::Engine;
+use crate::store::contacts::Identity;
 use crate::store::email::{
     Direction, MailboxItem, MimeKind, NewAttachment, NewEmail, Status, Target,
 };
-use crate::store::contacts::Identity;
 use crate::store::{NewInteraction, StoreError};
 
 /// The media type of e-mail interactions.
@@ -94,26 +95,40 @@ impl Intake {
         cut: bool,
         item: Option<MailboxItem>,
     ) -> Taken {
-        let parsed = if cut {
-            Err(Malformed::TooLarge {
-                size: raw.len(),
-                limit: self.settings.max_message_bytes,
-            })
-        } else {
-            parse::parse(&raw, &self.limits())
+        if cut {
+            let reason = format!(
+                "the message is larger than the limit of {} bytes (its first bytes are kept)",
+                self.settings.max_message_bytes
+            );
+            let outcome = self.store_malformed(source, reason, raw, item).await;
+            return self.taken(source, outcome);
+        }
+        let registry = self.engine.registry();
+        let (raw, mut mime) = match transform::inbound(registry, &self.settings.mime, raw).await {
+            Inbound::Use { bytes, kept } => (bytes, kept),
+            Inbound::Later => return Taken::Later,
+            Inbound::BadFormat { reason, raw } => {
+                let outcome = self.store_malformed(source, reason, raw, item).await;
+                return self.taken(source, outcome);
+            }
         };
+        let parsed = parse::parse(&raw, &self.limits());
         let outcome = match parsed {
             Ok(email) => {
-                let mime = vec![(MimeKind::Received, raw)];
+                mime.insert(0, (MimeKind::Received, raw));
                 self.store_email(source, email, mime, Vec::new(), item)
                     .await
                     .map(|_| ())
             }
             Err(malformed) => {
-                tracing::warn!(source = %source.name, "kept a malformed message for inspection: {malformed}");
-                self.store_malformed(source, &malformed, raw, item).await
+                let reason = malformed.to_string();
+                self.store_malformed(source, reason, raw, item).await
             }
         };
+        self.taken(source, outcome)
+    }
+
+    fn taken(&self, source: &Source, outcome: Result<(), StoreError>) -> Taken {
         match outcome {
             Ok(()) => Taken::Stored,
             Err(StoreError::Duplicate {
@@ -130,11 +145,11 @@ impl Intake {
     async fn store_malformed(
         &self,
         source: &Source,
-        malformed: &Malformed,
+        reason: String,
         raw: Vec<u8>,
         item: Option<MailboxItem>,
     ) -> Result<(), StoreError> {
-        let reason = malformed.to_string();
+        tracing::warn!(source = %source.name, "kept a malformed message for inspection: {reason}");
         let new = NewInteraction {
             id: None,
             tenant: self.settings.tenant.clone(),

@@ -2,7 +2,8 @@
 //! become e-mail interactions ([`intake`]); agents reply from the desktop,
 //! through a supervisor's review when their group needs it, and the
 //! [`outbox`] sends over SMTP. Protocol code ([`imap`], [`pop3`],
-//! [`connect`]) and MIME code ([`parse`], [`compose`], [`bounce`]) are
+//! [`connect`]) and MIME code ([`parse`], [`compose`], [`bounce`],
+//! [`transform`] through plugins) are
 //! kept apart from the channel's logic.
 
 pub mod bounce;
@@ -16,6 +17,7 @@ pub mod outbox;
 pub mod parse;
 pub mod pop3;
 mod settings;
+pub mod transform;
 
 pub use error::EmailError;
 pub use intake::MEDIA;

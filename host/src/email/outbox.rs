@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
-use super::compose;
 use super::error::EmailError;
 use super::settings::{EmailSettings, Security, SmtpSettings};
+use super::{compose, transform};
 use crate::engine::Engine;
 use crate::store::email::{
     Direction, EmailMessage, MimeKind, NewAttachment, NewEmail, Status, StatusChange, Stored,
@@ -344,22 +344,12 @@ impl Outbox {
                 next_attempt_at: Some(None),
                 ..StatusChange::default()
             },
-            Ok((mime, envelope)) => match transport.send_raw(&envelope, &mime).await {
-                Ok(_) => StatusChange {
-                    status: Some(Status::Sent),
-                    error: Some(None),
-                    next_attempt_at: Some(None),
-                    mime: Some((MimeKind::Sent, mime)),
-                    ..StatusChange::default()
-                },
-                Err(err) if err.is_permanent() => StatusChange {
-                    status: Some(Status::Bounced),
-                    error: Some(Some(err.to_string())),
-                    next_attempt_at: Some(None),
-                    ..StatusChange::default()
-                },
-                Err(err) => self.retry(smtp, message, err.to_string()),
-            },
+            Ok((mime, envelope)) => {
+                let registry = self.engine.registry();
+                let (mime, kept) = transform::outbound(registry, &self.settings.mime, mime).await;
+                self.deliver(smtp, transport, message, &envelope, mime, kept)
+                    .await
+            }
         };
         store
             .change_email(StatusChange {
@@ -370,6 +360,34 @@ impl Outbox {
             })
             .await?;
         Ok(())
+    }
+
+    /// Hands `mime` to the SMTP server; the change of status that follows.
+    async fn deliver(
+        &self,
+        smtp: &SmtpSettings,
+        transport: &AsyncSmtpTransport<Tokio1Executor>,
+        message: &EmailMessage,
+        envelope: &lettre::address::Envelope,
+        mime: Vec<u8>,
+        kept: Vec<(MimeKind, Vec<u8>)>,
+    ) -> StatusChange {
+        match transport.send_raw(envelope, &mime).await {
+            Ok(_) => StatusChange {
+                status: Some(Status::Sent),
+                error: Some(None),
+                next_attempt_at: Some(None),
+                mime: kept,
+                ..StatusChange::default()
+            },
+            Err(err) if err.is_permanent() => StatusChange {
+                status: Some(Status::Bounced),
+                error: Some(Some(err.to_string())),
+                next_attempt_at: Some(None),
+                ..StatusChange::default()
+            },
+            Err(err) => self.retry(smtp, message, err.to_string()),
+        }
     }
 
     /// Another try later, or the end after the last attempt.

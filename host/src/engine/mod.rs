@@ -123,6 +123,11 @@ impl Engine {
         &self.store
     }
 
+    /// The live plugins.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
     /// The business processes.
     pub fn processes(&self) -> &Arc<Processes> {
         &self.processes

@@ -368,7 +368,11 @@ pub fn readable(json: &Json, ty: &Type) -> Json {
         }
         (Type::Result(result), Json::Object(map)) if map.len() == 1 => {
             let (name, payload) = map.iter().next().expect("one entry");
-            let ty = if name == "ok" { result.ok() } else { result.err() };
+            let ty = if name == "ok" {
+                result.ok()
+            } else {
+                result.err()
+            };
             match ty {
                 Some(ty) => single(name, readable(payload, &ty)),
                 None => json.clone(),

@@ -208,8 +208,12 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
     if settings.install_bundled && responses::install_demo(&store).await? {
         tracing::info!("installed the demo standard responses");
     }
-    let retention = Retention::new(store.clone(), settings.retention.clone(), &settings.data_dir)
-        .map_err(anyhow::Error::msg)?;
+    let retention = Retention::new(
+        store.clone(),
+        settings.retention.clone(),
+        &settings.data_dir,
+    )
+    .map_err(anyhow::Error::msg)?;
     let sweep = retention.spawn();
     let state = Arc::new(AppState {
         registry: registry.clone(),

@@ -197,14 +197,19 @@ async fn render(
         .clone()
         .or_else(|| interaction.as_ref().and_then(|i| i.owner.clone()))
         .map(|id| {
-            let name = state.engine.live_agent(&id).map_or_else(|| id.clone(), |a| a.name);
+            let name = state
+                .engine
+                .live_agent(&id)
+                .map_or_else(|| id.clone(), |a| a.name);
             (id, name)
         });
     let fields = Fields::new(Context {
         interaction: interaction.as_ref(),
         content: content.as_ref(),
         contact: contact.as_ref(),
-        agent: agent.as_ref().map(|(id, name)| (id.as_str(), name.as_str())),
+        agent: agent
+            .as_ref()
+            .map(|(id, name)| (id.as_str(), name.as_str())),
     });
     Ok(Json(fields.render(&response.text)))
 }

@@ -232,8 +232,8 @@ pub struct StatusChange {
     pub next_attempt_at: Option<Option<i64>>,
     /// A new subject and text (an edit before sending).
     pub edit: Option<(Option<String>, String)>,
-    /// A raw MIME copy to keep.
-    pub mime: Option<(MimeKind, Vec<u8>)>,
+    /// Raw MIME copies to keep.
+    pub mime: Vec<(MimeKind, Vec<u8>)>,
 }
 
 /// A write to the e-mail tables.
@@ -511,7 +511,7 @@ async fn change_status(tx: &mut Tx<'_>, change: &StatusChange) -> Result<Outcome
     .bind(&change.id)
     .execute(&mut *tx.conn)
     .await?;
-    if let Some((kind, raw)) = &change.mime {
+    for (kind, raw) in &change.mime {
         insert_mime(tx, &change.id, &interaction_id, *kind, raw).await?;
     }
     if new_status != status {

@@ -8,8 +8,8 @@ use serde_json::json;
 use super::error::StoreError;
 use super::interactions::{self, Interaction, NewInteraction, State, Transition};
 use super::search::Document;
-use super::{attached, contacts};
 use super::writer::{Outcome, Tx, Written};
+use super::{attached, contacts};
 
 fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

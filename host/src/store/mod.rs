@@ -639,7 +639,8 @@ impl Store {
     /// Notes that interactions were written to archive `file`; how many
     /// were not noted before.
     pub async fn mark_archived(&self, ids: Vec<String>, file: String) -> Result<u64, StoreError> {
-        self.write_count(RetentionWrite::Archived { ids, file }).await
+        self.write_count(RetentionWrite::Archived { ids, file })
+            .await
     }
 
     /// Deletes finished interactions with all their content (only archived

@@ -137,7 +137,10 @@ fn column_json(row: &AnyRow, index: usize) -> Result<Json, StoreError> {
 fn row_json(row: &AnyRow) -> Result<Json, StoreError> {
     let mut object = Map::new();
     for column in row.columns() {
-        object.insert(column.name().to_string(), column_json(row, column.ordinal())?);
+        object.insert(
+            column.name().to_string(),
+            column_json(row, column.ordinal())?,
+        );
     }
     Ok(Json::Object(object))
 }
@@ -227,7 +230,10 @@ async fn deletable(tx: &mut Tx<'_>, id: &str, archived_only: bool) -> Result<boo
 async fn delete(tx: &mut Tx<'_>, id: &str) -> Result<(), StoreError> {
     for t in CONTENT_TABLES {
         // Table and column names come from the list above, not from input.
-        let statement = format!("DELETE FROM {} WHERE {} = $1", t.table, t.interaction_column);
+        let statement = format!(
+            "DELETE FROM {} WHERE {} = $1",
+            t.table, t.interaction_column
+        );
         sqlx::query(sqlx::AssertSqlSafe(statement))
             .bind(id)
             .execute(&mut *tx.conn)
@@ -251,9 +257,7 @@ async fn retire_numbers(tx: &mut Tx<'_>) -> Result<(), StoreError> {
         ("events", "SELECT MAX(seq) FROM events"),
         ("chat_messages", "SELECT MAX(seq) FROM chat_messages"),
     ] {
-        let Some(last): Option<i64> = sqlx::query_scalar(highest)
-            .fetch_one(&mut *tx.conn)
-            .await?
+        let Some(last): Option<i64> = sqlx::query_scalar(highest).fetch_one(&mut *tx.conn).await?
         else {
             continue;
         };

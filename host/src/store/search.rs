@@ -192,7 +192,10 @@ mod tests {
     #[test]
     fn queries_are_bounded() {
         let long = "word ".repeat(40);
-        assert_eq!(fts_query(&long).unwrap().matches('"').count(), 2 * MAX_WORDS);
+        assert_eq!(
+            fts_query(&long).unwrap().matches('"').count(),
+            2 * MAX_WORDS
+        );
         let huge = "x".repeat(1000);
         assert_eq!(fts_query(&huge).unwrap().len(), MAX_WORD + 2);
     }

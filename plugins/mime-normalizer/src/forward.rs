@@ -43,13 +43,17 @@ pub fn forwarded_message(mime: &[u8], max_own_text: usize) -> Option<Cow<'_, [u8
         return None;
     }
     Some(match part.encoding {
-        Encoding::None => Cow::Borrowed(mime.get(part.offset_body as usize..part.offset_end as usize)?),
+        Encoding::None => {
+            Cow::Borrowed(mime.get(part.offset_body as usize..part.offset_end as usize)?)
+        }
         _ => Cow::Owned(inner.raw_message.to_vec()),
     })
 }
 
 fn is_attachment(part: &MessagePart<'_>) -> bool {
-    part.content_disposition().is_some_and(|d| d.is_attachment()) || part.attachment_name().is_some()
+    part.content_disposition()
+        .is_some_and(|d| d.is_attachment())
+        || part.attachment_name().is_some()
 }
 
 /// An image shown inside the text (a signature logo): inline, or referred
@@ -88,7 +92,11 @@ fn html_text_len(html: &str) -> usize {
     let lower = html.to_ascii_lowercase();
     let mut count = 0;
     let mut i = 0;
-    let after = |from: usize, end: &str| lower[from..].find(end).map_or(lower.len(), |at| from + at + end.len());
+    let after = |from: usize, end: &str| {
+        lower[from..]
+            .find(end)
+            .map_or(lower.len(), |at| from + at + end.len())
+    };
     while i < lower.len() {
         let rest = &lower[i..];
         if rest.starts_with("<!--") {
@@ -121,4 +129,3 @@ fn html_text_len(html: &str) -> usize {
     }
     count
 }
-

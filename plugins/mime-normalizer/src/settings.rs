@@ -98,7 +98,9 @@ impl TryFrom<HeaderRulesTable> for HeaderRules {
         for pattern in &table.drop_headers {
             let name = pattern.strip_suffix('*').unwrap_or(pattern);
             if !(valid_name(name) || name.is_empty() && pattern == "*") {
-                return Err(format!("drop-headers: `{pattern}` is not a header name or `Prefix-*`"));
+                return Err(format!(
+                    "drop-headers: `{pattern}` is not a header name or `Prefix-*`"
+                ));
             }
         }
         if let Some(bad) = table.add_headers.keys().find(|name| !valid_name(name)) {
@@ -127,4 +129,3 @@ impl TryFrom<InboundTable> for Inbound {
         })
     }
 }
-

@@ -40,7 +40,11 @@ impl<'a> Field<'a> {
     /// The value unfolded (line breaks of folding removed) and trimmed, as
     /// text; bytes that are not UTF-8 read as U+FFFD.
     pub fn value(&self) -> String {
-        let after_colon = &self.raw[self.raw.iter().position(|b| *b == b':').map_or(0, |i| i + 1)..];
+        let after_colon = &self.raw[self
+            .raw
+            .iter()
+            .position(|b| *b == b':')
+            .map_or(0, |i| i + 1)..];
         let unfolded: Vec<u8> = after_colon
             .iter()
             .copied()
@@ -280,7 +284,10 @@ mod tests {
             names,
             ["Received", "From", "X-Spam-Score", "X-Spam-Flag", "Subject"]
         );
-        assert_eq!(block.fields()[0].raw(), b"Received: from mx\r\n by host; Mon\r\n");
+        assert_eq!(
+            block.fields()[0].raw(),
+            b"Received: from mx\r\n by host; Mon\r\n"
+        );
         assert_eq!(block.fields()[0].value(), "from mx by host; Mon");
         assert_eq!(block.get("from").unwrap().value(), "Ann <ann@example.com>");
         assert_eq!(block.newline(), "\r\n");
@@ -308,7 +315,10 @@ mod tests {
         assert_eq!(block.newline(), "\n");
         let mut edit = block.edit();
         edit.append("X-New", "y").unwrap();
-        assert_eq!(edit.finish(), b"From: a@example.com\nSubject: x\nX-New: y\n");
+        assert_eq!(
+            edit.finish(),
+            b"From: a@example.com\nSubject: x\nX-New: y\n"
+        );
     }
 
     #[test]

@@ -24,9 +24,9 @@ pub fn normalise_email(text: &str) -> Result<String, StoreError> {
     let email = text.trim().to_lowercase();
     let well_formed = email.len() <= MAX_EMAIL
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+        });
     if well_formed {
         Ok(email)
     } else {
@@ -41,12 +41,8 @@ pub fn normalise_email(text: &str) -> Result<String, StoreError> {
 /// (a leading `+` or `00`); spaces, dashes, dots, slashes and parentheses
 /// are dropped.
 pub fn normalise_phone(text: &str) -> Result<String, StoreError> {
-    let invalid = |why: &str| {
-        StoreError::Invalid(format!(
-            "`{}` is not a phone number: {why}",
-            text.trim()
-        ))
-    };
+    let invalid =
+        |why: &str| StoreError::Invalid(format!("`{}` is not a phone number: {why}", text.trim()));
     let mut digits = String::new();
     let mut plus = false;
     for c in text.trim().chars() {
@@ -128,15 +124,28 @@ mod tests {
             normalise_email("  Ada.Lovelace@Example.COM ").unwrap(),
             "ada.lovelace@example.com"
         );
-        for bad in ["", "ada", "@example.com", "ada@", "a b@example.com", "a@b@c"] {
+        for bad in [
+            "",
+            "ada",
+            "@example.com",
+            "ada@",
+            "a b@example.com",
+            "a@b@c",
+        ] {
             assert!(normalise_email(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn phone_numbers_become_plus_and_digits() {
-        assert_eq!(normalise_phone("+44 20 7946-0958").unwrap(), "+442079460958");
-        assert_eq!(normalise_phone("0044 (20) 7946.0958").unwrap(), "+442079460958");
+        assert_eq!(
+            normalise_phone("+44 20 7946-0958").unwrap(),
+            "+442079460958"
+        );
+        assert_eq!(
+            normalise_phone("0044 (20) 7946.0958").unwrap(),
+            "+442079460958"
+        );
         assert_eq!(normalise_phone("+1/555/0100 123").unwrap(), "+15550100123");
         for bad in [
             "020 7946 0958",
@@ -170,6 +179,9 @@ mod tests {
     #[test]
     fn repeats_are_dropped_in_order() {
         let given = ["B@x.org".to_string(), "a@x.org".into(), "b@X.org".into()];
-        assert_eq!(normalise_all(EMAIL, &given).unwrap(), ["b@x.org", "a@x.org"]);
+        assert_eq!(
+            normalise_all(EMAIL, &given).unwrap(),
+            ["b@x.org", "a@x.org"]
+        );
     }
 }

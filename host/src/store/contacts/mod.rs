@@ -240,7 +240,10 @@ pub(super) async fn owner(
 
 /// The live contact `id` names: itself, or the contact a tombstone was
 /// merged into (merges keep tombstones pointing at a live contact).
-pub(super) async fn live(conn: &mut AnyConnection, id: &str) -> Result<Option<Contact>, StoreError> {
+pub(super) async fn live(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<Contact>, StoreError> {
     match load(conn, id).await? {
         Some(Stored {
             merged_into: Some(survivor),

@@ -55,7 +55,9 @@ type Tagged = (&'static str, String);
 
 fn tagged(emails: Vec<String>, phones: Vec<String>) -> Vec<Tagged> {
     let emails = emails.into_iter().map(|e| (EMAIL, e));
-    emails.chain(phones.into_iter().map(|p| (PHONE, p))).collect()
+    emails
+        .chain(phones.into_iter().map(|p| (PHONE, p)))
+        .collect()
 }
 
 /// The contact owning the first of the identities that has an owner, given
@@ -186,7 +188,11 @@ async fn save(tx: &mut Tx<'_>, contact: &Contact) -> Result<(), StoreError> {
     Ok(())
 }
 
-async fn add_identities(tx: &mut Tx<'_>, id: &str, identities: &[Tagged]) -> Result<(), StoreError> {
+async fn add_identities(
+    tx: &mut Tx<'_>,
+    id: &str,
+    identities: &[Tagged],
+) -> Result<(), StoreError> {
     for (kind, value) in identities {
         sqlx::query(
             "INSERT INTO contact_identities (kind, value, contact_id, added_at) VALUES ($1, $2, $3, $4)",

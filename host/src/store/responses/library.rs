@@ -146,7 +146,10 @@ mod tests {
         assert_eq!(file.categories[0].id, "a");
         assert_eq!(file.responses[0].id, "y");
         let text = serde_json::to_string(&file).unwrap();
-        assert!(text.starts_with(r#"{"format":"parley-responses","version":1,"#), "{text}");
+        assert!(
+            text.starts_with(r#"{"format":"parley-responses","version":1,"#),
+            "{text}"
+        );
         assert_eq!(serde_json::from_str::<Library>(&text).unwrap(), file);
         assert!(file.check().is_ok());
     }
@@ -155,7 +158,13 @@ mod tests {
     fn bad_files_are_named() {
         let mut other = library(&[], &[]);
         other.format = "kme".into();
-        assert!(other.check().unwrap_err().to_string().contains("not a library file"));
+        assert!(
+            other
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("not a library file")
+        );
         let mut newer = library(&[], &[]);
         newer.version = 2;
         assert!(newer.check().unwrap_err().to_string().contains("version 2"));

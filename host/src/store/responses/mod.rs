@@ -256,7 +256,12 @@ async fn put(tx: &mut Tx<'_>, response: &StandardResponse) -> Result<(), StoreEr
 }
 
 async fn put_category(tx: &mut Tx<'_>, category: &Category) -> Result<(), StoreError> {
-    delete(tx, "DELETE FROM response_categories WHERE id = $1", &category.id).await?;
+    delete(
+        tx,
+        "DELETE FROM response_categories WHERE id = $1",
+        &category.id,
+    )
+    .await?;
     sqlx::query(
         "INSERT INTO response_categories (id, name, parent_id, updated_at) VALUES ($1, $2, $3, $4)",
     )
