@@ -317,24 +317,8 @@ impl Intake {
 /// An inbound message from `source` with nothing in it yet.
 fn inbound(source: &Source) -> NewEmail {
     NewEmail {
-        direction: Direction::Inbound,
-        status: Status::Received,
         source: Some(source.name.clone()),
-        message_id: None,
-        in_reply_to: None,
-        references: Vec::new(),
-        from: None,
-        from_name: None,
-        reply_to: None,
-        to: Vec::new(),
-        cc: Vec::new(),
-        subject: None,
-        text: String::new(),
-        html: None,
-        error: None,
-        author: None,
-        attachments: Vec::new(),
-        mime: Vec::new(),
+        ..NewEmail::new(Direction::Inbound, Status::Received)
     }
 }
 

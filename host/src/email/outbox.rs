@@ -68,26 +68,16 @@ impl Outbox {
 
     fn outbound(&self, to: Vec<String>, original: Option<&EmailMessage>) -> NewEmail {
         NewEmail {
-            direction: Direction::Outbound,
-            status: Status::Queued,
-            source: None,
             message_id: Some(compose::new_message_id(&self.settings)),
             in_reply_to: original.and_then(|o| o.message_id.clone()),
             references: original.map(compose::references).unwrap_or_default(),
             from: Some(self.settings.address.clone()),
             from_name: Some(self.settings.name.clone()),
-            reply_to: None,
             to,
-            cc: Vec::new(),
             subject: Some(compose::reply_subject(
                 original.and_then(|o| o.subject.as_deref()),
             )),
-            text: String::new(),
-            html: None,
-            error: None,
-            author: None,
-            attachments: Vec::new(),
-            mime: Vec::new(),
+            ..NewEmail::new(Direction::Outbound, Status::Queued)
         }
     }
 

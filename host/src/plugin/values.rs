@@ -144,10 +144,10 @@ pub fn to_val(json: &Json, ty: &Type, path: &str) -> Result<Val, String> {
         Type::String => Val::String(text(json, path)?.to_string()),
         Type::List(list) => {
             let elem = list.ty();
-            if let Type::U8 = elem {
-                if let Some(bytes) = bytes_of(json, path)? {
-                    return Ok(Val::List(bytes.into_iter().map(Val::U8).collect()));
-                }
+            if let Type::U8 = elem
+                && let Some(bytes) = bytes_of(json, path)?
+            {
+                return Ok(Val::List(bytes.into_iter().map(Val::U8).collect()));
             }
             let items = json
                 .as_array()

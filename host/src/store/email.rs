@@ -194,6 +194,32 @@ pub struct NewEmail {
     pub mime: Vec<(MimeKind, Vec<u8>)>,
 }
 
+impl NewEmail {
+    /// A message going `direction` in `status`, with nothing in it yet.
+    pub fn new(direction: Direction, status: Status) -> NewEmail {
+        NewEmail {
+            direction,
+            status,
+            source: None,
+            message_id: None,
+            in_reply_to: None,
+            references: Vec::new(),
+            from: None,
+            from_name: None,
+            reply_to: None,
+            to: Vec::new(),
+            cc: Vec::new(),
+            subject: None,
+            text: String::new(),
+            html: None,
+            error: None,
+            author: None,
+            attachments: Vec::new(),
+            mime: Vec::new(),
+        }
+    }
+}
+
 /// A mailbox item taken in: IMAP `uidvalidity:uid` or a POP3 UIDL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailboxItem {
@@ -242,7 +268,7 @@ pub(super) enum EmailWrite {
     /// `bounces` names the outbound message a delivery report is about.
     Receive {
         target: Target,
-        email: NewEmail,
+        email: Box<NewEmail>,
         item: Option<MailboxItem>,
         bounces: Option<String>,
     },
@@ -251,7 +277,7 @@ pub(super) enum EmailWrite {
     /// Stores an outbound message of an interaction.
     Compose {
         interaction_id: String,
-        email: NewEmail,
+        email: Box<NewEmail>,
     },
     /// Changes an outbound message's status.
     Change(StatusChange),

@@ -677,7 +677,7 @@ impl Store {
         }
         self.write_email(EmailWrite::Receive {
             target,
-            email: message,
+            email: Box::new(message),
             item,
             bounces,
         })
@@ -697,7 +697,7 @@ impl Store {
     ) -> Result<email::Stored, StoreError> {
         self.write_email(EmailWrite::Compose {
             interaction_id: interaction_id.to_string(),
-            email: message,
+            email: Box::new(message),
         })
         .await
     }
