@@ -246,6 +246,8 @@ fn new_chat() -> NewInteraction {
         tenant: "acme".into(),
         media_type: "chat".into(),
         queue: Some("inbound".into()),
+        // A list, as submissions through the API have by default.
+        attached: json!([]),
         ..NewInteraction::default()
     }
 }
