@@ -48,7 +48,10 @@ async fn bundled_plugins_are_listed_and_invocable() {
     let server = TestServer::start(|_| {}).await;
     let (status, list) = server.get("/v1/plugins").await;
     assert_eq!(status, 200);
-    assert_eq!(each(&list, "name"), ["rules-screener", "skills-router"]);
+    assert_eq!(
+        each(&list, "name"),
+        ["mime-normalizer", "rules-screener", "skills-router"]
+    );
     let (status, out) = server
         .post(
             "/v1/plugins/skills-router/invoke",

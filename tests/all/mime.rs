@@ -59,6 +59,8 @@ async fn the_bundled_normalizer_unwraps_forwards_and_sets_headers() {
     let engine = engine();
     let version = normalizer(&engine).await;
 
+    // The line break before a boundary belongs to the boundary: the
+    // attached message ends without one, as it did inside the forward.
     let unwrapped = version
         .transform_mime(Direction::Inbound, FORWARD.as_bytes())
         .await
@@ -72,7 +74,7 @@ X-Forwarded-Message-Id: <fwd-1@shop.example>\r\n\
 From: Ann <ann@example.com>\r\n\
 Subject: Refund\r\n\
 \r\n\
-Please refund order AB123456.\r\n"
+Please refund order AB123456."
                 .to_vec()
         )
     );
