@@ -10,14 +10,18 @@
 //! - `chat`: the customer's messages so far (after privacy masking, as
 //!   stored), one per line; the subject is the one given when the chat
 //!   started;
+//! - `email`: the text of the customer's latest message (the plain-text
+//!   body, or the HTML body as text), with that message's subject;
 //! - any other medium: no content; the subject and attached data are all a
 //!   screener gets.
 
 use crate::chat;
+use crate::email;
 use crate::engine::{Engine, convert};
 use crate::plugin::bindings::types::{Content, Error, ErrorKind, ScreenRequest, Value};
 use crate::plugin::peers::{BoxFuture, InteractionContent};
 use crate::store::chat::{MAX_PAGE, Role};
+use crate::store::email::{Direction, Status};
 use crate::store::{Interaction, Store, StoreError, now_ms};
 
 /// Most bytes of content given to a screener: the first 64 KiB of text
@@ -56,6 +60,7 @@ pub async fn screen_request(
 ) -> Result<ScreenRequest, StoreError> {
     let stored = match interaction.media_type.as_str() {
         chat::MEDIA => chat_content(store, &interaction.id).await?,
+        email::MEDIA => email_content(store, &interaction.id).await?,
         _ => Stored::nothing(),
     };
     let seen = convert::interaction(interaction, now_ms());
@@ -129,6 +134,28 @@ async fn chat_content(store: &Store, id: &str) -> Result<Stored, StoreError> {
     }
     Ok(Stored {
         subject: session.subject,
+        content: Content {
+            content_type: PLAIN.into(),
+            text: text.text,
+        },
+    })
+}
+
+/// An e-mail's content: the customer's latest message, with its subject.
+/// Bounces and malformed messages are not the customer's words.
+async fn email_content(store: &Store, id: &str) -> Result<Stored, StoreError> {
+    let messages = store.emails_of(id).await?;
+    let latest = messages
+        .iter()
+        .rev()
+        .find(|m| m.direction == Direction::Inbound && m.status == Status::Received);
+    let Some(latest) = latest else {
+        return Ok(Stored::nothing());
+    };
+    let mut text = Capped::default();
+    text.push_line(&latest.text);
+    Ok(Stored {
+        subject: latest.subject.clone(),
         content: Content {
             content_type: PLAIN.into(),
             text: text.text,

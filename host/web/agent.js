@@ -1,25 +1,24 @@
-// The agent desktop: sign in, chat presence, offers, several chats at once
-// with their transcripts, typing, standard responses, transfer and end
-// with a disposition. State comes from the REST API once, then live from
-// the event stream (offers, transfers, completions) and the chat socket
+// The agent desktop: sign in, presence, offers, and several conversations
+// at once, chats (`chat-view.js`) and e-mails (`email.js`), each in its
+// tab. State comes from the REST API once, then live from the event stream
+// (offers, transfers, completions, e-mail statuses) and the chat socket
 // (messages, typing).
 
 import {
-  ApiError,
   ChatSocket,
-  Transcript,
-  TypingIndicator,
-  TypingSender,
   announce,
   api,
-  auth,
   duration,
   eventCursor,
   followEvents,
   h,
+  saveWithToken,
   signInFlow,
   signOut,
 } from './common.js';
+import { nextId } from './case.js';
+import { ChatView, attachedText } from './chat-view.js';
+import { EmailView } from './email.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -60,9 +59,6 @@ const state = {
   refresh: null,
 };
 
-let domIds = 0;
-const nextId = (prefix) => prefix + '-' + ++domIds;
-
 function notify(text, kind) {
   announce(ui.notices, text, kind);
 }
@@ -70,15 +66,6 @@ function notify(text, kind) {
 function nameOf(agentId) {
   const agent = state.directory.agents.find((a) => a.id === agentId);
   return (agent && agent.name) || agentId;
-}
-
-/** A value of the interaction's attached data, as text. */
-function attachedText(interaction, key) {
-  const list = Array.isArray(interaction && interaction.attached) ? interaction.attached : [];
-  const found = list.find((a) => a.key === key);
-  if (!found || !found.value) return null;
-  const v = found.value;
-  return v.text ?? (v.integer !== undefined ? String(v.integer) : null);
 }
 
 function updateTitle() {
@@ -97,12 +84,15 @@ function setLink(which, up) {
 
 // --------------------------------------------------------------- presence
 
+// One status for every media type the agent handles (chat, e-mail...):
+// shown from chat's, or the first one logged in.
 function presenceValue(presence) {
-  const chat = presence && presence.chat;
-  if (!chat) return 'logged-out';
-  if (chat.state === 'ready') return 'ready';
-  if (chat.state === 'not-ready') return 'not-ready:' + (chat.reason || '');
-  return chat.state;
+  const all = presence || {};
+  const one = all.chat || all.email || Object.values(all)[0];
+  if (!one) return 'logged-out';
+  if (one.state === 'ready') return 'ready';
+  if (one.state === 'not-ready') return 'not-ready:' + (one.reason || '');
+  return one.state;
 }
 
 function reasonLabel(reason) {
@@ -116,7 +106,7 @@ function buildPresenceOptions() {
   const reasons = state.directory['not-ready-reasons'] || [];
   if (!reasons.length) options.push(h('option', { value: 'not-ready:' }, 'Not ready'));
   for (const reason of reasons) options.push(h('option', { value: 'not-ready:' + reason }, reasonLabel(reason)));
-  options.push(h('option', { value: 'logged-out' }, 'Logged out of chat'));
+  options.push(h('option', { value: 'logged-out' }, 'Logged out'));
   ui.presence.replaceChildren(...options);
 }
 
@@ -136,11 +126,10 @@ function showPresence(presence) {
 
 async function changePresence() {
   const value = ui.presence.value;
+  // Without `media`: every media type the agent handles.
   let body;
-  if (value === 'ready') body = { media: ['chat'], state: 'ready' };
-  else if (value === 'logged-out') body = { media: ['chat'], state: 'logged-out' };
-  else if (value === 'after-call-work') body = { media: ['chat'], state: 'after-call-work' };
-  else body = { media: ['chat'], state: 'not-ready', reason: value.slice(10) || undefined };
+  if (value === 'ready' || value === 'logged-out' || value === 'after-call-work') body = { state: value };
+  else body = { state: 'not-ready', reason: value.slice(10) || undefined };
   ui.presence.disabled = true;
   try {
     const presence = await api('PUT', '/v1/agents/' + encodeURIComponent(state.me.id) + '/presence', { body });
@@ -165,7 +154,7 @@ async function loadDirectory(force = false) {
     if (err.status === 401) return;
     state.directory = Object.assign({}, EMPTY_DIRECTORY, state.directory);
   }
-  for (const chat of state.chats.values()) chat.fillTargets();
+  for (const view of state.chats.values()) view.refill();
 }
 
 async function loadResponses() {
@@ -196,6 +185,14 @@ function categoryPath(id) {
 
 // ---------------------------------------------------------------- offers
 
+/** What a media type is called on offers and notices. */
+const MEDIA = {
+  chat: { offer: 'Chat from ', noun: 'chat' },
+  email: { offer: 'E-mail from ', noun: 'e-mail' },
+};
+
+const mediaOf = (interaction) => interaction['media-type'] || 'chat';
+
 async function chatDetails(id) {
   try {
     const answer = await api('GET', '/v1/chats/' + encodeURIComponent(id));
@@ -207,17 +204,28 @@ async function chatDetails(id) {
 
 function addOffer(interaction) {
   if (state.offers.has(interaction.id)) return;
+  const media = mediaOf(interaction);
+  const email = media === 'email';
   const titleId = nextId('offer-title');
-  const nickname = h('span', null, attachedText(interaction, 'nickname') || 'a customer');
+  const who = email
+    ? attachedText(interaction, 'from-name') || attachedText(interaction, 'from')
+    : attachedText(interaction, 'nickname');
+  const nickname = h('span', null, who || 'a customer');
   const subject = h('dd', { 'data-testid': 'offer-subject' }, attachedText(interaction, 'subject') || '—');
-  const contact = h('dd', { 'data-testid': 'offer-contact' }, '—');
+  const contact = h('dd', { 'data-testid': 'offer-contact' }, (email && attachedText(interaction, 'from')) || '—');
   const waiting = h('dd', null, '—');
   const accept = h('button', { type: 'button', class: 'button primary', 'data-testid': 'offer-accept' }, 'Accept');
   const reject = h('button', { type: 'button', class: 'button', 'data-testid': 'offer-reject' }, 'Reject');
   const el = h(
     'article',
-    { class: 'offer', 'aria-labelledby': titleId, 'data-testid': 'offer', 'data-interaction': interaction.id },
-    h('h3', { id: titleId, 'data-testid': 'offer-title' }, 'Chat from ', nickname),
+    {
+      class: 'offer offer-' + media,
+      'aria-labelledby': titleId,
+      'data-testid': 'offer',
+      'data-interaction': interaction.id,
+      'data-media': media,
+    },
+    h('h3', { id: titleId, 'data-testid': 'offer-title' }, (MEDIA[media] || MEDIA.chat).offer, nickname),
     h(
       'dl',
       null,
@@ -245,6 +253,7 @@ function addOffer(interaction) {
   updateTitle();
   accept.addEventListener('click', () => acceptOffer(interaction.id, accept, reject));
   reject.addEventListener('click', () => rejectOffer(interaction.id, accept, reject));
+  if (email) return;
   chatDetails(interaction.id).then((session) => {
     if (!session || !state.offers.has(interaction.id)) return;
     if (session.nickname) {
@@ -283,8 +292,8 @@ async function acceptOffer(id, ...buttons) {
   try {
     const interaction = await api('POST', '/v1/interactions/' + encodeURIComponent(id) + '/accept');
     removeOffer(id);
-    const chat = openChat(interaction);
-    selectChat(chat.id, { focus: 'composer' });
+    const view = openView(interaction);
+    selectView(view.id, { focus: 'work' });
   } catch (err) {
     buttons.forEach((b) => (b.disabled = false));
     answering(id, false);
@@ -298,13 +307,14 @@ async function rejectOffer(id, ...buttons) {
   buttons.forEach((b) => (b.disabled = true));
   const offer = state.offers.get(id);
   const nickname = offer ? offer.nickname : 'the customer';
+  const noun = offer ? (MEDIA[mediaOf(offer.interaction)] || MEDIA.chat).noun : 'offer';
   answering(id, true);
   try {
     await api('POST', '/v1/interactions/' + encodeURIComponent(id) + '/reject', {
       body: { reason: 'rejected by the agent' },
     });
     removeOffer(id);
-    notify('You rejected the chat from ' + nickname + '.');
+    notify('You rejected the ' + noun + ' from ' + nickname + '.');
   } catch (err) {
     buttons.forEach((b) => (b.disabled = false));
     answering(id, false);
@@ -313,487 +323,57 @@ async function rejectOffer(id, ...buttons) {
   }
 }
 
-// ----------------------------------------------------------------- chats
+// ----------------------------------------------------------------- views
 
-class Chat {
-  constructor(interaction) {
-    this.id = interaction.id;
-    this.interaction = interaction;
-    this.session = null;
-    this.unread = 0;
-    this.closed = false;
-    this.leaving = false;
-    this.customerGone = false;
-    const tabId = nextId('chat-tab');
-    const panelId = nextId('chat-panel');
-    const composerId = nextId('composer');
+/** What the conversation views reach the desktop through (see case.js). */
+const desk = {
+  me: () => state.me,
+  directory: () => state.directory,
+  responses: () => state.responses,
+  categoryPath,
+  nameOf,
+  notify,
+  loadDirectory,
+  selected: () => state.selected,
+  socket: () => state.socket,
+  updateTitle,
+  select: (id, options) => selectView(id, options),
+  remove: (id) => removeView(id),
+  tabKeys: (event, view) => tabKeys(event, view),
+  download: (event) => downloadFile(event),
+};
 
-    // Tab.
-    this.tabTitle = h('span', { class: 'tab-name', 'data-testid': 'chat-tab-name' }, this.nickname());
-    this.badge = h('span', { class: 'unread', hidden: true, 'data-testid': 'chat-tab-unread' });
-    this.tabSub = h('span', { class: 'tab-sub' }, this.subject() || interaction.queue || '');
-    this.tabTyping = h('span', { class: 'tab-typing', 'aria-hidden': 'true' });
-    this.tab = h(
-      'button',
-      {
-        type: 'button',
-        role: 'tab',
-        id: tabId,
-        class: 'tab',
-        'aria-selected': 'false',
-        'aria-controls': panelId,
-        tabindex: '-1',
-        'data-testid': 'chat-tab',
-        'data-interaction': this.id,
-      },
-      h('span', { class: 'tab-title' }, this.tabTitle, this.badge),
-      this.tabSub,
-      this.tabTyping,
-    );
-    this.tab.addEventListener('click', () => selectChat(this.id));
-    this.tab.addEventListener('keydown', (e) => tabKeys(e, this));
-
-    // Header.
-    this.heading = h('h2', { 'data-testid': 'chat-nickname' }, this.nickname());
-    this.facts = h('ul', { class: 'facts', 'data-testid': 'chat-facts' });
-
-    // Transcript.
-    this.list = h('ol', {
-      class: 'transcript',
-      role: 'log',
-      'aria-live': 'polite',
-      'aria-relevant': 'additions',
-      'aria-label': 'Conversation',
-      tabindex: '0',
-      'data-testid': 'transcript',
-    });
-    this.transcript = new Transcript(this.list, {
-      me: state.me.id,
-      fileHref: (file) =>
-        '/v1/chats/' + encodeURIComponent(this.id) + '/files/' + encodeURIComponent(file.id),
-      onAdded: (message) => this.arrived(message),
-    });
-    this.list.addEventListener('click', (e) => downloadFile(e));
-    this.typingLine = h('div', { class: 'typing', role: 'status', 'aria-live': 'polite', 'data-testid': 'typing' });
-    this.typing = new TypingIndicator((text) => {
-      this.typingLine.textContent = text;
-      this.tabTyping.textContent = text ? 'typing…' : '';
-    });
-
-    // Composer.
-    this.input = h('textarea', {
-      id: composerId,
-      rows: '3',
-      maxlength: '4000',
-      placeholder: 'Write a reply… (Enter sends, Shift+Enter for a new line)',
-      'data-testid': 'composer',
-    });
-    this.send = h('button', { type: 'submit', class: 'button primary', 'data-testid': 'send' }, 'Send');
-    this.fileInput = h('input', { type: 'file', class: 'visually-hidden', id: nextId('file'), 'data-testid': 'file-input' });
-    this.attach = h('button', { type: 'button', class: 'button', 'data-testid': 'attach' }, 'Attach a file');
-    this.error = h('p', { class: 'error', role: 'alert', hidden: true, 'data-testid': 'chat-error' });
-    const responsesId = nextId('responses');
-    this.responses = h('select', { id: responsesId, 'data-testid': 'responses' });
-    this.insert = h('button', { type: 'button', class: 'button', 'data-testid': 'insert-response' }, 'Insert');
-    this.responseBox = h(
-      'span',
-      { class: 'row' },
-      h('label', { for: responsesId, class: 'visually-hidden' }, 'Standard response'),
-      this.responses,
-      this.insert,
-    );
-    this.composer = h(
-      'form',
-      { class: 'composer', 'aria-label': 'Reply', 'data-testid': 'composer-form' },
-      this.error,
-      h(
-        'div',
-        { class: 'row' },
-        h('label', { for: composerId, class: 'visually-hidden' }, 'Reply to the customer'),
-        this.input,
-        this.send,
-      ),
-      h('div', { class: 'row' }, this.responseBox, this.attach, this.fileInput),
-    );
-    this.sender = new TypingSender((typing) => this.sendTyping(typing));
-
-    // Actions.
-    const targetId = nextId('transfer-target');
-    const dispositionId = nextId('disposition');
-    this.target = h('select', { id: targetId, 'data-testid': 'transfer-target' });
-    this.transferButton = h('button', { type: 'button', class: 'button', 'data-testid': 'transfer' }, 'Transfer');
-    this.disposition = h('select', { id: dispositionId, 'data-testid': 'disposition' });
-    this.endButton = h('button', { type: 'button', class: 'button danger', 'data-testid': 'end-chat' }, 'End chat');
-    this.actions = h(
-      'div',
-      { class: 'chat-actions' },
-      h(
-        'fieldset',
-        null,
-        h('legend', null, 'Transfer'),
-        h('label', { for: targetId }, 'To', this.target),
-        this.transferButton,
-      ),
-      h(
-        'fieldset',
-        null,
-        h('legend', null, 'End the chat'),
-        h('label', { for: dispositionId }, 'Disposition', this.disposition),
-        this.endButton,
-      ),
-    );
-    this.closedBox = h('div', { class: 'chat-closed', role: 'status', hidden: true, 'data-testid': 'chat-closed' });
-
-    this.panel = h(
-      'section',
-      {
-        class: 'chat',
-        role: 'tabpanel',
-        id: panelId,
-        'aria-labelledby': tabId,
-        hidden: true,
-        'data-testid': 'chat-view',
-        'data-interaction': this.id,
-      },
-      h('header', { class: 'chat-head' }, this.heading, this.facts),
-      this.list,
-      this.typingLine,
-      this.closedBox,
-      this.composer,
-      this.actions,
-    );
-
-    this.composer.addEventListener('submit', (e) => {
-      e.preventDefault();
-      this.sendText();
-    });
-    this.input.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-        e.preventDefault();
-        this.sendText();
-      }
-    });
-    this.input.addEventListener('input', () => {
-      this.error.hidden = true;
-      this.sender.input(this.input.value);
-    });
-    this.input.addEventListener('blur', () => this.sender.stop());
-    this.insert.addEventListener('click', () => this.insertResponse());
-    this.attach.addEventListener('click', () => this.fileInput.click());
-    this.fileInput.addEventListener('change', () => {
-      const file = this.fileInput.files && this.fileInput.files[0];
-      this.fileInput.value = '';
-      if (file) this.sendFile(file);
-    });
-    this.target.addEventListener('focus', () => loadDirectory());
-    this.transferButton.addEventListener('click', () => this.transfer());
-    this.endButton.addEventListener('click', () => this.complete());
-
-    this.fillFacts();
-    this.fillResponses();
-    this.fillTargets();
-    this.fillDispositions();
+/** The view of an interaction (a chat or an e-mail), opened if need be. */
+function openView(interaction, options) {
+  let view = state.chats.get(interaction.id);
+  if (view) {
+    view.update(interaction);
+    return view;
   }
-
-  nickname() {
-    return (this.session && this.session.nickname) || attachedText(this.interaction, 'nickname') || 'Customer';
-  }
-
-  subject() {
-    return (this.session && this.session.subject) || attachedText(this.interaction, 'subject');
-  }
-
-  fillFacts() {
-    const fact = (label, value, testid) =>
-      value ? h('li', { 'data-testid': testid }, label + ': ', h('strong', null, value)) : null;
-    this.heading.textContent = this.nickname();
-    this.tabTitle.textContent = this.nickname();
-    if (!this.closed) this.tabSub.textContent = this.subject() || this.interaction.queue || '';
-    this.facts.replaceChildren(
-      ...[
-        fact('Subject', this.subject(), 'chat-subject'),
-        fact('Queue', this.interaction.queue, 'chat-queue'),
-        fact('Contact', this.session && this.session.email, 'chat-contact'),
-        fact(
-          'Also here',
-          (this.interaction.parties || []).filter((p) => p !== state.me.id).map(nameOf).join(', '),
-          'chat-parties',
-        ),
-      ].filter(Boolean),
-    );
-  }
-
-  fillResponses() {
-    const byCategory = new Map();
-    for (const response of state.responses) {
-      const category = categoryPath(response.category);
-      if (!byCategory.has(category)) byCategory.set(category, []);
-      byCategory.get(category).push(response);
-    }
-    const sorted = Array.from(byCategory).sort(([a], [b]) => a.localeCompare(b));
-    const groups = sorted.map(([category, list]) =>
-      h('optgroup', { label: category }, list.map((r) => h('option', { value: r.id }, r.name))),
-    );
-    this.responses.replaceChildren(h('option', { value: '' }, 'Standard responses…'), ...groups);
-    this.responseBox.hidden = state.responses.length === 0;
-  }
-
-  fillTargets() {
-    const previous = this.target.value;
-    const agents = state.directory.agents
-      .filter((a) => a.id !== state.me.id)
-      .map((a) => {
-        const ready = a.ready && a.ready.chat;
-        return h('option', { value: 'agent:' + a.id }, (a.name || a.id) + (ready ? ' (ready)' : ' (not ready)'));
-      });
-    const queues = (state.directory.queues || []).map((q) => h('option', { value: 'queue:' + q }, q));
-    this.target.replaceChildren(
-      h('option', { value: '' }, 'Choose…'),
-      agents.length ? h('optgroup', { label: 'Agents' }, agents) : null,
-      queues.length ? h('optgroup', { label: 'Queues' }, queues) : null,
-    );
-    if (Array.from(this.target.options).some((o) => o.value === previous)) this.target.value = previous;
-  }
-
-  fillDispositions() {
-    const dispositions = state.directory.dispositions || [];
-    this.disposition.replaceChildren(
-      ...(dispositions.length
-        ? dispositions.map((d) => h('option', { value: d }, d))
-        : [h('option', { value: '' }, 'None')]),
-    );
-  }
-
-  async load() {
-    try {
-      const answer = await api('GET', '/v1/chats/' + encodeURIComponent(this.id));
-      if (answer && answer.session) {
-        this.session = answer.session;
-        this.fillFacts();
-        if (answer.session.ended) this.customerEnded();
-      }
-      const quiet = this.transcript.seqs.size === 0;
-      this.loading = quiet;
-      this.transcript.addAll(answer && answer.messages);
-      this.loading = false;
-    } catch (err) {
-      this.loading = false;
-      if (err.status !== 401) this.showError('The transcript could not be loaded: ' + err.message);
-    }
-  }
-
-  arrived(message) {
-    const from = message.from || {};
-    if (from.name) this.typing.set(from.name, false);
-    if (this.loading || from.id === state.me.id || message.kind === 'system') return;
-    if (state.selected !== this.id || document.hidden) {
-      this.unread += 1;
-      this.badge.hidden = false;
-      this.badge.textContent = String(this.unread);
-      this.badge.setAttribute('aria-label', this.unread + ' unread');
-      updateTitle();
-    }
-  }
-
-  read() {
-    this.unread = 0;
-    this.badge.hidden = true;
-    updateTitle();
-  }
-
-  update(interaction) {
-    this.interaction = interaction;
-    this.fillFacts();
-  }
-
-  showError(text) {
-    this.error.textContent = text;
-    this.error.hidden = false;
-  }
-
-  sendTyping(typing) {
-    if (this.closed || this.customerGone) return;
-    if (!(state.socket && state.socket.send({ type: 'typing', session: this.id, typing }))) {
-      api('POST', '/v1/chats/' + encodeURIComponent(this.id) + '/typing', { body: { typing } }).catch(() => {});
-    }
-  }
-
-  async sendText() {
-    const text = this.input.value.trim();
-    if (!text || this.closed) return;
-    this.error.hidden = true;
-    this.sender.stop();
-    this.input.value = '';
-    this.send.disabled = true;
-    try {
-      const message = await api('POST', '/v1/chats/' + encodeURIComponent(this.id) + '/messages', { body: { text } });
-      this.transcript.add(message);
-    } catch (err) {
-      if (!this.input.value) this.input.value = text;
-      this.showError('Not sent: ' + err.message);
-    } finally {
-      this.send.disabled = false;
-      this.input.focus();
-    }
-  }
-
-  async sendFile(file) {
-    this.error.hidden = true;
-    this.attach.disabled = true;
-    try {
-      const message = await api(
-        'POST',
-        '/v1/chats/' + encodeURIComponent(this.id) + '/files?name=' + encodeURIComponent(file.name),
-        { raw: file, headers: { 'Content-Type': file.type || 'application/octet-stream' } },
-      );
-      this.transcript.add(message);
-    } catch (err) {
-      this.showError('File not sent: ' + err.message);
-    } finally {
-      this.attach.disabled = false;
-    }
-  }
-
-  // The server fills in the response's field codes for this chat.
-  async insertResponse() {
-    const response = state.responses.find((r) => r.id === this.responses.value);
-    if (!response) {
-      this.responses.focus();
-      return;
-    }
-    let text;
-    try {
-      const path = '/v1/responses/' + encodeURIComponent(response.id) + '/render';
-      text = (await api('POST', path, { body: { interaction: this.id } })).text;
-    } catch (err) {
-      this.showError('The response could not be inserted: ' + err.message);
-      return;
-    }
-    const input = this.input;
-    const start = input.selectionStart ?? input.value.length;
-    const end = input.selectionEnd ?? input.value.length;
-    input.value = input.value.slice(0, start) + text + input.value.slice(end);
-    const caret = start + text.length;
-    input.focus();
-    input.setSelectionRange(caret, caret);
-    this.sender.input(input.value);
-    this.responses.value = '';
-  }
-
-  async transfer() {
-    const value = this.target.value;
-    if (!value) {
-      this.showError('Choose an agent or a queue to transfer to.');
-      this.target.focus();
-      return;
-    }
-    const [kind, target] = [value.slice(0, value.indexOf(':')), value.slice(value.indexOf(':') + 1)];
-    const body = kind === 'agent' ? { agent: target } : { queue: target };
-    const where = kind === 'agent' ? nameOf(target) : 'queue ' + target;
-    this.leaving = true;
-    this.transferButton.disabled = true;
-    try {
-      this.sender.stop();
-      await api('POST', '/v1/interactions/' + encodeURIComponent(this.id) + '/transfer', { body });
-      notify('Chat with ' + this.nickname() + ' transferred to ' + where + '.');
-      removeChat(this.id);
-    } catch (err) {
-      this.leaving = false;
-      this.transferButton.disabled = false;
-      this.showError(
-        err.code === 'agent-unavailable'
-          ? where + ' cannot take it now (not ready or no room).'
-          : 'Not transferred: ' + err.message,
-      );
-    }
-  }
-
-  async complete() {
-    const disposition = this.disposition.value || undefined;
-    this.leaving = true;
-    this.endButton.disabled = true;
-    try {
-      this.sender.stop();
-      await api('POST', '/v1/interactions/' + encodeURIComponent(this.id) + '/complete', {
-        body: disposition ? { disposition } : {},
-      });
-      notify('Chat with ' + this.nickname() + ' ended' + (disposition ? ' (' + disposition + ').' : '.'));
-      removeChat(this.id);
-    } catch (err) {
-      this.leaving = false;
-      this.endButton.disabled = false;
-      this.showError('Not ended: ' + err.message);
-    }
-  }
-
-  /** The customer left, or the session ended: the agent still completes it. */
-  customerEnded(reason) {
-    if (this.customerGone) return;
-    this.customerGone = true;
-    this.typing.clear();
-    this.input.disabled = true;
-    this.send.disabled = true;
-    this.attach.disabled = true;
-    this.closedBox.hidden = false;
-    this.closedBox.replaceChildren(
-      h('span', null, 'The customer has left' + (reason ? ' (' + reason + ')' : '') + '. End the chat with a disposition.'),
-    );
-  }
-
-  /** The chat went away from this agent (transferred, completed elsewhere). */
-  close(text) {
-    if (this.closed) return;
-    this.closed = true;
-    this.sender.stop();
-    this.typing.clear();
-    this.composer.hidden = true;
-    this.actions.hidden = true;
-    const dismiss = h('button', { type: 'button', class: 'button', 'data-testid': 'chat-dismiss' }, 'Close');
-    dismiss.addEventListener('click', () => removeChat(this.id));
-    this.closedBox.replaceChildren(h('span', null, text), dismiss);
-    this.closedBox.hidden = false;
-    this.tab.classList.add('closed');
-    this.tabSub.textContent = text;
-    notify('Chat with ' + this.nickname() + ': ' + text);
-  }
-
-  destroy() {
-    this.sender.stop();
-    this.typing.clear();
-    this.tab.remove();
-    this.panel.remove();
-  }
-}
-
-function openChat(interaction) {
-  let chat = state.chats.get(interaction.id);
-  if (chat) {
-    chat.update(interaction);
-    return chat;
-  }
-  chat = new Chat(interaction);
-  state.chats.set(chat.id, chat);
-  ui.tabs.append(chat.tab);
-  ui.panels.append(chat.panel);
+  view =
+    mediaOf(interaction) === 'email' ? new EmailView(interaction, desk, options) : new ChatView(interaction, desk);
+  state.chats.set(view.id, view);
+  ui.tabs.append(view.tab.el);
+  ui.panels.append(view.panel);
   ui.noChats.hidden = true;
-  if (!state.selected) selectChat(chat.id);
-  chat.load();
+  if (!state.selected) selectView(view.id);
+  view.load();
   updateTitle();
-  return chat;
+  return view;
 }
 
-function removeChat(id) {
-  const chat = state.chats.get(id);
-  if (!chat) return;
+function removeView(id) {
+  const view = state.chats.get(id);
+  if (!view) return;
   const wasSelected = state.selected === id;
-  const hadFocus = chat.panel.contains(document.activeElement) || chat.tab === document.activeElement;
-  chat.destroy();
+  const hadFocus = view.panel.contains(document.activeElement) || view.tab.el === document.activeElement;
+  view.destroy();
   state.chats.delete(id);
   ui.noChats.hidden = state.chats.size > 0;
   if (wasSelected) {
     state.selected = null;
     const next = state.chats.keys().next();
-    if (!next.done) selectChat(next.value, { focus: hadFocus ? 'tab' : null });
+    if (!next.done) selectView(next.value, { focus: hadFocus ? 'tab' : null });
     else {
       ui.noChatSelected.hidden = false;
       if (hadFocus) ui.presence.focus();
@@ -802,26 +382,27 @@ function removeChat(id) {
   updateTitle();
 }
 
-function selectChat(id, { focus } = {}) {
-  const chat = state.chats.get(id);
-  if (!chat) return;
+/** Shows view `id`; `focus`: `work` (its composer) or `tab`. */
+function selectView(id, { focus } = {}) {
+  const view = state.chats.get(id);
+  if (!view) return;
   state.selected = id;
   for (const other of state.chats.values()) {
-    const on = other === chat;
-    other.tab.setAttribute('aria-selected', String(on));
-    other.tab.tabIndex = on ? 0 : -1;
+    const on = other === view;
+    other.tab.el.setAttribute('aria-selected', String(on));
+    other.tab.el.tabIndex = on ? 0 : -1;
     other.panel.hidden = !on;
   }
   ui.noChatSelected.hidden = true;
-  chat.read();
-  chat.list.scrollTop = chat.list.scrollHeight;
-  if (focus === 'composer' && !chat.input.disabled) chat.input.focus();
-  else if (focus === 'tab') chat.tab.focus();
+  view.read();
+  view.shown();
+  if (focus === 'work' && view.focusTarget) view.focusTarget.focus();
+  else if (focus === 'tab') view.tab.el.focus();
 }
 
-function tabKeys(event, chat) {
+function tabKeys(event, view) {
   const list = Array.from(state.chats.values());
-  const index = list.indexOf(chat);
+  const index = list.indexOf(view);
   let next = null;
   if (event.key === 'ArrowDown' || event.key === 'ArrowRight') next = list[(index + 1) % list.length];
   else if (event.key === 'ArrowUp' || event.key === 'ArrowLeft') next = list[(index - 1 + list.length) % list.length];
@@ -829,7 +410,7 @@ function tabKeys(event, chat) {
   else if (event.key === 'End') next = list[list.length - 1];
   if (!next) return;
   event.preventDefault();
-  selectChat(next.id, { focus: 'tab' });
+  selectView(next.id, { focus: 'tab' });
 }
 
 /** File links need the token: fetched with it, then saved from memory. */
@@ -838,17 +419,7 @@ async function downloadFile(event) {
   if (!link) return;
   event.preventDefault();
   try {
-    const response = await fetch(link.getAttribute('href'), {
-      headers: { Authorization: 'Bearer ' + auth.token },
-      cache: 'no-store',
-    });
-    if (!response.ok) throw new ApiError(response.status, 'http', 'the file could not be fetched');
-    const url = URL.createObjectURL(await response.blob());
-    const save = h('a', { href: url, download: link.getAttribute('download') || 'file' });
-    document.body.append(save);
-    save.click();
-    save.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    await saveWithToken(link.getAttribute('href'), link.getAttribute('download'));
   } catch (err) {
     notify('File not downloaded: ' + err.message, 'error');
   }
@@ -879,13 +450,15 @@ function closingText(interaction, event) {
 function offerGoneText(interaction, event) {
   const reason = (event && event.data && event.data.reason) || '';
   if (/time/i.test(reason)) return 'The offer from {customer} timed out.';
-  if (interaction.state === 'stopped' || interaction.state === 'completed') return 'The chat from {customer} ended.';
+  if (interaction.state === 'stopped' || interaction.state === 'completed') {
+    return 'The ' + (MEDIA[mediaOf(interaction)] || MEDIA.chat).noun + ' from {customer} ended.';
+  }
   return 'The offer from {customer} was withdrawn.';
 }
 
 /** Brings the desktop in line with one interaction's new state. */
 function reconcile(interaction, event) {
-  if (!interaction || (interaction['media-type'] && interaction['media-type'] !== 'chat')) return;
+  if (!interaction || !MEDIA[mediaOf(interaction)]) return;
   const me = state.me.id;
   const mine = interaction.owner === me;
   const party = (interaction.parties || []).includes(me);
@@ -895,21 +468,49 @@ function reconcile(interaction, event) {
     const answered = state.offers.get(interaction.id).answering || (interaction.state === 'accepted' && (mine || party));
     removeOffer(interaction.id, event && !answered ? offerGoneText(interaction, event) : null);
   }
-  const chat = state.chats.get(interaction.id);
+  const view = state.chats.get(interaction.id);
   if (interaction.state === 'accepted' && (mine || party)) {
-    if (chat && !chat.closed) chat.update(interaction);
+    if (view && !view.closed && !view.returned) view.update(interaction);
     else {
-      if (chat) removeChat(chat.id);
-      openChat(interaction);
+      if (view) removeView(view.id);
+      openView(interaction);
     }
-  } else if (chat && !chat.closed && !chat.leaving) {
-    chat.close(closingText(interaction, event));
+  } else if (view && !view.closed && !view.leaving && !view.returned) {
+    view.close(closingText(interaction, event));
+  }
+}
+
+/**
+ * An e-mail event: the open view reads its thread again; a reply of ours
+ * the reviewer returned opens a view for its revision, even when the
+ * interaction is no longer in our hands.
+ */
+async function emailEvent(event) {
+  const id = event['interaction-id'];
+  if (!id) return;
+  const view = state.chats.get(id);
+  if (view instanceof EmailView) {
+    view.reloadSoon();
+    if (event.data && event.data.status === 'rejected') notify(view.label() + ': the reviewer returned your reply.');
+    return;
+  }
+  if (!(event.kind === 'email-status' && event.data && event.data.status === 'rejected')) return;
+  try {
+    const interaction = await api('GET', '/v1/interactions/' + encodeURIComponent(id));
+    const opened = openView(interaction, { returned: true });
+    notify(opened.label() + ': the reviewer returned your reply.');
+  } catch (err) {
+    notify('A returned reply could not be opened: ' + err.message, 'error');
   }
 }
 
 function onEvent(event) {
   if (event.kind === 'presence') {
     if (event['agent-id'] === state.me.id && event.data) showPresence(event.data.presence);
+    return;
+  }
+  if (event.kind.startsWith('email-')) {
+    emailEvent(event);
     return;
   }
   const interaction = event.data && event.data.interaction;
@@ -944,7 +545,7 @@ function onFrame(frame) {
       break;
     case 'resync':
       // The socket fell behind: read the transcripts again.
-      for (const chat of state.chats.values()) chat.load();
+      for (const view of state.chats.values()) if (view instanceof ChatView) view.load();
       break;
     case 'error':
       notify('Chat: ' + (frame.message || frame.code), 'error');
@@ -981,7 +582,7 @@ async function start(account) {
   state.socket = new ChatSocket({
     onFrame,
     onOpen: (reopened) => {
-      if (reopened) for (const chat of state.chats.values()) chat.load();
+      if (reopened) for (const view of state.chats.values()) if (view instanceof ChatView) view.load();
     },
     onStatus: (up) => setLink('socket', up),
   });
@@ -1002,7 +603,7 @@ function stop() {
   if (state.socket) state.socket.stop();
   state.socket = null;
   for (const id of Array.from(state.offers.keys())) removeOffer(id);
-  for (const id of Array.from(state.chats.keys())) removeChat(id);
+  for (const id of Array.from(state.chats.keys())) removeView(id);
   state.selected = null;
   ui.desk.hidden = true;
   ui.accountBar.hidden = true;
@@ -1015,7 +616,7 @@ ui.signOut.addEventListener('click', async () => {
   ui.signOut.disabled = true;
   if (state.me) {
     await api('PUT', '/v1/agents/' + encodeURIComponent(state.me.id) + '/presence', {
-      body: { media: ['chat'], state: 'logged-out' },
+      body: { state: 'logged-out' },
     }).catch(() => {});
   }
   await signOut();

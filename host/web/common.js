@@ -619,3 +619,31 @@ export function announce(log, text, kind = 'info') {
   // Kept long enough to read, then gone (the log keeps no history).
   setTimeout(() => item.remove(), kind === 'error' ? 15000 : 8000);
 }
+
+/**
+ * Saves the file at `href` (an API path that needs the token): fetched
+ * with it, then handed to the browser from memory as `name`.
+ */
+export async function saveWithToken(href, name) {
+  const response = await fetch(href, {
+    headers: { Authorization: 'Bearer ' + auth.token },
+    cache: 'no-store',
+  });
+  if (!response.ok) throw new ApiError(response.status, 'http', 'the file could not be fetched');
+  const url = URL.createObjectURL(await response.blob());
+  const save = h('a', { href: url, download: name || 'file' });
+  document.body.append(save);
+  save.click();
+  save.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/** Inserts `text` at the caret of `input` (replacing any selection). */
+export function insertAtCaret(input, text) {
+  const start = input.selectionStart ?? input.value.length;
+  const end = input.selectionEnd ?? input.value.length;
+  input.value = input.value.slice(0, start) + text + input.value.slice(end);
+  const caret = start + text.length;
+  input.focus();
+  input.setSelectionRange(caret, caret);
+}

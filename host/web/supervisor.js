@@ -1,6 +1,8 @@
 // The supervisor view: queue and agent figures refreshed every few
 // seconds, the live chats, and one chat at a time supervised silently
-// (monitor), coaching the agents or barging into the conversation.
+// (monitor), coaching the agents or barging into the conversation; the
+// e-mail cards (`supervisor-email.js`): replies to review, mailboxes and
+// unreadable mail.
 
 import {
   ChatSocket,
@@ -15,6 +17,7 @@ import {
   signOut,
   timeOf,
 } from './common.js';
+import { EmailCards } from './supervisor-email.js';
 
 const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 4000;
@@ -55,6 +58,7 @@ const state = {
   socket: null,
   names: new Map(),
   watched: null, // { id, mode, transcript, typing, sender }
+  email: null,
 };
 
 const notify = (text, kind) => announce(ui.notices, text, kind);
@@ -174,9 +178,11 @@ async function refresh() {
     api('GET', '/v1/stats/queues'),
     api('GET', '/v1/stats/agents'),
     api('GET', '/v1/chats'),
+    state.email.refresh(),
   ]);
   if (!state.running) return;
-  const [queues, agents, chats] = results;
+  const [queues, agents, chats, email] = results;
+  if (email.status === 'fulfilled') results.push(...email.value);
   if (queues.status === 'fulfilled') showQueues(queues.value);
   if (agents.status === 'fulfilled') showAgents(agents.value);
   if (chats.status === 'fulfilled') showChats(chats.value);
@@ -361,6 +367,7 @@ async function start(account) {
   ui.accountBar.hidden = false;
   ui.name.textContent = account.name || account.id;
   await loadNames();
+  state.email = new EmailCards({ notify, nameOf });
   state.socket = new ChatSocket({
     onFrame,
     onOpen: (reopened) => {

@@ -1,13 +1,21 @@
-//! The web chat in a real browser: a customer on a shop page of another
-//! origin chats through the widget with an agent on the agent desktop, who
-//! transfers the chat to a second agent, who ends it with a disposition
-//! (`tests/browser/chat.mjs`, Debian's Chromium driven by playwright-core;
-//! `scripts/browser.sh` installs both). Then the API must show the chat
-//! completed in the contact's history, with everyone's messages.
-//! Screenshots of each step go to `target/artifacts/chat-e2e/` (or
-//! `$PARLEY_ARTIFACTS`).
+//! The desktops in a real browser (Debian's Chromium driven by
+//! playwright-core; `scripts/browser.sh` installs both):
+//!
+//! - chat (`tests/browser/chat.mjs`): a customer on a shop page of another
+//!   origin chats through the widget with an agent on the agent desktop,
+//!   who transfers the chat to a second agent, who ends it with a
+//!   disposition. Then the API must show the chat completed in the
+//!   contact's history, with everyone's messages.
+//! - e-mail (`tests/browser/email.mjs`): an agent answers an e-mail taken
+//!   in from Dovecot, with a standard response and a file; the supervisor
+//!   returns the reply, then approves the revised one with an edit. Then
+//!   the SMTP server must have received exactly that one message.
+//!
+//! Screenshots of each step go to `target/artifacts/{chat,email}-e2e/` (or
+//! `$PARLEY_ARTIFACTS/{chat,email}`).
 
 use parley_tests::TestServer;
+use parley_tests::mail::{Dovecot, SmtpServer};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -24,11 +32,11 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-/// Where the screenshots go, emptied of an earlier run's.
-fn artifacts_dir(root: &Path) -> PathBuf {
+/// Where the screenshots of run `name` go, emptied of an earlier run's.
+fn artifacts_dir(root: &Path, name: &str) -> PathBuf {
     let dir = std::env::var_os("PARLEY_ARTIFACTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target/artifacts/chat-e2e"));
+        .map(|dir| PathBuf::from(dir).join(name))
+        .unwrap_or_else(|| root.join(format!("target/artifacts/{name}-e2e")));
     if let Ok(entries) = std::fs::read_dir(&dir) {
         for entry in entries.filter_map(Result::ok) {
             if entry.path().extension().is_some_and(|e| e == "png") {
@@ -40,8 +48,14 @@ fn artifacts_dir(root: &Path) -> PathBuf {
     dir
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_customer_chats_with_two_agents_in_chromium() {
+/// Runs browser script `script` of `tests/browser/` against `server` with
+/// `env`; answers its JSON summary once it has passed.
+async fn run_script(
+    server: &TestServer,
+    script: &str,
+    name: &str,
+    env: &[(&str, String)],
+) -> Value {
     let root = workspace();
     let browser_dir = root.join("tests/browser");
     assert!(
@@ -52,46 +66,18 @@ async fn a_customer_chats_with_two_agents_in_chromium() {
         browser_dir.join("node_modules/playwright-core").is_dir(),
         "tests/browser/node_modules is missing: `source scripts/browser.sh` installs it"
     );
-    let artifacts = artifacts_dir(&root);
-
-    let server = TestServer::start(|_| {}).await;
-    let admin = server.admin();
-    for (id, name) in AGENTS {
-        admin
-            .create_agent(json!({
-                "id": id,
-                "name": name,
-                "password": format!("password-{id}"),
-                // The demo process's skills router asks for `support` 1+.
-                "skills": [{"name": "support", "level": 3}],
-                "groups": ["tier1"],
-                "capacity": {"limits": {"chat": 2}},
-            }))
-            .await;
-    }
-    let email = format!("ada-{}@example.com", uuid::Uuid::now_v7().simple());
-
+    let artifacts = artifacts_dir(&root, name);
     eprintln!(
-        "browser test: screenshots in {} (server {})",
+        "browser test {script}: screenshots in {} (server {})",
         artifacts.display(),
         server.url("")
     );
     let run = tokio::process::Command::new("node")
-        .arg(browser_dir.join("chat.mjs"))
+        .arg(browser_dir.join(script))
         .current_dir(&browser_dir)
         .env("PARLEY_URL", server.url(""))
-        .env("PARLEY_AGENT1_ID", AGENTS[0].0)
-        .env(
-            "PARLEY_AGENT1_PASSWORD",
-            format!("password-{}", AGENTS[0].0),
-        )
-        .env("PARLEY_AGENT2_ID", AGENTS[1].0)
-        .env(
-            "PARLEY_AGENT2_PASSWORD",
-            format!("password-{}", AGENTS[1].0),
-        )
         .env("PARLEY_ARTIFACTS", &artifacts)
-        .env("PARLEY_CUSTOMER_EMAIL", &email)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .kill_on_drop(true)
         .output();
     let output = tokio::time::timeout(BROWSER_PATIENCE, run)
@@ -113,6 +99,47 @@ async fn a_customer_chats_with_two_agents_in_chromium() {
     );
     eprintln!("browser test summary: {summary}");
     assert_eq!(summary["ok"], true, "{summary}");
+    eprintln!(
+        "browser test {script}: passed in {} ms, {} screenshots in {}",
+        summary["ms"],
+        summary["screenshots"].as_array().map_or(0, Vec::len),
+        artifacts.display()
+    );
+    summary
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_chats_with_two_agents_in_chromium() {
+    let server = TestServer::start(|_| {}).await;
+    let admin = server.admin();
+    for (id, name) in AGENTS {
+        admin
+            .create_agent(json!({
+                "id": id,
+                "name": name,
+                "password": format!("password-{id}"),
+                // The demo process's skills router asks for `support` 1+.
+                "skills": [{"name": "support", "level": 3}],
+                "groups": ["tier1"],
+                "capacity": {"limits": {"chat": 2}},
+            }))
+            .await;
+    }
+    let email = format!("ada-{}@example.com", uuid::Uuid::now_v7().simple());
+    let env = [
+        ("PARLEY_AGENT1_ID", AGENTS[0].0.to_string()),
+        (
+            "PARLEY_AGENT1_PASSWORD",
+            format!("password-{}", AGENTS[0].0),
+        ),
+        ("PARLEY_AGENT2_ID", AGENTS[1].0.to_string()),
+        (
+            "PARLEY_AGENT2_PASSWORD",
+            format!("password-{}", AGENTS[1].0),
+        ),
+        ("PARLEY_CUSTOMER_EMAIL", email.clone()),
+    ];
+    let summary = run_script(&server, "chat.mjs", "chat", &env).await;
     let id = summary["interaction"]
         .as_str()
         .expect("the summary names the interaction");
@@ -183,10 +210,134 @@ async fn a_customer_chats_with_two_agents_in_chromium() {
         seqs.windows(2).all(|w| w[0] < w[1]),
         "the transcript is in seq order: {seqs:?}"
     );
-    eprintln!(
-        "browser test: passed in {} ms, {} screenshots in {}",
-        summary["ms"],
-        summary["screenshots"].as_array().map_or(0, Vec::len),
-        artifacts.display()
+}
+
+/// A customer's e-mail with a text attachment, as a mail client sends it.
+fn customer_email(from: &str, subject: &str, line: &str, attachment: (&str, &str)) -> Vec<u8> {
+    format!(
+        "From: Marie Curie <{from}>\r\nTo: support@shop.example\r\nSubject: {subject}\r\n\
+         Message-ID: <{id}@example.org>\r\nDate: Sat, 21 Nov 2026 09:30:00 +0100\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello,\r\n\r\n{line}\r\n\r\nMarie\r\n\
+         --b1\r\nContent-Type: text/plain; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\r\n\
+         {data}\r\n--b1--\r\n",
+        id = uuid::Uuid::now_v7().simple(),
+        name = attachment.0,
+        data = attachment.1,
+    )
+    .into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_answers_an_email_through_review_in_chromium() {
+    let dovecot = Dovecot::start();
+    let smtp = SmtpServer::start(&[], 0);
+    let settings = format!(
+        "[email]\naddress = \"support@shop.example\"\nname = \"Shop Support\"\nreview-group = \"trainees\"\n{}{}",
+        dovecot.mailbox("support", "imap", dovecot.imaps, "tls", ""),
+        smtp.settings("starttls"),
+    );
+    let options = parley_tests::Options {
+        settings,
+        ..Default::default()
+    };
+    let server = TestServer::start_with(options, |_| {}).await;
+    let admin = server.admin();
+    admin
+        .create_agent(json!({
+            "id": "erin", "name": "Erin Walsh", "password": "password-erin",
+            "skills": [{"name": "support", "level": 3}, {"name": "email", "level": 3}],
+            "groups": ["tier1", "trainees"],
+            "capacity": {"limits": {"chat": 1, "email": 2}},
+        }))
+        .await;
+    admin
+        .create_agent(json!({"id": "sam", "name": "Sam Reyes", "password": "password-sam", "role": "supervisor"}))
+        .await;
+    admin
+        .ok_post(
+            "/v1/responses",
+            json!({"id": "late-parcel", "name": "Late parcel", "text": "Dear {contact.name}, thank you for your patience."}),
+        )
+        .await;
+
+    let run = uuid::Uuid::now_v7().simple().to_string();
+    let from = format!("marie-{run}@example.org");
+    let subject = format!("Parcel {run} not delivered");
+    let line = format!("My parcel {run} has not come yet.");
+    let attachment = ("delivery-note.txt", "Delivery note 7781, sent 2026-11-18");
+    dovecot.deliver(&customer_email(&from, &subject, &line, attachment));
+    let upload_dir = tempfile::tempdir().unwrap();
+    let upload = upload_dir.path().join("tracking.txt");
+    std::fs::write(&upload, format!("Tracking {run}\n")).unwrap();
+
+    let env = [
+        ("PARLEY_AGENT_ID", "erin".to_string()),
+        ("PARLEY_AGENT_PASSWORD", "password-erin".to_string()),
+        ("PARLEY_SUPERVISOR_ID", "sam".to_string()),
+        ("PARLEY_SUPERVISOR_PASSWORD", "password-sam".to_string()),
+        ("PARLEY_EMAIL_SUBJECT", subject.clone()),
+        ("PARLEY_EMAIL_FROM", from.clone()),
+        ("PARLEY_EMAIL_LINE", line.clone()),
+        ("PARLEY_ATTACHMENT_NAME", attachment.0.to_string()),
+        ("PARLEY_ATTACHMENT_TEXT", attachment.1.to_string()),
+        ("PARLEY_RESPONSE_NAME", "Late parcel".to_string()),
+        (
+            "PARLEY_RESPONSE_TEXT",
+            "Dear Marie Curie, thank you for your patience.".to_string(),
+        ),
+        ("PARLEY_UPLOAD", upload.display().to_string()),
+    ];
+    let summary = run_script(&server, "email.mjs", "email", &env).await;
+    let id = summary["interaction"].as_str().expect("the interaction");
+    let message = summary["message"].as_str().expect("the reply's id");
+    let texts = &summary["texts"];
+
+    // The interaction is completed; the reply was approved by the supervisor.
+    let (_, interaction) = admin.get(&format!("/v1/interactions/{id}")).await;
+    assert_eq!(interaction["state"], "completed", "{interaction}");
+    let (_, reply) = admin.get(&format!("/v1/email/messages/{message}")).await;
+    assert_eq!(reply["status"], "sent", "{reply}");
+    assert_eq!(reply["reviewer"], "sam", "{reply}");
+    assert_eq!(reply["author"], "erin", "{reply}");
+
+    // Exactly one message went out: the revised reply with the
+    // supervisor's line, the standard response, the quote and the file.
+    let received = smtp.received();
+    assert_eq!(received.len(), 1, "only the approved version is sent");
+    let (raw, envelope) = &received[0];
+    assert_eq!(envelope["rcpt_tos"], json!([from]));
+    let parsed = parley::email::parse::parse(raw, &Default::default()).unwrap();
+    assert_eq!(parsed.subject.as_deref(), Some(&*format!("Re: {subject}")));
+    let text = parsed.text.unwrap_or_default();
+    for wanted in [
+        texts["revised"].as_str().unwrap(),
+        texts["supervisor"].as_str().unwrap(),
+        "Dear Marie Curie, thank you for your patience.",
+        &format!("> {line}"),
+    ] {
+        assert!(text.contains(wanted), "{wanted:?} is not in {text:?}");
+    }
+    assert!(
+        !text.contains(texts["draft"].as_str().unwrap()),
+        "the returned draft went out: {text:?}"
+    );
+    assert_eq!(parsed.attachments.len(), 1, "{:?}", parsed.attachments);
+    assert_eq!(parsed.attachments[0].name.as_deref(), Some("tracking.txt"));
+    assert_eq!(
+        parsed.attachments[0].data,
+        format!("Tracking {run}\n").as_bytes()
+    );
+    let (_, messages) = admin.get(&format!("/v1/emails/{id}")).await;
+    let original = messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["direction"] == "inbound")
+        .unwrap_or_else(|| panic!("no inbound message: {messages}"));
+    assert_eq!(
+        parsed.in_reply_to.first().map(String::as_str),
+        original["message-id"].as_str(),
+        "the reply is threaded to the customer's message"
     );
 }

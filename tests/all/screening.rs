@@ -1,6 +1,7 @@
 //! Screening before routing: a router asks the host to screen a stored
 //! interaction (`plugins.screen-interaction`); the host builds the request
-//! from what it stores (a chat: the customer's messages), the screener's
+//! from what it stores (a chat: the customer's messages; an e-mail: the
+//! customer's latest message, taken in from Dovecot), the screener's
 //! categories and fields become attached data, and the category's skill
 //! decides who gets it. Calls are denied without the grant or for another
 //! interaction, and a screener that loops or traps leaves the router
@@ -8,6 +9,7 @@
 
 use parley_tests::client::{Client, PATIENCE};
 use parley_tests::database::TestDb;
+use parley_tests::mail::Dovecot;
 use parley_tests::{Options, TestServer, bundled_plugin, chat, guests, write_plugin};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -19,7 +21,7 @@ use std::time::{Duration, Instant};
 const PROCESSES: &str = r#"
 [[process]]
 name = "support"
-media-types = ["chat", "workitem"]
+media-types = ["chat", "workitem", "email"]
 
 [[process.queue]]
 name = "lobby"
@@ -312,6 +314,43 @@ async fn a_screener_gets_the_customers_text_up_to_64_kib() {
     let screened = wait_attribute(&admin, &customer.id, "triage", "field.length").await;
     assert_eq!(text_of(&screened, "field.length"), (64 * 1024).to_string());
     assert_eq!(text_of(&screened, "category"), "test");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_is_screened_on_its_body() {
+    let dovecot = Dovecot::start();
+    let settings = format!(
+        "[email]\nqueue = \"triage\"\n{}",
+        dovecot.mailbox("support", "imap", dovecot.imaps, "tls", "")
+    );
+    let server = server(None, &settings, |plugins| {
+        triage_router(plugins, "triage-router", "rules-screener")
+    })
+    .await;
+    let admin = server.admin();
+    // Nothing in the subject or the sender says what it is about.
+    dovecot.deliver(
+        b"From: Ada <ada@example.com>\r\nTo: support@shop.example\r\nSubject: A question\r\n\
+          Message-ID: <screen-1@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+          Hello,\r\nI would like my money back for order AB123456.\r\n",
+    );
+    let start = Instant::now();
+    let id = loop {
+        let (_, list) = admin.get("/v1/interactions?queue=triage&limit=10").await;
+        if let Some(first) = list.as_array().and_then(|l| l.first()) {
+            break first["id"].as_str().unwrap().to_string();
+        }
+        assert!(start.elapsed() < PATIENCE, "the e-mail was not taken in");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let screened = wait_attribute(&admin, &id, "triage", "category").await;
+    assert_eq!(screened["media-type"], "email");
+    assert_eq!(text_of(&screened, "category"), "billing", "{screened}");
+    assert_eq!(
+        attribute(&screened, "categories"),
+        Some(&json!({"texts": ["billing", "orders"]}))
+    );
+    assert_eq!(text_of(&screened, "field.order-number"), "AB123456");
 }
 
 on_both_backends!(a_chat_is_screened_and_offered_to_the_matching_skill);

@@ -22,35 +22,20 @@
 // Prints one JSON summary line on stdout; exits 1 with the failed step and
 // its reason on stderr when anything goes wrong.
 
-import { chromium } from 'playwright-core';
 import { createServer } from 'node:http';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { Run, goReady, required, signInAgent, waitText } from './harness.mjs';
 
 const env = process.env;
-
-function required(name) {
-  const value = env[name];
-  if (!value) {
-    console.error(`chat.mjs: set ${name} (see the header of tests/browser/chat.mjs)`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const SERVER = required('PARLEY_URL').replace(/\/+$/, '');
+const SCRIPT = 'chat.mjs';
 const AGENTS = [
-  { key: 'agent1', id: required('PARLEY_AGENT1_ID'), password: required('PARLEY_AGENT1_PASSWORD') },
-  { key: 'agent2', id: required('PARLEY_AGENT2_ID'), password: required('PARLEY_AGENT2_PASSWORD') },
+  { key: 'agent1', id: required(SCRIPT, 'PARLEY_AGENT1_ID'), password: required(SCRIPT, 'PARLEY_AGENT1_PASSWORD') },
+  { key: 'agent2', id: required(SCRIPT, 'PARLEY_AGENT2_ID'), password: required(SCRIPT, 'PARLEY_AGENT2_PASSWORD') },
 ];
-const ARTIFACTS = resolve(env.PARLEY_ARTIFACTS || 'artifacts');
 const RUN = Date.now().toString(36);
 const EMAIL = env.PARLEY_CUSTOMER_EMAIL || `ada-${RUN}@example.com`;
 const NICKNAME = env.PARLEY_CUSTOMER_NAME || 'Ada';
 const SUBJECT = `Order AB12 (${RUN})`;
 const POLLER = 'Grace';
-const CHROMIUM = env.PARLEY_CHROMIUM || '/usr/bin/chromium';
-const TIMEOUT = Number(env.PARLEY_TIMEOUT_MS || 20000);
 
 const TEXT = {
   customer1: `Hello, my order AB12 has not arrived (${RUN})`,
@@ -63,14 +48,8 @@ const TEXT = {
   pollerReply: `Hello Grace, long polling works too (${RUN})`,
 };
 
-mkdirSync(ARTIFACTS, { recursive: true });
-
-const started = Date.now();
-const summary = {
-  ok: false,
-  server: SERVER,
+const run = new Run(SCRIPT, {
   shop: null,
-  browser: null,
   email: EMAIL,
   nickname: NICKNAME,
   subject: SUBJECT,
@@ -82,36 +61,11 @@ const summary = {
     [AGENTS[1].id]: [TEXT.agent2],
   },
   typing: {},
-  steps: [],
-  screenshots: [],
-  errors: [],
-  artifacts: ARTIFACTS,
-  ms: 0,
-};
-
-// ------------------------------------------------------------- helpers
-
-const pages = {};
-let shot = 0;
-
-/** A screenshot of the page named by the first word of `name`. */
-async function screenshot(name) {
-  const [who] = name.split('-');
-  const page = pages[who];
-  if (!page) return;
-  const file = join(ARTIFACTS, `${String(++shot).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, animations: 'disabled' });
-  summary.screenshots.push(file);
-}
-
-let currentStep = 'setup';
-
-async function step(name, body) {
-  currentStep = name;
-  const t0 = Date.now();
-  await body();
-  summary.steps.push({ step: name, ms: Date.now() - t0 });
-}
+});
+const { summary, pages } = run;
+const SERVER = run.server;
+const screenshot = (name) => run.screenshot(name);
+const step = (name, body) => run.step(name, body);
 
 /** The shop: a plain page of another origin with only the widget's tag. */
 function startShop() {
@@ -147,28 +101,6 @@ header{background:#14532d;color:#fff;padding:16px 24px}main{padding:24px;max-wid
   });
 }
 
-function watchPage(who, page) {
-  page.setDefaultTimeout(TIMEOUT);
-  page.on('pageerror', (err) => summary.errors.push({ page: who, kind: 'pageerror', text: String(err) }));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') summary.errors.push({ page: who, kind: 'console', text: msg.text() });
-  });
-}
-
-async function signIn(page, agent) {
-  await page.goto(`${SERVER}/agent`);
-  await page.getByTestId('sign-in-id').fill(agent.id);
-  await page.getByTestId('sign-in-password').fill(agent.password);
-  await page.getByTestId('sign-in-submit').click();
-  await page.getByTestId('presence').waitFor({ state: 'visible' });
-  await page.waitForFunction(() => document.getElementById('connection')?.textContent === 'Connected');
-}
-
-async function goReady(page) {
-  await page.getByTestId('presence').selectOption('ready');
-  await page.waitForFunction(() => document.querySelector('[data-testid=presence]').value === 'ready');
-}
-
 async function acceptOffer(page, who) {
   const offer = page.getByTestId('offer').first();
   await offer.waitFor({ state: 'visible' });
@@ -181,53 +113,21 @@ async function acceptOffer(page, who) {
   return { id, view };
 }
 
-/** Waits until `locator`'s text contains `text`; returns the text seen. */
-async function waitText(locator, text) {
-  const deadline = Date.now() + TIMEOUT;
-  let seen = '';
-  while (Date.now() < deadline) {
-    seen = (await locator.textContent().catch(() => '')) || '';
-    if (seen.includes(text)) return seen;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`expected "${text}" in ${locator}, saw "${seen}"`);
-}
-
 async function waitMessage(scope, testid, text) {
   await scope.locator(`[data-testid=${testid}]`).filter({ hasText: text }).first().waitFor({ state: 'visible' });
 }
 
 // ---------------------------------------------------------------- run
 
-let browser;
 let shop;
-try {
+await run.run(async () => {
   shop = await startShop();
   const shopUrl = `http://127.0.0.1:${shop.address().port}/`;
   summary.shop = shopUrl;
   if (new URL(shopUrl).origin === new URL(SERVER).origin) throw new Error('the shop must be of another origin');
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    timeout: 60000,
-  });
-  summary.browser = browser.version();
-  const contexts = {};
-  for (const who of ['customer', 'agent1', 'agent2']) {
-    contexts[who] = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    pages[who] = await contexts[who].newPage();
-    watchPage(who, pages[who]);
-  }
+  const browser = await run.launch();
+  for (const who of ['customer', 'agent1', 'agent2']) await run.page(who);
   const { customer, agent1, agent2 } = pages;
   const [one, two] = AGENTS;
 
@@ -244,7 +144,7 @@ try {
   });
 
   await step('agent 1 signs in, goes ready and accepts the offer', async () => {
-    await signIn(agent1, one);
+    await signInAgent(run, agent1, one);
     await goReady(agent1);
     const { id } = await acceptOffer(agent1, 'agent1');
     summary.interaction = id;
@@ -298,7 +198,7 @@ try {
   });
 
   await step('agent 2 signs in and goes ready', async () => {
-    await signIn(agent2, two);
+    await signInAgent(run, agent2, two);
     await goReady(agent2);
     await screenshot('agent2-ready');
   });
@@ -384,8 +284,7 @@ try {
       window.WebSocket.OPEN = 1;
     });
     const page = await context.newPage();
-    pages.poller = page;
-    watchPage('poller', page);
+    run.watch('poller', page);
     let polls = 0;
     page.on('request', (request) => {
       if (/\/v1\/chat\/sessions\/[^/]+\/messages\?after=/.test(request.url())) polls += 1;
@@ -417,30 +316,5 @@ try {
     if (polls < 2) throw new Error(`the widget long-polled ${polls} times`);
     summary.longPoll = { interaction: id, polls };
   });
-
-  const uncaught = summary.errors.filter((e) => e.kind === 'pageerror');
-  if (uncaught.length) {
-    currentStep = 'no uncaught errors in the pages';
-    throw new Error(uncaught.map((e) => `${e.page}: ${e.text}`).join('; '));
-  }
-  summary.ok = true;
-} catch (err) {
-  summary.failedStep = currentStep;
-  summary.failure = String((err && err.message) || err).split('\n')[0];
-  for (const [who, page] of Object.entries(pages)) {
-    try {
-      const file = join(ARTIFACTS, `failure-${who}.png`);
-      await page.screenshot({ path: file });
-      summary.screenshots.push(file);
-    } catch {
-      /* the page may be gone */
-    }
-  }
-  console.error(`chat.mjs: FAILED at step "${currentStep}": ${err && err.stack ? err.stack : err}`);
-} finally {
-  summary.ms = Date.now() - started;
-  if (browser) await browser.close().catch(() => {});
-  if (shop) shop.close();
-  console.log(JSON.stringify(summary));
-  process.exitCode = summary.ok ? 0 : 1;
-}
+});
+if (shop) shop.close();

@@ -72,6 +72,11 @@ impl EmailChannel {
         }))
     }
 
+    /// Intake, which mailboxes and forms hand their messages to.
+    pub fn intake(&self) -> &Arc<Intake> {
+        &self.intake
+    }
+
     /// Starts reading the mailboxes and sending.
     pub fn start_tasks(&self) -> Result<(), EmailError> {
         self.outbox.start()?;

@@ -133,6 +133,8 @@ pub struct RunningServer {
     pub engine: Arc<Engine>,
     /// The web chat channel.
     pub chat: Arc<Chat>,
+    /// The e-mail channel.
+    pub email: Arc<EmailChannel>,
     /// The admin token.
     pub admin_token: String,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -221,7 +223,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
         admin_token: admin_token.clone(),
         credentials: auth::CredentialCache::default(),
         chat: chat.clone(),
-        email,
+        email: email.clone(),
         desktop: settings.desktop.clone(),
         retention,
     });
@@ -251,6 +253,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
         store,
         engine,
         chat,
+        email,
         admin_token,
         task,
         sweep,

@@ -374,11 +374,19 @@ async fn receive(
         .bind(original)
         .execute(&mut *tx.conn)
         .await?;
-        tx.event(
-            Some(&interaction.id),
-            None,
-            "email-status",
-            serde_json::json!({ "message": original, "status": Status::Bounced, "error": reason }),
+        let author: Option<String> =
+            sqlx::query_scalar("SELECT author FROM email_messages WHERE id = $1")
+                .bind(original)
+                .fetch_optional(&mut *tx.conn)
+                .await?
+                .flatten();
+        status_event(
+            tx,
+            &interaction.id,
+            author.as_deref(),
+            original,
+            Status::Bounced,
+            reason,
         );
     }
     Ok(Ok(Written::Email(Box::new(Stored { id, interaction }))))
@@ -499,15 +507,17 @@ async fn insert_mime(
 }
 
 async fn change_status(tx: &mut Tx<'_>, change: &StatusChange) -> Result<Outcome, StoreError> {
-    let row = sqlx::query("SELECT interaction_id, status FROM email_messages WHERE id = $1")
-        .bind(&change.id)
-        .fetch_optional(&mut *tx.conn)
-        .await?;
+    let row =
+        sqlx::query("SELECT interaction_id, status, author FROM email_messages WHERE id = $1")
+            .bind(&change.id)
+            .fetch_optional(&mut *tx.conn)
+            .await?;
     let Some(row) = row else {
         return Ok(Err(no_message(&change.id)));
     };
     let interaction_id: String = row.try_get("interaction_id")?;
     let status: Status = parse_name(&row, "status")?;
+    let author: Option<String> = row.try_get("author")?;
     if !change.expect.contains(&status) {
         return Ok(Err(StoreError::Conflict(format!(
             "e-mail message `{}` is {}",
@@ -541,18 +551,34 @@ async fn change_status(tx: &mut Tx<'_>, change: &StatusChange) -> Result<Outcome
         insert_mime(tx, &change.id, &interaction_id, *kind, raw).await?;
     }
     if new_status != status {
-        tx.event(
-            Some(&interaction_id),
-            None,
-            "email-status",
-            serde_json::json!({
-                "message": change.id,
-                "status": new_status,
-                "error": change.error.clone().flatten(),
-            }),
+        status_event(
+            tx,
+            &interaction_id,
+            author.as_deref(),
+            &change.id,
+            new_status,
+            change.error.clone().flatten(),
         );
     }
     Ok(Ok(Written::Done))
+}
+
+/// The `email-status` event of message `id`, addressed to its author (so
+/// the agent's desktop follows its reply; automatic messages have none).
+fn status_event(
+    tx: &mut Tx<'_>,
+    interaction: &str,
+    author: Option<&str>,
+    id: &str,
+    status: Status,
+    error: Option<String>,
+) {
+    tx.event(
+        Some(interaction),
+        author.filter(|a| *a != "system"),
+        "email-status",
+        serde_json::json!({ "message": id, "status": status, "error": error }),
+    );
 }
 
 /// No e-mail message `id`.
