@@ -4,7 +4,7 @@
 //! A server (SQLite, `synchronous = FULL`, the demo process whose skills
 //! router screens e-mail with the bundled rules-screener) with the bundled
 //! mime-normalizer as the inbound MIME transform. The message is a
-//! 7 KB multipart/alternative (text and HTML) with a PDF attachment and a
+//! 4 KB multipart/alternative (text and HTML) with a PDF attachment and a
 //! refund request in its body, from one of 200 senders.
 //!
 //! - stages, one message at a time (median of each): parsing (native), the
