@@ -248,3 +248,74 @@ export function showClosedBox(view, text, dismissTestId) {
   view.closedBox.replaceChildren(h('span', null, text), dismiss);
   view.closedBox.hidden = false;
 }
+
+/**
+ * What chat and e-mail views have in common. A subclass builds `tab`,
+ * `heading`, `facts`, `error`, `closedBox`, `responses`, `actions` and
+ * `panel`, and provides `name()` (the customer), `subject()`,
+ * `factList(fact)` (the header's facts, `fact(label, value, testid)` each),
+ * `label()` (for notices), `stop()` (its timers and live state) and
+ * `hideWork()` (its composer, once the interaction is gone).
+ */
+export class CaseView {
+  constructor(interaction, desk, dismissTestId) {
+    this.desk = desk;
+    this.id = interaction.id;
+    this.interaction = interaction;
+    this.dismissTestId = dismissTestId;
+    this.unread = 0;
+    this.closed = false;
+    this.leaving = false;
+  }
+
+  fillFacts() {
+    const fact = (label, value, testid) =>
+      value ? h('li', { 'data-testid': testid }, label + ': ', h('strong', null, value)) : null;
+    this.heading.textContent = this.name();
+    this.tab.title.textContent = this.name();
+    if (!this.closed) this.tab.sub.textContent = this.subject() || this.interaction.queue || '';
+    this.facts.replaceChildren(...this.factList(fact).filter(Boolean));
+  }
+
+  /** The directory or the responses changed. */
+  refill() {
+    this.responses.fill();
+    this.actions.fillTargets();
+    this.actions.fillDispositions();
+  }
+
+  read() {
+    this.unread = 0;
+    showUnread(this.tab, 0);
+    this.desk.updateTitle();
+  }
+
+  update(interaction) {
+    this.interaction = interaction;
+    this.fillFacts();
+  }
+
+  showError(text) {
+    this.error.textContent = text;
+    this.error.hidden = false;
+  }
+
+  /** The interaction went away from this agent (transferred, completed elsewhere). */
+  close(text) {
+    if (this.closed) return;
+    this.closed = true;
+    this.stop();
+    this.hideWork();
+    this.actions.el.hidden = true;
+    showClosedBox(this, text, this.dismissTestId);
+    this.tab.el.classList.add('closed');
+    this.tab.sub.textContent = text;
+    this.desk.notify(this.label() + ': ' + text);
+  }
+
+  destroy() {
+    this.stop();
+    this.tab.el.remove();
+    this.panel.remove();
+  }
+}

@@ -4,7 +4,7 @@
 // desktop holds; the view only shows them.
 
 import { Transcript, TypingIndicator, TypingSender, api, h } from './common.js';
-import { CaseActions, ResponsePicker, caseTab, nextId, showClosedBox, showUnread } from './case.js';
+import { CaseActions, CaseView, ResponsePicker, caseTab, nextId, showUnread } from './case.js';
 
 /** A value of the interaction's attached data, as text. */
 export function attachedText(interaction, key) {
@@ -15,15 +15,10 @@ export function attachedText(interaction, key) {
   return v.text ?? (v.integer !== undefined ? String(v.integer) : null);
 }
 
-export class ChatView {
+export class ChatView extends CaseView {
   constructor(interaction, desk) {
-    this.desk = desk;
-    this.id = interaction.id;
-    this.interaction = interaction;
+    super(interaction, desk, 'chat-dismiss');
     this.session = null;
-    this.unread = 0;
-    this.closed = false;
-    this.leaving = false;
     this.customerGone = false;
     const panelId = nextId('chat-panel');
     const composerId = nextId('composer');
@@ -158,6 +153,10 @@ export class ChatView {
     return this.input.disabled ? null : this.input;
   }
 
+  name() {
+    return this.nickname();
+  }
+
   nickname() {
     return (this.session && this.session.nickname) || attachedText(this.interaction, 'nickname') || 'Customer';
   }
@@ -166,35 +165,21 @@ export class ChatView {
     return (this.session && this.session.subject) || attachedText(this.interaction, 'subject');
   }
 
-  fillFacts() {
-    const fact = (label, value, testid) =>
-      value ? h('li', { 'data-testid': testid }, label + ': ', h('strong', null, value)) : null;
-    this.heading.textContent = this.nickname();
-    this.tab.title.textContent = this.nickname();
-    if (!this.closed) this.tab.sub.textContent = this.subject() || this.interaction.queue || '';
+  factList(fact) {
     const me = this.desk.me().id;
-    this.facts.replaceChildren(
-      ...[
-        fact('Subject', this.subject(), 'chat-subject'),
-        fact('Queue', this.interaction.queue, 'chat-queue'),
-        fact('Contact', this.session && this.session.email, 'chat-contact'),
-        fact(
-          'Also here',
-          (this.interaction.parties || [])
-            .filter((p) => p !== me)
-            .map((p) => this.desk.nameOf(p))
-            .join(', '),
-          'chat-parties',
-        ),
-      ].filter(Boolean),
-    );
-  }
-
-  /** The directory or the responses changed. */
-  refill() {
-    this.responses.fill();
-    this.actions.fillTargets();
-    this.actions.fillDispositions();
+    return [
+      fact('Subject', this.subject(), 'chat-subject'),
+      fact('Queue', this.interaction.queue, 'chat-queue'),
+      fact('Contact', this.session && this.session.email, 'chat-contact'),
+      fact(
+        'Also here',
+        (this.interaction.parties || [])
+          .filter((p) => p !== me)
+          .map((p) => this.desk.nameOf(p))
+          .join(', '),
+        'chat-parties',
+      ),
+    ];
   }
 
   async load() {
@@ -226,25 +211,9 @@ export class ChatView {
     }
   }
 
-  read() {
-    this.unread = 0;
-    showUnread(this.tab, 0);
-    this.desk.updateTitle();
-  }
-
   /** Shown: the transcript scrolled to its end. */
   shown() {
     this.list.scrollTop = this.list.scrollHeight;
-  }
-
-  update(interaction) {
-    this.interaction = interaction;
-    this.fillFacts();
-  }
-
-  showError(text) {
-    this.error.textContent = text;
-    this.error.hidden = false;
   }
 
   sendTyping(typing) {
@@ -305,24 +274,12 @@ export class ChatView {
     );
   }
 
-  /** The chat went away from this agent (transferred, completed elsewhere). */
-  close(text) {
-    if (this.closed) return;
-    this.closed = true;
+  stop() {
     this.sender.stop();
     this.typing.clear();
-    this.composer.hidden = true;
-    this.actions.el.hidden = true;
-    showClosedBox(this, text, 'chat-dismiss');
-    this.tab.el.classList.add('closed');
-    this.tab.sub.textContent = text;
-    this.desk.notify(this.label() + ': ' + text);
   }
 
-  destroy() {
-    this.sender.stop();
-    this.typing.clear();
-    this.tab.el.remove();
-    this.panel.remove();
+  hideWork() {
+    this.composer.hidden = true;
   }
 }

@@ -6,7 +6,7 @@
 
 import { api, h, sizeOf, timeOf } from './common.js';
 import { attachedText } from './chat-view.js';
-import { CaseActions, ResponsePicker, caseTab, nextId, showClosedBox, showUnread } from './case.js';
+import { CaseActions, CaseView, ResponsePicker, caseTab, nextId, showClosedBox, showUnread } from './case.js';
 
 /** What each status of a message means to the agent. */
 const STATUS_TEXT = {
@@ -38,20 +38,15 @@ const addressList = (text) =>
     .map((a) => a.trim())
     .filter(Boolean);
 
-export class EmailView {
+export class EmailView extends CaseView {
   /**
    * `returned`: opened for a reply the reviewer sent back, on an
    * interaction that may no longer be in the agent's hands.
    */
   constructor(interaction, desk, { returned = false } = {}) {
-    this.desk = desk;
-    this.id = interaction.id;
-    this.interaction = interaction;
+    super(interaction, desk, 'email-dismiss');
     this.returned = returned;
     this.messages = [];
-    this.unread = 0;
-    this.closed = false;
-    this.leaving = false;
     this.prefilled = false;
     this.revising = null;
     this.files = [];
@@ -181,6 +176,10 @@ export class EmailView {
     return this.editor.hidden ? null : this.text;
   }
 
+  name() {
+    return this.sender();
+  }
+
   sender() {
     return attachedText(this.interaction, 'from-name') || attachedText(this.interaction, 'from') || 'Customer';
   }
@@ -189,27 +188,13 @@ export class EmailView {
     return attachedText(this.interaction, 'subject');
   }
 
-  fillFacts() {
-    const fact = (label, value, testid) =>
-      value ? h('li', { 'data-testid': testid }, label + ': ', h('strong', null, value)) : null;
-    this.heading.textContent = this.sender();
-    this.tab.title.textContent = this.sender();
-    if (!this.closed) this.tab.sub.textContent = this.subject() || this.interaction.queue || '';
-    const category = attachedText(this.interaction, 'category');
-    this.facts.replaceChildren(
-      ...[
-        fact('Subject', this.subject(), 'email-subject-fact'),
-        fact('From', attachedText(this.interaction, 'from'), 'email-address'),
-        fact('Queue', this.interaction.queue, 'email-queue'),
-        fact('Category', category, 'email-category'),
-      ].filter(Boolean),
-    );
-  }
-
-  refill() {
-    this.responses.fill();
-    this.actions.fillTargets();
-    this.actions.fillDispositions();
+  factList(fact) {
+    return [
+      fact('Subject', this.subject(), 'email-subject-fact'),
+      fact('From', attachedText(this.interaction, 'from'), 'email-address'),
+      fact('Queue', this.interaction.queue, 'email-queue'),
+      fact('Category', attachedText(this.interaction, 'category'), 'email-category'),
+    ];
   }
 
   /** Reads the thread again soon (several events may come at once). */
@@ -446,39 +431,13 @@ export class EmailView {
     }
   }
 
-  read() {
-    this.unread = 0;
-    showUnread(this.tab, 0);
-    this.desk.updateTitle();
-  }
-
   shown() {}
 
-  update(interaction) {
-    this.interaction = interaction;
-    this.fillFacts();
-  }
-
-  showError(text) {
-    this.error.textContent = text;
-    this.error.hidden = false;
-  }
-
-  /** The e-mail went away from this agent (transferred, completed elsewhere). */
-  close(text) {
-    if (this.closed) return;
-    this.closed = true;
-    this.showEditor(false);
-    this.actions.el.hidden = true;
-    showClosedBox(this, text, 'email-dismiss');
-    this.tab.el.classList.add('closed');
-    this.tab.sub.textContent = text;
-    this.desk.notify(this.label() + ': ' + text);
-  }
-
-  destroy() {
+  stop() {
     clearTimeout(this.loadTimer);
-    this.tab.el.remove();
-    this.panel.remove();
+  }
+
+  hideWork() {
+    this.showEditor(false);
   }
 }
