@@ -64,6 +64,11 @@
 //! delete-after-days = 365           # then delete them
 //! archive-dir = "parley-data/archive"  # default: <data-dir>/archive
 //! sweep-interval-s = 3600
+//! [[recording]]                     # record a router's decisions; see docs/plugins.md
+//! plugin = "skills-router"
+//! sample = 0.01                     # share of calls recorded
+//! max-bytes = 67108864              # <data-dir>/recordings/<plugin>.jsonl stops growing here
+//! mask = ["subject", "contact.display-name", "attached.email"]  # default: the customer's words and identity
 //! ```
 
 use serde::Deserialize;
@@ -74,6 +79,7 @@ use std::time::Duration;
 use crate::chat::ChatSettings;
 use crate::email::EmailSettings;
 use crate::engine::RoutingSettings;
+use crate::plugin::observe::recorder::RecordingSettings;
 use crate::plugin::{EngineSettings, LimitPolicy, Limits};
 use crate::retention::RetentionSettings;
 
@@ -126,6 +132,9 @@ pub struct Settings {
     /// Archiving and deleting finished interactions.
     #[serde(default)]
     pub retention: RetentionSettings,
+    /// Plugins whose decisions are recorded.
+    #[serde(default)]
+    pub recording: Vec<RecordingSettings>,
 }
 
 /// `[desktop]`: the pick lists agents choose from.

@@ -36,6 +36,7 @@ mod history;
 mod hot_reload;
 mod instances;
 mod mime;
+mod observe;
 mod operations;
 mod processes;
 mod recovery;

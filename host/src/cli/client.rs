@@ -79,6 +79,34 @@ impl Client {
             .await
     }
 
+    /// DELETE a path of the API.
+    pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        self.send(self.http.delete(format!("{}{path}", self.base)))
+            .await
+    }
+
+    /// GET a path of the API that answers bytes rather than JSON.
+    pub async fn get_bytes(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {}", self.base))?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        if !status.is_success() {
+            let answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            bail!(
+                "{} ({status}): {}",
+                answer["code"].as_str().unwrap_or("error"),
+                answer["message"].as_str().unwrap_or("no message")
+            );
+        }
+        Ok(body.to_vec())
+    }
+
     /// POST JSON to a path of the API.
     pub async fn post<T: DeserializeOwned>(
         &self,

@@ -3,6 +3,7 @@
 mod client;
 mod plugin;
 mod responses;
+mod scaffold;
 
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;

@@ -1,5 +1,6 @@
-//! `parley plugin ...`: test and check plugins locally, and list, load
-//! and roll back plugins on a running server.
+//! `parley plugin ...`: test and check plugins locally, replay recorded
+//! decisions against a version, and list, load, roll back, shadow and
+//! fetch the recordings of plugins on a running server.
 
 use anyhow::Context;
 use base64::Engine as _;
@@ -9,8 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::client::{Client, ServerArgs};
+use super::scaffold::{Lang, create};
 use crate::plugin::fixtures::{CaseOutcome, load_cases, run_cases};
 use crate::plugin::history::VersionRecord;
+use crate::plugin::observe::recorder::read_recording;
+use crate::plugin::observe::shadow::ShadowSummary;
 use crate::plugin::registry::{Loaded, PluginStatus};
 use crate::plugin::source::read_plugin_dir;
 use crate::plugin::version::{Services, short_id};
@@ -31,6 +35,21 @@ pub enum PluginCommand {
         /// Print the reports as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Create a new plugin that builds and passes its fixture cases: a
+    /// manifest, the source, a copy of the WIT contract and cases.
+    New {
+        /// The plugin's name (lowercase, digits and `-`).
+        name: String,
+        /// The world it implements.
+        #[arg(long, default_value = "router")]
+        world: String,
+        /// The language it is written in.
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: Lang,
+        /// Where to create it (default: a directory named after it).
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// Validate a plugin without running it: manifest, component, world,
     /// grants and limits. Exits non-zero if it would be refused.
@@ -55,6 +74,36 @@ pub enum PluginCommand {
         #[command(flatten)]
         server: ServerArgs,
     },
+    /// Re-run the calls of a recording (`[[recording]]` on the server,
+    /// fetched with `parley plugin recording`) against a version and report
+    /// the decisions it would change. Exits non-zero only when it cannot
+    /// run.
+    Replay {
+        /// The recording file (JSON lines).
+        recording: PathBuf,
+        /// Plugin directory, its `plugin.toml`, or the name of a bundled plugin.
+        plugin: String,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch the recording of a plugin from a running server.
+    Recording {
+        /// Plugin name.
+        name: String,
+        /// Where to write it (JSON lines).
+        #[arg(long, short)]
+        out: PathBuf,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Run a candidate version in the shadow of the live one on a running
+    /// server: it decides on the same calls, its decisions are compared and
+    /// never acted on.
+    Shadow {
+        #[command(subcommand)]
+        action: ShadowAction,
+    },
     /// Make an earlier version live again on a running server.
     Rollback {
         /// Plugin name.
@@ -62,6 +111,38 @@ pub enum PluginCommand {
         /// Version id or unique prefix (default: the version before the live one).
         #[arg(long)]
         to: Option<String>,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}
+
+/// `parley plugin shadow ...`.
+#[derive(Debug, Subcommand)]
+pub enum ShadowAction {
+    /// Start (or replace) the shadow run of the plugin in a directory.
+    Start {
+        /// Plugin directory or its `plugin.toml`.
+        plugin: PathBuf,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Show how often the candidate agrees with the live version.
+    Status {
+        /// Plugin name.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Stop the shadow run and show its final summary.
+    Stop {
+        /// Plugin name.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         server: ServerArgs,
     },
@@ -76,8 +157,27 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<ExitCode> {
             json,
         } => test(&plugin, cases.as_deref(), json).await,
         PluginCommand::Check { plugin } => check(&plugin).await,
+        PluginCommand::New {
+            name,
+            world,
+            lang,
+            dir,
+        } => {
+            let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
+            println!("{}", create(&world, lang, &name, &dir)?);
+            Ok(ExitCode::SUCCESS)
+        }
         PluginCommand::List { server, json } => list(&server, json).await,
         PluginCommand::Load { plugin, server } => load(&plugin, &server).await,
+        PluginCommand::Replay {
+            recording,
+            plugin,
+            json,
+        } => replay(&recording, &plugin, json).await,
+        PluginCommand::Recording { name, out, server } => {
+            fetch_recording(&name, &out, &server).await
+        }
+        PluginCommand::Shadow { action } => shadow(action).await,
         PluginCommand::Rollback { name, to, server } => {
             rollback(&name, to.as_deref(), &server).await
         }
@@ -272,18 +372,23 @@ fn print_loaded(loaded: &Loaded) {
     }
 }
 
-async fn load(plugin: &Path, server: &ServerArgs) -> anyhow::Result<ExitCode> {
+/// The plugin in `dir` as the API takes an upload.
+fn upload_body(plugin: &Path) -> anyhow::Result<Json> {
     let source = read_plugin_dir(plugin, "cli").map_err(|e| anyhow::anyhow!("{e}"))?;
     let cases: serde_json::Map<String, Json> = source
         .cases
         .iter()
         .map(|case| Ok((case.name.clone(), serde_json::to_value(case)?)))
         .collect::<anyhow::Result<_>>()?;
-    let body = json!({
+    Ok(json!({
         "manifest": source.manifest_text(),
         "component": base64::engine::general_purpose::STANDARD.encode(source.component().as_slice()),
         "cases": cases,
-    });
+    }))
+}
+
+async fn load(plugin: &Path, server: &ServerArgs) -> anyhow::Result<ExitCode> {
+    let body = upload_body(plugin)?;
     let loaded: Loaded = Client::new(server)?.post("/v1/plugins", &body).await?;
     print_loaded(&loaded);
     Ok(ExitCode::SUCCESS)
@@ -297,5 +402,124 @@ async fn rollback(name: &str, to: Option<&str>, server: &ServerArgs) -> anyhow::
         )
         .await?;
     print_loaded(&loaded);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn replay(recording: &Path, plugin: &str, as_json: bool) -> anyhow::Result<ExitCode> {
+    let recorded = read_recording(recording).map_err(anyhow::Error::msg)?;
+    let (dir, _tmp) = plugin_dir(plugin)?;
+    let version = prepare(&dir).await?;
+    let report = crate::plugin::observe::replay::replay(&version, &recorded)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} version {}: {} call(s) replayed, {} the same, {} changed",
+        version.name(),
+        version.short_id(),
+        report.calls,
+        report.same,
+        report.changed.len()
+    );
+    for changed in &report.changed {
+        println!(
+            "  CHANGED  {} {}{}: {}",
+            changed.call,
+            changed.function,
+            changed
+                .about
+                .as_deref()
+                .map(|a| format!(" ({a})"))
+                .unwrap_or_default(),
+            changed.reason
+        );
+        for line in changed.diff.iter().flat_map(|d| d.lines()) {
+            println!("        {line}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn fetch_recording(name: &str, out: &Path, server: &ServerArgs) -> anyhow::Result<ExitCode> {
+    let lines = Client::new(server)?
+        .get_bytes(&format!("/v1/plugins/{name}/recording/calls"))
+        .await?;
+    std::fs::write(out, &lines).with_context(|| format!("cannot write {}", out.display()))?;
+    let calls = lines.iter().filter(|b| **b == b'\n').count();
+    println!(
+        "{name}: {calls} recorded call(s) written to {}",
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_shadow(summary: &ShadowSummary) {
+    let agreement = summary
+        .agreement
+        .map_or("-".to_string(), |a| format!("{:.1} %", a * 100.0));
+    println!(
+        "{}: candidate {} — {} compared, {} agreed ({agreement}), {} failed, {} skipped",
+        summary.plugin,
+        summary.candidate,
+        summary.total.compared,
+        summary.total.agreed,
+        summary.total.failed,
+        summary.skipped
+    );
+    for (function, tally) in &summary.functions {
+        println!(
+            "    {function:<18} {} compared, {} agreed, {} failed",
+            tally.compared, tally.agreed, tally.failed
+        );
+    }
+    for d in &summary.disagreements {
+        println!(
+            "    differs: {}{}: live {} / candidate {}",
+            d.function,
+            d.interaction
+                .as_deref()
+                .map(|i| format!(" ({i})"))
+                .unwrap_or_default(),
+            d.live,
+            d.candidate
+        );
+    }
+}
+
+async fn shadow(action: ShadowAction) -> anyhow::Result<ExitCode> {
+    let (summary, as_json): (ShadowSummary, bool) = match action {
+        ShadowAction::Start { plugin, server } => {
+            let body = upload_body(&plugin)?;
+            let name = body["manifest"]
+                .as_str()
+                .and_then(|m| m.parse::<toml::Table>().ok())
+                .and_then(|t| t.get("name")?.as_str().map(str::to_string))
+                .context("the manifest has no name")?;
+            let summary = Client::new(&server)?
+                .post(&format!("/v1/plugins/{name}/shadow"), &body)
+                .await?;
+            (summary, false)
+        }
+        ShadowAction::Status { name, json, server } => (
+            Client::new(&server)?
+                .get(&format!("/v1/plugins/{name}/shadow"))
+                .await?,
+            json,
+        ),
+        ShadowAction::Stop { name, json, server } => (
+            Client::new(&server)?
+                .delete(&format!("/v1/plugins/{name}/shadow"))
+                .await?,
+            json,
+        ),
+    };
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_shadow(&summary);
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::board::{Offer, Target, Waiting};
 use super::{Engine, convert};
+use crate::plugin::observe::RouterCall;
 use crate::store::{Interaction, State, Transition, now_ms};
 
 /// Attempts at offering one interaction before it waits for the next free
@@ -36,7 +37,8 @@ impl Engine {
             return Some(first);
         };
         let seen = convert::interaction(interaction, now);
-        match router.pick_agent(&seen, &candidates).await {
+        let call = RouterCall::PickAgent(seen, candidates);
+        match self.registry.observers().pick(&router, call).await {
             Ok(called) => called.value,
             Err(err) => {
                 self.counters.router_failure();
@@ -194,7 +196,8 @@ impl Engine {
                         .iter()
                         .map(|(i, _)| convert::interaction(i, now))
                         .collect();
-                    match router.pick_interaction(&candidate, &seen).await {
+                    let call = RouterCall::PickInteraction(candidate, seen);
+                    match self.registry.observers().pick(&router, call).await {
                         Ok(called) => called.value,
                         Err(err) => {
                             self.counters.router_failure();

@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::board::{PendingTimer, Target, Waiting};
 use super::{Engine, EngineError, convert};
 use crate::plugin::bindings::routing::{Action, Change, Timer};
+use crate::plugin::observe::RouterCall;
 use crate::process::Fallback;
 use crate::store::{Interaction, State, Transition, now_ms};
 
@@ -82,10 +83,11 @@ impl Engine {
             }
         };
         let seen = convert::interaction(&interaction, now_ms());
-        let decided = match &entry {
-            Entry::Queued | Entry::Timer { tag: None, .. } => router.on_queued(&seen).await,
-            Entry::Timer { tag: Some(tag), .. } => router.on_timer(&seen, tag).await,
+        let call = match &entry {
+            Entry::Queued | Entry::Timer { tag: None, .. } => RouterCall::OnQueued(seen),
+            Entry::Timer { tag: Some(tag), .. } => RouterCall::OnTimer(seen, tag.clone()),
         };
+        let decided = self.registry.observers().decide(&router, call).await;
         match decided {
             Ok(called) => {
                 let decision = called.value;

@@ -25,6 +25,7 @@ pub mod invoke;
 pub mod kv;
 pub mod manifest;
 pub mod mime;
+pub mod observe;
 pub mod peers;
 pub mod registry;
 pub mod sandbox;

@@ -13,6 +13,8 @@ use super::error::{FailureKind, LoadError, PluginError};
 use super::fixtures::run_cases;
 use super::history::{LiveState, VersionRecord, VersionStore};
 use super::manifest::{LimitPolicy, MANIFEST_FILE};
+use super::observe::Observers;
+use super::observe::shadow::{Shadow, ShadowSummary};
 use super::peers::{BoxFuture, InteractionContent, PluginPeers};
 use super::source::read_plugin_dir;
 use super::version::{PluginSource, PluginVersion, Services, StatsSnapshot, short_id};
@@ -85,6 +87,7 @@ pub struct Registry {
     refused: Mutex<BTreeMap<String, Refusal>>,
     loading: tokio::sync::Mutex<()>,
     content: RwLock<Option<Weak<dyn InteractionContent>>>,
+    observers: Observers,
 }
 
 fn now_ms() -> u64 {
@@ -114,6 +117,7 @@ impl Registry {
                 refused: Mutex::new(BTreeMap::new()),
                 loading: tokio::sync::Mutex::new(()),
                 content: RwLock::new(None),
+                observers: Observers::default(),
             }
         })
     }
@@ -232,8 +236,50 @@ impl Registry {
 
     /// Compiles and validates a version without making it live.
     pub async fn prepare(&self, source: PluginSource) -> Result<PluginVersion, LoadError> {
-        let version =
-            PluginVersion::prepare(&self.engine, &self.policy, &self.services, source).await?;
+        self.prepare_with(source, &self.services).await
+    }
+
+    /// The recorders and shadows watching the plugins.
+    pub fn observers(&self) -> &Observers {
+        &self.observers
+    }
+
+    /// Prepares `source` (checked and its cases passed, as for a load) to
+    /// run in the shadow of the live version of its plugin, with a
+    /// key-value store of its own, and starts it there.
+    pub async fn start_shadow(&self, source: PluginSource) -> Result<ShadowSummary, LoadError> {
+        let name = source.manifest.name.clone();
+        let live = self
+            .get(&name)
+            .map_err(|_| LoadError::new(&name, "no live version to run beside"))?;
+        let services = Services {
+            kv: Arc::default(),
+            peers: self.services.peers.clone(),
+        };
+        let candidate = self.prepare_with(source, &services).await?;
+        if candidate.world() != live.world() {
+            return Err(LoadError::new(
+                &name,
+                format!(
+                    "the candidate is a {}, the live version a {}",
+                    candidate.world(),
+                    live.world()
+                ),
+            ));
+        }
+        let shadow = Shadow::new(candidate);
+        let summary = shadow.summary();
+        self.observers.set_shadow(&name, shadow);
+        tracing::info!(plugin = %name, candidate = %summary.candidate, "shadow run started");
+        Ok(summary)
+    }
+
+    async fn prepare_with(
+        &self,
+        source: PluginSource,
+        services: &Services,
+    ) -> Result<PluginVersion, LoadError> {
+        let version = PluginVersion::prepare(&self.engine, &self.policy, services, source).await?;
         version.validate().await?;
         if !version.cases.is_empty() {
             let failed: Vec<String> = run_cases(&version, &version.cases)

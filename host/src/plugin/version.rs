@@ -167,6 +167,17 @@ pub struct Called<R> {
 }
 
 impl<R> Called<R> {
+    /// The same call with its value turned into another by `f`.
+    pub fn map<T>(self, f: impl FnOnce(R) -> T) -> Called<T> {
+        Called {
+            value: f(self.value),
+            plugin: self.plugin,
+            version: self.version,
+            fuel: self.fuel,
+            elapsed: self.elapsed,
+        }
+    }
+
     /// The same call with its value turned into another by `f`, or `f`'s
     /// error.
     pub fn try_map<T, E>(self, f: impl FnOnce(R) -> Result<T, E>) -> Result<Called<T>, E> {

@@ -30,6 +30,7 @@ use std::sync::{Arc, Weak};
 use crate::chat::Chat;
 use crate::email::EmailChannel;
 use crate::engine::Engine;
+use crate::plugin::observe::recorder::Recorder;
 use crate::plugin::{PluginEngine, Registry, bundled, history::VersionStore, watcher};
 use crate::process::{self, Processes};
 use crate::retention::Retention;
@@ -180,6 +181,13 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
         settings.limit_policy(),
         VersionStore::new(settings.versions_dir()),
     );
+    for recording in &settings.recording {
+        let recorder = Recorder::new(recording.clone(), &settings.data_dir.join("recordings"))
+            .map_err(anyhow::Error::msg)?;
+        registry
+            .observers()
+            .set_recorder(&recording.plugin, recorder);
+    }
     for error in registry.restore(&plugins_dir).await {
         tracing::error!(plugin = %error.plugin, "not loaded: {}", error.message);
     }

@@ -1,7 +1,10 @@
-//! `/v1/plugins`: list, upload (validate then swap), roll back, and invoke
-//! a plugin function with JSON (for trying a plugin on a live server).
+//! `/v1/plugins`: list, upload (validate then swap), roll back, invoke a
+//! plugin function with JSON (for trying a plugin on a live server), the
+//! recording of a plugin's calls, and shadow runs of a candidate version.
 
 use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
 use base64::Engine as _;
@@ -14,6 +17,8 @@ use std::sync::Arc;
 use super::{ApiError, AppState, JsonBody, auth};
 use crate::plugin::fixtures::Case;
 use crate::plugin::invoke::{call_json, export_type, find_export, params_from_json};
+use crate::plugin::observe::recorder::RecordingStatus;
+use crate::plugin::observe::shadow::ShadowSummary;
 use crate::plugin::registry::{Loaded, PluginStatus};
 use crate::plugin::{Manifest, PluginSource};
 
@@ -27,6 +32,12 @@ pub fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/{name}", get(show))
         .route("/{name}/rollback", post(rollback))
         .route("/{name}/invoke", post(invoke))
+        .route("/{name}/recording", get(recording))
+        .route("/{name}/recording/calls", get(recorded_calls))
+        .route(
+            "/{name}/shadow",
+            get(shadow).post(start_shadow).delete(stop_shadow),
+        )
         .layer(DefaultBodyLimit::max(MAX_UPLOAD))
         .layer(middleware::from_fn_with_state(state, auth::require_admin))
 }
@@ -54,24 +65,113 @@ pub struct Upload {
     pub cases: BTreeMap<String, JsonValue>,
 }
 
+impl Upload {
+    /// The version uploaded, from `origin`.
+    fn source(&self, origin: &str) -> Result<PluginSource, ApiError> {
+        let manifest = Manifest::parse(&self.manifest, FsPath::new("plugin.toml"))
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let component = base64::engine::general_purpose::STANDARD
+            .decode(self.component.as_bytes())
+            .map_err(|e| ApiError::bad_request(format!("component is not base64: {e}")))?;
+        let cases = self
+            .cases
+            .iter()
+            .map(|(name, json)| Case::parse(name, &json.to_string()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ApiError::bad_request)?;
+        let mut source = PluginSource::new(manifest, self.manifest.clone(), component, origin);
+        source.cases = cases;
+        Ok(source)
+    }
+}
+
 async fn upload(
     State(state): State<Arc<AppState>>,
     JsonBody(upload): JsonBody<Upload>,
 ) -> Result<Json<Loaded>, ApiError> {
-    let manifest = Manifest::parse(&upload.manifest, FsPath::new("plugin.toml"))
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let component = base64::engine::general_purpose::STANDARD
-        .decode(upload.component.as_bytes())
-        .map_err(|e| ApiError::bad_request(format!("component is not base64: {e}")))?;
-    let cases = upload
-        .cases
-        .iter()
-        .map(|(name, json)| Case::parse(name, &json.to_string()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(ApiError::bad_request)?;
-    let mut source = PluginSource::new(manifest, upload.manifest, component, "admin-api");
-    source.cases = cases;
-    Ok(Json(state.registry.load(source).await?))
+    Ok(Json(
+        state.registry.load(upload.source("admin-api")?).await?,
+    ))
+}
+
+fn not_found(what: String) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not-found", what)
+}
+
+async fn recording(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Json<RecordingStatus>, ApiError> {
+    let recorder = state
+        .registry
+        .observers()
+        .recorder(&name)
+        .ok_or_else(|| not_found(format!("`{name}` is not recorded")))?;
+    Ok(Json(recorder.status()))
+}
+
+/// The recording file: one recorded call per line (JSON lines).
+async fn recorded_calls(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let recorder = state
+        .registry
+        .observers()
+        .recorder(&name)
+        .ok_or_else(|| not_found(format!("`{name}` is not recorded")))?;
+    let path = recorder.status().file;
+    let lines = match tokio::fs::read(&path).await {
+        Ok(lines) => lines,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("{}: {e}", path.display()),
+            ));
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], lines))
+}
+
+async fn shadow(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Json<ShadowSummary>, ApiError> {
+    let shadow = state
+        .registry
+        .observers()
+        .shadow(&name)
+        .ok_or_else(|| not_found(format!("no shadow runs beside `{name}`")))?;
+    Ok(Json(shadow.summary()))
+}
+
+async fn start_shadow(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    JsonBody(upload): JsonBody<Upload>,
+) -> Result<Json<ShadowSummary>, ApiError> {
+    let source = upload.source("shadow")?;
+    if source.manifest.name != name {
+        return Err(ApiError::bad_request(format!(
+            "the candidate is `{}`, not `{name}`",
+            source.manifest.name
+        )));
+    }
+    Ok(Json(state.registry.start_shadow(source).await?))
+}
+
+async fn stop_shadow(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Json<ShadowSummary>, ApiError> {
+    let shadow = state
+        .registry
+        .observers()
+        .remove_shadow(&name)
+        .ok_or_else(|| not_found(format!("no shadow runs beside `{name}`")))?;
+    Ok(Json(shadow.summary()))
 }
 
 /// Which version to roll back to.

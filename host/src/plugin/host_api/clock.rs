@@ -1,6 +1,7 @@
 //! `parley:plugin/clock`: wall-clock time (`clock` grant).
 
 use super::iface::clock::Host;
+use crate::plugin::observe::tape::tape;
 use crate::plugin::sandbox::HostState;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -12,8 +13,12 @@ impl Host for HostState {
                 self.ctx.name
             );
         }
-        Ok(SystemTime::now()
+        let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64))
+            .map_or(0, |d| d.as_millis() as u64);
+        tape(&self.ctx.name, "clock.now", || {
+            (Default::default(), now.into())
+        });
+        Ok(now)
     }
 }

@@ -4,7 +4,11 @@ use super::host_error;
 use super::iface::kv::Host;
 use crate::plugin::bindings::types::{Error, ErrorKind};
 use crate::plugin::kv::{KvError, KvStore};
+use crate::plugin::observe::tape::tape;
+use crate::plugin::observe::wit_json;
 use crate::plugin::sandbox::HostState;
+use crate::plugin::values::bytes_json;
+use serde_json::{Map, Value as Json};
 use std::sync::Arc;
 
 impl HostState {
@@ -25,7 +29,13 @@ fn to_wit(err: KvError) -> Error {
 
 impl Host for HostState {
     fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        Ok(self.kv().and_then(|kv| kv.get(&key).map_err(to_wit)))
+        let got = self.kv().and_then(|kv| kv.get(&key).map_err(to_wit));
+        tape(&self.ctx.name, "kv.get", || {
+            let params = Map::from_iter([("key".to_string(), key.clone().into())]);
+            let result = wit_json::result(&got, |v| v.as_deref().map_or(Json::Null, bytes_json));
+            (params, result)
+        });
+        Ok(got)
     }
 
     fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {

@@ -10,8 +10,11 @@ use super::host_error;
 use super::iface::plugins::Host;
 use crate::plugin::bindings::types::{Error, ErrorKind, ScreenRequest, ScreenResult};
 use crate::plugin::error::{FailureKind, PluginError};
+use crate::plugin::observe::tape::tape;
+use crate::plugin::observe::wit_json;
 use crate::plugin::peers::PluginPeers;
 use crate::plugin::sandbox::HostState;
+use serde_json::Map;
 
 /// The error value a caller gets for a failed call into `plugin`.
 fn to_wit(failure: PluginError) -> Error {
@@ -76,10 +79,15 @@ impl Host for HostState {
             Ok(peers) => peers,
             Err(denied) => return Ok(Err(denied)),
         };
-        Ok(within(self.call_budget(), async {
+        let screened = within(self.call_budget(), async {
             peers.screen(&plugin, request).await.map_err(to_wit)
         })
-        .await)
+        .await;
+        tape(&self.ctx.name, "plugins.screen", || {
+            let params = Map::from_iter([("plugin".to_string(), plugin.into())]);
+            (params, wit_json::result(&screened, wit_json::screen_result))
+        });
+        Ok(screened)
     }
 
     async fn screen_interaction(
@@ -103,10 +111,18 @@ impl Host for HostState {
                 "no stored interactions are reachable here",
             )));
         };
-        Ok(within(self.call_budget(), async {
+        let screened = within(self.call_budget(), async {
             let request = content.screen_request(&interaction_id).await?;
             peers.screen(&plugin, request).await.map_err(to_wit)
         })
-        .await)
+        .await;
+        tape(&self.ctx.name, "plugins.screen-interaction", || {
+            let params = Map::from_iter([
+                ("plugin".to_string(), plugin.into()),
+                ("interaction-id".to_string(), interaction_id.into()),
+            ]);
+            (params, wit_json::result(&screened, wit_json::screen_result))
+        });
+        Ok(screened)
     }
 }
