@@ -33,52 +33,35 @@ const WIT: &[(&str, &str)] = &[
 /// The router template of each language: files with `{{name}}` and
 /// `{{crate}}` (the name with `_` for `-`) to fill in.
 fn router_template(lang: Lang) -> &'static [(&'static str, &'static str)] {
+    macro_rules! files {
+        ($dir:literal: $($path:literal => $template:literal),* $(,)?) => {
+            &[$(($path, include_str!(concat!("templates/", $dir, "/", $template)))),*]
+        };
+    }
     match lang {
-        Lang::Rust => &[
-            (
-                "Cargo.toml",
-                include_str!("templates/rust-router/Cargo.toml.tmpl"),
-            ),
-            (
-                "plugin.toml",
-                include_str!("templates/rust-router/plugin.toml.tmpl"),
-            ),
-            (
-                "src/lib.rs",
-                include_str!("templates/rust-router/src/lib.rs.tmpl"),
-            ),
-        ],
-        Lang::Python => &[
-            (
-                "plugin.toml",
-                include_str!("templates/python-router/plugin.toml.tmpl"),
-            ),
-            (
-                "app.py",
-                include_str!("templates/python-router/app.py.tmpl"),
-            ),
-        ],
-        Lang::Js => &[
-            (
-                "plugin.toml",
-                include_str!("templates/js-router/plugin.toml.tmpl"),
-            ),
-            ("app.js", include_str!("templates/js-router/app.js.tmpl")),
-        ],
+        Lang::Rust => files!("rust-router":
+            "Cargo.toml" => "Cargo.toml.tmpl",
+            "build.sh" => "build.sh.tmpl",
+            "plugin.toml" => "plugin.toml.tmpl",
+            "src/lib.rs" => "src/lib.rs.tmpl",
+        ),
+        Lang::Python => files!("python-router":
+            "build.sh" => "build.sh.tmpl",
+            "plugin.toml" => "plugin.toml.tmpl",
+            "app.py" => "app.py.tmpl",
+            "world/world.wit" => "world.wit.tmpl",
+        ),
+        Lang::Js => files!("js-router":
+            "build.sh" => "build.sh.tmpl",
+            "plugin.toml" => "plugin.toml.tmpl",
+            "app.js" => "app.js.tmpl",
+            "wit/zz-js-router.wit" => "world.wit.tmpl",
+        ),
     }
 }
 
 /// The router's fixture cases, the same in every language.
 const ROUTER_CASES: &str = include_str!("templates/router-cases.json");
-
-/// How to build a plugin of `lang`, for the message after creating it.
-fn build_hint(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Rust => "cargo build --release --target wasm32-wasip2",
-        Lang::Python => "componentize-py -d wit -w router componentize app -o plugin.wasm",
-        Lang::Js => "componentize-js app.js -w wit -n router -o plugin.wasm -d http -d fetch-event",
-    }
-}
 
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
@@ -131,10 +114,22 @@ pub fn create(world: &str, lang: Lang, name: &str, dir: &Path) -> anyhow::Result
         }
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
+    make_executable(&dir.join("build.sh"))?;
     Ok(format!(
-        "created {} ({lang:?} router). Next:\n  cd {}\n  {}\n  parley plugin test .",
+        "created {} ({lang:?} router). Next:\n  cd {}\n  ./build.sh\n  parley plugin test .",
         dir.display(),
         dir.display(),
-        build_hint(lang)
     ))
+}
+
+#[cfg(unix)]
+fn make_executable(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("cannot make {} executable", path.display()))
+}
+
+#[cfg(not(unix))]
+fn make_executable(_path: &Path) -> anyhow::Result<()> {
+    Ok(())
 }

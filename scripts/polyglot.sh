@@ -1,0 +1,26 @@
+# Sourced by scripts/test.sh: the tools that build plugins in Python
+# (componentize-py, PyPI, in a virtual environment) and JavaScript
+# (ComponentizeJS, npm, in plugins/js/node_modules), and where they are:
+# PARLEY_COMPONENTIZE_PY and PARLEY_COMPONENTIZE_JS. Quiet and quick when
+# all is there.
+
+polyglot_venv="${PARLEY_POLYGLOT_VENV:-$HOME/.cache/parley/polyglot-venv}"
+if [ ! -x "$polyglot_venv/bin/componentize-py" ]; then
+    echo "installing componentize-py (PyPI) into $polyglot_venv"
+    if ! /usr/bin/python3 -m venv "$polyglot_venv" 2>/dev/null; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        /usr/bin/python3 -m venv "$polyglot_venv"
+    fi
+    "$polyglot_venv/bin/pip" install -q --disable-pip-version-check 'componentize-py==0.25.1'
+fi
+export PARLEY_COMPONENTIZE_PY="$polyglot_venv/bin/componentize-py"
+
+if [ ! -x plugins/js/node_modules/.bin/componentize-js ]; then
+    echo "installing ComponentizeJS (npm) into plugins/js/node_modules"
+    # Where the registry lacks the optional packages of other platforms the
+    # lock lists, `npm ci` refuses the lock; `npm install --no-save` then
+    # installs the same locked versions without touching it.
+    (cd plugins/js && { npm ci --no-audit --no-fund --loglevel=error || npm install --no-save --no-audit --no-fund --loglevel=error; })
+fi
+export PARLEY_COMPONENTIZE_JS="$PWD/plugins/js/node_modules/.bin/componentize-js"
