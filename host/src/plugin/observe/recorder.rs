@@ -138,7 +138,9 @@ impl Recorder {
 
     /// Whether this call is one of the sample (one in `1 / sample`).
     pub fn sampled(&self) -> bool {
-        self.calls.fetch_add(1, Ordering::Relaxed) % self.every == 0
+        self.calls
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(self.every)
     }
 
     /// Writes one call: its input (masked), the taped host answers and what
