@@ -40,8 +40,13 @@ fn run(command: &mut Command, what: &str) -> Output {
 }
 
 /// Builds the Python and JavaScript plugins of this repository (skipped
-/// when up to date).
+/// when up to date), once for all the tests here.
 fn build_ported_plugins() {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    BUILT.get_or_init(build_all);
+}
+
+fn build_all() {
     let root = workspace();
     run(
         Command::new(root.join("plugins/python/build.sh"))
