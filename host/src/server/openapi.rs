@@ -273,6 +273,36 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op(
         "get",
+        "/v1/plugins/{name}/recording",
+        "admin",
+        "How far the recording of a plugin's calls is (`[[recording]]`).",
+    ),
+    op(
+        "get",
+        "/v1/plugins/{name}/recording/calls",
+        "admin",
+        "The recorded calls, one fixture case per line (JSON lines).",
+    ),
+    op(
+        "get",
+        "/v1/plugins/{name}/shadow",
+        "admin",
+        "How often the shadow candidate agrees with the live version.",
+    ),
+    op(
+        "post",
+        "/v1/plugins/{name}/shadow",
+        "admin",
+        "Run a candidate version (an upload) in the shadow of the live one.",
+    ),
+    op(
+        "delete",
+        "/v1/plugins/{name}/shadow",
+        "admin",
+        "Stop the shadow run; its final summary.",
+    ),
+    op(
+        "get",
         "/v1/events/cursor",
         "agent",
         "The newest event's seq, to follow the stream from now.",

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use super::{ApiError, AppState, JsonBody, auth};
 use crate::plugin::fixtures::Case;
 use crate::plugin::invoke::{call_json, export_type, find_export, params_from_json};
-use crate::plugin::observe::recorder::RecordingStatus;
+use crate::plugin::observe::recorder::{Recorder, RecordingStatus};
 use crate::plugin::observe::shadow::ShadowSummary;
 use crate::plugin::registry::{Loaded, PluginStatus};
 use crate::plugin::{Manifest, PluginSource};
@@ -94,20 +94,31 @@ async fn upload(
     ))
 }
 
-fn not_found(what: String) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not-found", what)
+/// The recorder of plugin `name`, or a 404.
+fn recorder_of(state: &AppState, name: &str) -> Result<Arc<Recorder>, ApiError> {
+    state.registry.observers().recorder(name).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("`{name}` is not recorded"),
+        )
+    })
+}
+
+/// The 404 for plugin `name` without a shadow run.
+fn no_shadow(name: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        format!("no shadow runs beside `{name}`"),
+    )
 }
 
 async fn recording(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
 ) -> Result<Json<RecordingStatus>, ApiError> {
-    let recorder = state
-        .registry
-        .observers()
-        .recorder(&name)
-        .ok_or_else(|| not_found(format!("`{name}` is not recorded")))?;
-    Ok(Json(recorder.status()))
+    Ok(Json(recorder_of(&state, &name)?.status()))
 }
 
 /// The recording file: one recorded call per line (JSON lines).
@@ -115,12 +126,7 @@ async fn recorded_calls(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let recorder = state
-        .registry
-        .observers()
-        .recorder(&name)
-        .ok_or_else(|| not_found(format!("`{name}` is not recorded")))?;
-    let path = recorder.status().file;
+    let path = recorder_of(&state, &name)?.status().file;
     let lines = match tokio::fs::read(&path).await {
         Ok(lines) => lines,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
@@ -143,7 +149,7 @@ async fn shadow(
         .registry
         .observers()
         .shadow(&name)
-        .ok_or_else(|| not_found(format!("no shadow runs beside `{name}`")))?;
+        .ok_or_else(|| no_shadow(&name))?;
     Ok(Json(shadow.summary()))
 }
 
@@ -170,7 +176,7 @@ async fn stop_shadow(
         .registry
         .observers()
         .remove_shadow(&name)
-        .ok_or_else(|| not_found(format!("no shadow runs beside `{name}`")))?;
+        .ok_or_else(|| no_shadow(&name))?;
     Ok(Json(shadow.summary()))
 }
 
