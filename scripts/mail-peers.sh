@@ -16,11 +16,7 @@ command -v dovecot >/dev/null || { echo "Dovecot is missing" >&2; exit 1; }
 peers_venv="${PARLEY_PEERS_VENV:-$HOME/.cache/parley/peers-venv}"
 if [ ! -x "$peers_venv/bin/python" ] || ! "$peers_venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
     echo "installing aiosmtpd (PyPI) into $peers_venv"
-    if ! /usr/bin/python3 -m venv "$peers_venv" 2>/dev/null; then
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-        /usr/bin/python3 -m venv "$peers_venv"
-    fi
-    "$peers_venv/bin/pip" install -q --disable-pip-version-check 'aiosmtpd==1.4.6'
+    source scripts/python-venv.sh
+    python_tool_venv "$peers_venv" 'aiosmtpd==1.4.6'
 fi
 export PARLEY_TEST_SMTP_PYTHON="$peers_venv/bin/python"

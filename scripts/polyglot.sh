@@ -7,12 +7,8 @@
 polyglot_venv="${PARLEY_POLYGLOT_VENV:-$HOME/.cache/parley/polyglot-venv}"
 if [ ! -x "$polyglot_venv/bin/componentize-py" ]; then
     echo "installing componentize-py (PyPI) into $polyglot_venv"
-    if ! /usr/bin/python3 -m venv "$polyglot_venv" 2>/dev/null; then
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-        /usr/bin/python3 -m venv "$polyglot_venv"
-    fi
-    "$polyglot_venv/bin/pip" install -q --disable-pip-version-check 'componentize-py==0.25.1'
+    source scripts/python-venv.sh
+    python_tool_venv "$polyglot_venv" 'componentize-py==0.25.1'
 fi
 export PARLEY_COMPONENTIZE_PY="$polyglot_venv/bin/componentize-py"
 
