@@ -1,7 +1,7 @@
 //! Builds the test guests in `tests/guests/` for wasm32-wasip2 and tells
 //! the tests where they are (`guests.rs` in OUT_DIR).
 
-#[path = "../host/build/guests.rs"]
+#[path = "../crates/bundled/build/guests.rs"]
 mod guests;
 
 use std::fmt::Write as _;

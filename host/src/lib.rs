@@ -2,37 +2,26 @@
 //!
 //! An open-source digital-engagement (contact-center) platform: the host
 //! runtime owns queues, storage and protocol I/O, and everything a
-//! customer customises (routing strategies, screening rules, ...) is a
-//! sandboxed WebAssembly component loaded through the `parley:plugin` WIT
-//! contract.
+//! customer customises (routing strategies, screening rules, MIME
+//! transforms...) is a sandboxed WebAssembly component loaded through the
+//! `parley:plugin` WIT contract.
 //!
-//! - [`agents`]: accounts, roles, skills, capacity rules and presence.
-//! - [`chat`]: the web chat channel (sessions, transcripts, live delivery).
-//! - [`content`]: the content of stored interactions as screeners see it.
-//! - [`email`]: the e-mail channel (parsing and threading so far).
-//! - [`engine`]: routing, assignment and operations on interactions.
-//! - [`fields`]: field codes in standard responses.
-//! - [`plugin`]: the plugin runtime (engine, sandbox, hot reload, fixtures).
-//! - [`process`]: business processes (queues, views, workbins).
-//! - [`retention`]: archiving and deleting finished interactions.
-//! - [`store`]: durable interactions and their event log, contacts and
-//!   their history with full-text search, standard responses (SQLite or
-//!   PostgreSQL).
-//! - [`server`]: the HTTP API.
-//! - [`cli`]: the `parley` command line.
-//! - [`settings`]: the server's configuration file.
+//! This crate is the `parley` command and the composition root; the parts
+//! are crates of their own (`crates/`), from the bottom up:
+//!
+//! - `parley-core`: media types, agents and their rules, time, watching.
+//! - `parley-plugin`: the plugin runtime (sandbox, hot reload, cases,
+//!   recording and shadow runs); `parley-bundled`: the reference plugins
+//!   compiled into the binary.
+//! - `parley-store`: interactions, the event log, channels' content,
+//!   contacts, standard responses and retention (SQLite or PostgreSQL).
+//! - `parley-engine`: business processes, routing and operations.
+//! - `parley-chat`, `parley-email`: the channels.
+//! - `parley-server`: the HTTP API, event stream and pages.
+//!
+//! Here: [`app`] wires them from the [`settings`]; [`cli`] is the command
+//! line.
 
-pub mod agents;
-pub mod chat;
+pub mod app;
 pub mod cli;
-pub mod content;
-pub mod email;
-pub mod engine;
-pub mod fields;
-pub mod plugin;
-pub mod process;
-pub mod retention;
-pub mod server;
 pub mod settings;
-pub mod store;
-pub mod watch;

@@ -76,12 +76,13 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::chat::ChatSettings;
-use crate::email::EmailSettings;
-use crate::engine::RoutingSettings;
-use crate::plugin::observe::recorder::RecordingSettings;
-use crate::plugin::{EngineSettings, LimitPolicy, Limits};
-use crate::retention::RetentionSettings;
+use parley_chat::ChatSettings;
+use parley_email::EmailSettings;
+use parley_engine::RoutingSettings;
+use parley_plugin::observe::recorder::RecordingSettings;
+use parley_plugin::{LimitPolicy, Limits, RuntimeSettings};
+use parley_server::DesktopSettings;
+use parley_store::retention::RetentionSettings;
 
 /// Server settings.
 #[derive(Debug, Clone, Deserialize)]
@@ -135,39 +136,6 @@ pub struct Settings {
     /// Plugins whose decisions are recorded.
     #[serde(default)]
     pub recording: Vec<RecordingSettings>,
-}
-
-/// `[desktop]`: the pick lists agents choose from.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct DesktopSettings {
-    /// Disposition codes an interaction is completed with.
-    #[serde(default = "default_dispositions")]
-    pub dispositions: Vec<String>,
-    /// Reasons for not being ready.
-    #[serde(default = "default_not_ready_reasons")]
-    pub not_ready_reasons: Vec<String>,
-}
-
-fn default_dispositions() -> Vec<String> {
-    ["resolved", "follow-up", "no-resolution"]
-        .map(String::from)
-        .to_vec()
-}
-
-fn default_not_ready_reasons() -> Vec<String> {
-    ["break", "meeting", "training", "admin"]
-        .map(String::from)
-        .to_vec()
-}
-
-impl Default for DesktopSettings {
-    fn default() -> Self {
-        DesktopSettings {
-            dispositions: default_dispositions(),
-            not_ready_reasons: default_not_ready_reasons(),
-        }
-    }
 }
 
 fn default_listen() -> SocketAddr {
@@ -274,8 +242,8 @@ impl Settings {
     }
 
     /// The plugin engine's settings.
-    pub fn engine_settings(&self) -> EngineSettings {
-        EngineSettings {
+    pub fn engine_settings(&self) -> RuntimeSettings {
+        RuntimeSettings {
             max_instances: self.engine.max_instances,
             max_memory_bytes: self.limit_policy().max.memory_bytes,
             epoch_tick: Duration::from_millis(self.engine.epoch_tick_ms.max(1)),

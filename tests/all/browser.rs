@@ -307,7 +307,7 @@ async fn an_agent_answers_an_email_through_review_in_chromium() {
     assert_eq!(received.len(), 1, "only the approved version is sent");
     let (raw, envelope) = &received[0];
     assert_eq!(envelope["rcpt_tos"], json!([from]));
-    let parsed = parley::email::parse::parse(raw, &Default::default()).unwrap();
+    let parsed = parley_email::parse::parse(raw, &Default::default()).unwrap();
     assert_eq!(parsed.subject.as_deref(), Some(&*format!("Re: {subject}")));
     let text = parsed.text.unwrap_or_default();
     for wanted in [

@@ -5,7 +5,7 @@
 //! and full-text search over the history (what customers and agents wrote,
 //! never coaching; any query is safe).
 
-use parley::store::{Identity, NewContact, StoreError};
+use parley_store::{Identity, NewContact, StoreError};
 use parley_tests::TestServer;
 use parley_tests::chat::{self, Customer};
 use parley_tests::client::Client;

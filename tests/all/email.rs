@@ -3,7 +3,7 @@
 //! subjects), inline images, forwarded messages, threading headers, broken
 //! MIME read as far as it goes, and hostile input refused with a reason.
 
-use parley::email::parse::{Limits, Malformed, parse};
+use parley_email::parse::{Limits, Malformed, parse};
 
 fn corpus(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -143,7 +143,7 @@ fn hostile_input_is_refused_with_a_reason() {
 fn a_delivery_report_names_the_bounced_message_and_why() {
     let email = parse(&corpus("bounce.eml"), &Limits::default()).unwrap();
     assert!(email.automatic, "a mailer daemon's report is automatic");
-    let bounce = parley::email::bounce::of(&email).expect("a bounce");
+    let bounce = parley_email::bounce::of(&email).expect("a bounce");
     assert_eq!(
         bounce.original_message_id.as_deref(),
         Some("agent-reply-9@shop.example")
@@ -154,5 +154,5 @@ fn a_delivery_report_names_the_bounced_message_and_why() {
     );
     let customer = parse(&corpus("alternative.eml"), &Limits::default()).unwrap();
     assert!(!customer.automatic);
-    assert_eq!(parley::email::bounce::of(&customer), None);
+    assert_eq!(parley_email::bounce::of(&customer), None);
 }

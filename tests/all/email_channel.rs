@@ -440,7 +440,7 @@ async fn an_agent_replies_with_the_original_quoted_and_the_customer_answers_in_t
             .unwrap()
             .contains("<alt-1@example.com>")
     );
-    let parsed = parley::email::parse::parse(raw, &Default::default()).unwrap();
+    let parsed = parley_email::parse::parse(raw, &Default::default()).unwrap();
     assert_eq!(
         parsed.subject.as_deref(),
         Some("Re: Order 1234 – where is it?")
@@ -537,7 +537,7 @@ async fn replies_of_the_review_group_wait_for_a_supervisor() {
     assert_eq!(sent["reviewer"], "admin");
     let received = smtp.received();
     assert_eq!(received.len(), 1, "only the approved version went out");
-    let parsed = parley::email::parse::parse(&received[0].0, &Default::default()).unwrap();
+    let parsed = parley_email::parse::parse(&received[0].0, &Default::default()).unwrap();
     assert!(parsed.text.unwrap().contains("Your refund is on its way."));
     // The outbound MIME plugin added its header.
     assert_eq!(
@@ -697,7 +697,7 @@ async fn new_mail_is_acknowledged_but_automatic_mail_is_not() {
         header_line(&text, "Auto-Submitted"),
         Some("Auto-Submitted: auto-replied")
     );
-    let parsed = parley::email::parse::parse(raw, &Default::default()).unwrap();
+    let parsed = parley_email::parse::parse(raw, &Default::default()).unwrap();
     assert_eq!(
         parsed.text.unwrap().trim(),
         "Dear Ada Lovelace, we received your message. Shop Support"

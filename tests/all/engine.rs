@@ -1,7 +1,7 @@
 //! The engine's compile cache: compiled code is kept on disk, so a restart
 //! (a new engine on the same directory) does not compile again.
 
-use parley::plugin::{EngineSettings, PluginEngine};
+use parley_plugin::{PluginRuntime, RuntimeSettings};
 use parley_tests::{bundled_plugin, prepare};
 use std::path::Path;
 
@@ -42,17 +42,17 @@ async fn compiled_code_is_cached_on_disk() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("compiled");
     let plugin = bundled_plugin(tmp.path(), "skills-router");
-    let settings = EngineSettings {
+    let settings = RuntimeSettings {
         max_instances: 8,
         cache_dir: Some(cache.clone()),
-        ..EngineSettings::default()
+        ..RuntimeSettings::default()
     };
-    let first = PluginEngine::new(settings.clone()).unwrap();
+    let first = PluginRuntime::new(settings.clone()).unwrap();
     prepare(&first, &plugin).await;
     let cached = settled_artifacts(&cache).await;
     assert!(cached > 0, "nothing was written to the compile cache");
     // A new engine (a restart) finds the compiled code and adds nothing.
-    let second = PluginEngine::new(settings).unwrap();
+    let second = PluginRuntime::new(settings).unwrap();
     let version = prepare(&second, &plugin).await;
     assert_eq!(settled_artifacts(&cache).await, cached);
     version.validate().await.unwrap();

@@ -2,7 +2,7 @@
 //! returns garbage or does not match its world is stopped within its
 //! deadline with a typed error, and the host keeps serving.
 
-use parley::plugin::{FailureKind, LoadError, PluginEngine, PluginVersion};
+use parley_plugin::{FailureKind, LoadError, PluginRuntime, PluginVersion};
 use parley_tests::{candidates, engine, guests, interaction, prepare, write_plugin};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 /// Allowed lateness of a stopped call past its deadline.
 const SLACK: Duration = Duration::from_millis(50);
 
-async fn test_router(engine: &Arc<PluginEngine>, behavior: &str, limits: &str) -> PluginVersion {
+async fn test_router(engine: &Arc<PluginRuntime>, behavior: &str, limits: &str) -> PluginVersion {
     let dir = tempfile::tempdir().unwrap();
     let plugin = write_plugin(
         dir.path(),
@@ -24,7 +24,7 @@ async fn test_router(engine: &Arc<PluginEngine>, behavior: &str, limits: &str) -
 
 /// After a fault, a well-behaved plugin on the same engine still answers
 /// and every instance slot has been given back.
-async fn host_still_serves(engine: &Arc<PluginEngine>) {
+async fn host_still_serves(engine: &Arc<PluginRuntime>) {
     let healthy = test_router(engine, "constant", "").await;
     let decision = healthy
         .pick_agent(&interaction("after"), &candidates(3))
@@ -38,8 +38,8 @@ async fn host_still_serves(engine: &Arc<PluginEngine>) {
 }
 
 /// Loads the plugin in `dir`, which must be refused.
-async fn refused(engine: &Arc<PluginEngine>, dir: &std::path::Path) -> LoadError {
-    let source = parley::plugin::source::read_plugin_dir(dir, "test").unwrap();
+async fn refused(engine: &Arc<PluginRuntime>, dir: &std::path::Path) -> LoadError {
+    let source = parley_plugin::source::read_plugin_dir(dir, "test").unwrap();
     PluginVersion::prepare(engine, &Default::default(), &Default::default(), source)
         .await
         .err()
@@ -168,7 +168,7 @@ async fn bytes_that_are_not_a_component_are_refused_at_load() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exhausted_pool_makes_calls_wait_then_fail_clearly() {
-    let engine = PluginEngine::new(parley::plugin::EngineSettings {
+    let engine = PluginRuntime::new(parley_plugin::RuntimeSettings {
         max_instances: 1,
         ..Default::default()
     })
@@ -192,6 +192,6 @@ async fn an_exhausted_pool_makes_calls_wait_then_fail_clearly() {
     assert_eq!(engine.free_slots(), 1);
     assert!(matches!(
         decision.value.action,
-        parley::plugin::bindings::routing::Action::Route(_)
+        parley_plugin::bindings::routing::Action::Route(_)
     ));
 }

@@ -2,8 +2,8 @@
 //! one live, and a restart restores what was live (a rollback stays rolled
 //! back, a refused version is not retried, a new directory version loads).
 
-use parley::plugin::history::VersionStore;
-use parley::plugin::{LimitPolicy, Registry};
+use parley_plugin::versions::VersionStore;
+use parley_plugin::{LimitPolicy, Registry};
 use parley_tests::{engine, guests, write_plugin};
 use std::path::Path;
 use std::sync::Arc;

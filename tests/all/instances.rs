@@ -2,7 +2,7 @@
 //! instances are reused (so work cached in the instance is done once),
 //! retired after `max-calls`, and discarded after any failure.
 
-use parley::plugin::bindings::types::{Content, ScreenRequest};
+use parley_plugin::bindings::types::{Content, ScreenRequest};
 use parley_tests::{
     bundled_plugin, candidates, engine, guests, interaction, prepare, write_plugin,
 };

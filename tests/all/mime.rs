@@ -2,8 +2,8 @@
 //! `mime-normalizer`, the host's checks on what a transformer returns, and
 //! containment of one that loops, traps or exhausts its memory.
 
-use parley::plugin::{
-    Direction, FailureAction, FailureKind, MimeOutcome, PluginEngine, PluginVersion,
+use parley_plugin::{
+    Direction, FailureAction, FailureKind, MimeOutcome, PluginRuntime, PluginVersion,
 };
 use parley_tests::{bundled_plugin, engine, guests, interaction, prepare, write_plugin};
 use std::sync::Arc;
@@ -33,13 +33,13 @@ Please refund order AB123456.\r\n\
 
 const PLAIN: &str = "From: Ann <ann@example.com>\r\nSubject: Hello\r\n\r\nHi there\r\n";
 
-async fn normalizer(engine: &Arc<PluginEngine>) -> PluginVersion {
+async fn normalizer(engine: &Arc<PluginRuntime>) -> PluginVersion {
     let dir = tempfile::tempdir().unwrap();
     prepare(engine, &bundled_plugin(dir.path(), "mime-normalizer")).await
 }
 
 async fn test_transformer(
-    engine: &Arc<PluginEngine>,
+    engine: &Arc<PluginRuntime>,
     behavior: &str,
     extra: &str,
 ) -> PluginVersion {
@@ -170,7 +170,7 @@ async fn output_the_host_cannot_use_is_invalid_output() {
 
 /// After a fault, a well-behaved transformer on the same engine still
 /// answers and every instance slot has been given back.
-async fn host_still_serves(engine: &Arc<PluginEngine>) {
+async fn host_still_serves(engine: &Arc<PluginRuntime>) {
     let healthy = test_transformer(engine, "tag", "").await;
     let called = healthy
         .transform_mime(Direction::Outbound, PLAIN.as_bytes())
@@ -254,10 +254,10 @@ async fn a_manifest_declaring_the_world_without_its_export_is_refused_at_load() 
         guests::TEST_ROUTER,
         "",
     );
-    let registry = parley::plugin::Registry::new(
+    let registry = parley_plugin::Registry::new(
         engine.clone(),
         Default::default(),
-        parley::plugin::history::VersionStore::new(dir.path().join("versions")),
+        parley_plugin::versions::VersionStore::new(dir.path().join("versions")),
     );
     let err = registry
         .load_dir(&plugin, "test")

@@ -3,7 +3,7 @@
 //! the demo business process routes a chat to a ready agent through the
 //! reference Wasm router using only the documented API.
 
-use parley::server::openapi::OPERATIONS;
+use parley_server::openapi::OPERATIONS;
 use parley_tests::TestServer;
 use parley_tests::client::agent_spec;
 use serde_json::json;

@@ -6,8 +6,8 @@
 //! interactions' finishing time back in the database.
 
 use base64::Engine as _;
-use parley::store::chat::{Content, Kind, NewMessage, NewSession, Party, Role, Visibility};
-use parley::store::{NewInteraction, State, Transition, now_ms};
+use parley_store::chat::{Content, Kind, NewMessage, NewSession, Party, Role, Visibility};
+use parley_store::{NewInteraction, State, Transition, now_ms};
 use parley_tests::TestServer;
 use parley_tests::chat;
 use parley_tests::client::Client;

@@ -3,11 +3,11 @@
 //! them; an import it is not granted refuses the whole component. A plugin
 //! built against the contract as first released still loads.
 
-use parley::plugin::bindings::routing::{Action, Change, Decision, RouteRequest, Target};
-use parley::plugin::bindings::types::{Attribute, Value};
-use parley::plugin::history::VersionStore;
-use parley::plugin::world::imported_functions;
-use parley::plugin::{LimitPolicy, Registry};
+use parley_plugin::bindings::routing::{Action, Change, Decision, RouteRequest, Target};
+use parley_plugin::bindings::types::{Attribute, Value};
+use parley_plugin::versions::VersionStore;
+use parley_plugin::world::imported_functions;
+use parley_plugin::{LimitPolicy, Registry};
 use parley_tests::{bundled_plugin, engine, guests, interaction, write_plugin};
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! submission with idempotent ids, the lifecycle rules, the event log read
 //! from a cursor without gaps, concurrent writers, and reopening.
 
-use parley::store::{Event, NewInteraction, State, Store, StoreError, Transition};
+use parley_store::{Event, NewInteraction, State, Store, StoreError, Transition};
 use parley_tests::database::TestDb;
 use serde_json::json;
 use std::collections::BTreeSet;

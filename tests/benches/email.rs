@@ -19,9 +19,9 @@
 //! `cargo bench -p parley-tests --bench email` (under `cargo test` it runs
 //! once, small, as a smoke test).
 
-use parley::email::intake::{Source, Taken};
-use parley::plugin::Direction;
-use parley::server::RunningServer;
+use parley::app::RunningServer;
+use parley_email::intake::{Source, Taken};
+use parley_plugin::Direction;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -89,9 +89,7 @@ async fn start(data: &std::path::Path) -> RunningServer {
         data.display().to_string(),
     ))
     .unwrap();
-    parley::server::start(settings)
-        .await
-        .expect("server starts")
+    parley::app::start(settings).await.expect("server starts")
 }
 
 /// The median of `samples`, in µs.
@@ -117,9 +115,9 @@ where
 
 /// The host's screen request as the SDK's (what the native rules take).
 fn sdk_request(
-    request: &parley::plugin::bindings::types::ScreenRequest,
+    request: &parley_plugin::bindings::types::ScreenRequest,
 ) -> parley_sdk::ScreenRequest {
-    use parley::plugin::bindings::types::Value as Host;
+    use parley_plugin::bindings::types::Value as Host;
     parley_sdk::ScreenRequest {
         media_type: request.media_type.clone(),
         subject: request.subject.clone(),
@@ -152,10 +150,10 @@ fn screener_rules(server: &RunningServer) -> String {
 }
 
 async fn stages(server: &RunningServer, scale: &Scale) {
-    let limits = parley::email::parse::Limits::default();
+    let limits = parley_email::parse::Limits::default();
     let raw = message(0);
     let parse = stage(scale.calls, |_| {
-        let parsed = parley::email::parse::parse(&raw, &limits).expect("parses");
+        let parsed = parley_email::parse::parse(&raw, &limits).expect("parses");
         assert!(parsed.text.is_some());
         std::future::ready(())
     })
@@ -195,7 +193,7 @@ async fn stages(server: &RunningServer, scale: &Scale) {
     .await;
 
     let store = &server.store;
-    let filter = parley::store::Filter {
+    let filter = parley_store::Filter {
         queue: Some("inbound".into()),
         ..Default::default()
     };
@@ -208,13 +206,13 @@ async fn stages(server: &RunningServer, scale: &Scale) {
     let request_us = stage(scale.calls, |_| {
         let interaction = &interaction;
         async move {
-            parley::content::screen_request(store, interaction)
+            parley_engine::screen_request::screen_request(store, interaction)
                 .await
                 .expect("a screen request");
         }
     })
     .await;
-    let request = parley::content::screen_request(store, &interaction)
+    let request = parley_engine::screen_request::screen_request(store, &interaction)
         .await
         .unwrap();
     assert!(

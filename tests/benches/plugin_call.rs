@@ -6,7 +6,7 @@
 //! `cargo bench -p parley-tests --bench plugin_call`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use parley::plugin::Manifest;
+use parley_plugin::Manifest;
 use parley_tests::{
     AgentSpec, agent_specs, bundled_plugin, candidates, engine, interaction, prepare, write_plugin,
 };

@@ -8,7 +8,7 @@
 //! scripts/polyglot.sh` installs the tools; under `cargo test` it runs
 //! once, small, as a smoke test).
 
-use parley::plugin::{EngineSettings, PluginEngine, PluginVersion};
+use parley_plugin::{PluginRuntime, PluginVersion, RuntimeSettings};
 use parley_tests::{bundled_plugin, candidates, interaction, prepare};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,11 +32,11 @@ fn build(script: &str) {
 }
 
 /// An engine compiling into (and reading from) `cache`.
-fn engine(cache: &Path) -> Arc<PluginEngine> {
-    PluginEngine::new(EngineSettings {
+fn engine(cache: &Path) -> Arc<PluginRuntime> {
+    PluginRuntime::new(RuntimeSettings {
         max_instances: 16,
         cache_dir: Some(cache.to_path_buf()),
-        ..EngineSettings::default()
+        ..RuntimeSettings::default()
     })
     .expect("engine")
 }

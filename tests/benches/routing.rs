@@ -13,10 +13,10 @@
 //! or `postgres` for one backend; under `cargo test` it runs once, small,
 //! on SQLite, as a smoke test).
 
-use parley::agents::{AgentSpec, CapacityRule, PresenceState, Skill};
-use parley::engine::Engine;
-use parley::server::RunningServer;
-use parley::store::{NewInteraction, State, Store};
+use parley::app::RunningServer;
+use parley_core::agents::{AgentSpec, CapacityRule, PresenceState, Skill};
+use parley_engine::Engine;
+use parley_store::{NewInteraction, State, Store};
 use parley_tests::database::TestDb;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -55,9 +55,7 @@ async fn start(db: &TestDb, data: &std::path::Path) -> RunningServer {
         db.url()
     ))
     .unwrap();
-    parley::server::start(settings)
-        .await
-        .expect("server starts")
+    parley::app::start(settings).await.expect("server starts")
 }
 
 async fn ready_agents(engine: &Arc<Engine>, n: usize) {

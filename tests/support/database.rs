@@ -3,7 +3,7 @@
 //! (`PARLEY_TEST_POSTGRES`, default `postgres://postgres:postgres@127.0.0.1:5432/postgres`)
 //! and dropped afterwards.
 
-use parley::store::Store;
+use parley_store::Store;
 use sqlx::{Connection, Executor};
 
 /// The PostgreSQL server tests use, as an admin URL.

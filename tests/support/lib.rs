@@ -1,9 +1,9 @@
 //! Helpers shared by the integration tests and the benchmarks: the test
 //! guests, plugin directories, sample inputs and servers started for a test.
 
-use parley::plugin::bindings::types::{AgentCandidate, Interaction, MediaLoad, SkillLevel};
-use parley::plugin::version::Services;
-use parley::plugin::{EngineSettings, LimitPolicy, PluginEngine, PluginVersion, bundled, source};
+use parley_plugin::bindings::types::{AgentCandidate, Interaction, MediaLoad, SkillLevel};
+use parley_plugin::version::Services;
+use parley_plugin::{LimitPolicy, PluginRuntime, PluginVersion, RuntimeSettings, source};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -21,10 +21,10 @@ pub mod guests {
 }
 
 /// An engine with default settings and a small pool.
-pub fn engine() -> Arc<PluginEngine> {
-    PluginEngine::new(EngineSettings {
+pub fn engine() -> Arc<PluginRuntime> {
+    PluginRuntime::new(RuntimeSettings {
         max_instances: 64,
-        ..EngineSettings::default()
+        ..RuntimeSettings::default()
     })
     .expect("engine")
 }
@@ -45,14 +45,14 @@ pub fn write_plugin(root: &Path, name: &str, world: &str, wasm: &str, extra: &st
 
 /// Installs the bundled plugin `name` under `root` and returns its directory.
 pub fn bundled_plugin(root: &Path, name: &str) -> PathBuf {
-    bundled::find(name)
+    parley_bundled::find(name)
         .expect("bundled plugin")
         .install(root)
         .unwrap()
 }
 
 /// Compiles the plugin in `dir` (no registry, default limits policy).
-pub async fn prepare(engine: &Arc<PluginEngine>, dir: &Path) -> PluginVersion {
+pub async fn prepare(engine: &Arc<PluginRuntime>, dir: &Path) -> PluginVersion {
     let source = source::read_plugin_dir(dir, "test").expect("plugin source");
     PluginVersion::prepare(
         engine,
@@ -155,7 +155,7 @@ pub fn parley_bin() -> PathBuf {
 /// its own data and plugin directories.
 pub struct TestServer {
     /// The running server.
-    pub server: parley::server::RunningServer,
+    pub server: parley::app::RunningServer,
     /// Its plugin directory.
     pub plugins_dir: PathBuf,
     /// Its data directory.
@@ -208,9 +208,7 @@ impl TestServer {
             plugins_dir: Some(plugins_dir.clone()),
             ..settings
         };
-        let server = parley::server::start(settings)
-            .await
-            .expect("server starts");
+        let server = parley::app::start(settings).await.expect("server starts");
         TestServer {
             server,
             plugins_dir,

@@ -116,5 +116,5 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(dir) = args.plugins_dir {
         settings.plugins_dir = Some(dir);
     }
-    crate::server::serve(settings).await
+    crate::app::serve(settings).await
 }

@@ -11,14 +11,14 @@ use std::process::ExitCode;
 
 use super::client::{Client, ServerArgs};
 use super::scaffold::{Lang, create};
-use crate::plugin::fixtures::{CaseOutcome, load_cases, run_cases};
-use crate::plugin::history::VersionRecord;
-use crate::plugin::observe::recorder::read_recording;
-use crate::plugin::observe::shadow::ShadowSummary;
-use crate::plugin::registry::{Loaded, PluginStatus};
-use crate::plugin::source::read_plugin_dir;
-use crate::plugin::version::{Services, short_id};
-use crate::plugin::{EngineSettings, LimitPolicy, PluginEngine, PluginVersion, bundled};
+use parley_plugin::cases::{CaseOutcome, load_cases, run_cases};
+use parley_plugin::observe::recorder::read_recording;
+use parley_plugin::observe::shadow::ShadowSummary;
+use parley_plugin::registry::{Loaded, PluginStatus};
+use parley_plugin::source::read_plugin_dir;
+use parley_plugin::version::{Services, short_id};
+use parley_plugin::versions::VersionRecord;
+use parley_plugin::{LimitPolicy, PluginRuntime, PluginVersion, RuntimeSettings};
 
 /// `parley plugin` subcommands.
 #[derive(Debug, Subcommand)]
@@ -191,8 +191,8 @@ fn plugin_dir(plugin: &str) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir
     if path.exists() {
         return Ok((path.to_path_buf(), None));
     }
-    let bundled = bundled::find(plugin).with_context(|| {
-        let names: Vec<&str> = bundled::all().iter().map(|p| p.name).collect();
+    let bundled = parley_bundled::find(plugin).with_context(|| {
+        let names: Vec<&str> = parley_bundled::all().iter().map(|p| p.name).collect();
         format!(
             "`{plugin}` is neither a path nor a bundled plugin ({})",
             names.join(", ")
@@ -212,10 +212,10 @@ fn cache_dir() -> Option<PathBuf> {
 }
 
 async fn prepare(dir: &Path) -> anyhow::Result<PluginVersion> {
-    let engine = PluginEngine::new(EngineSettings {
+    let engine = PluginRuntime::new(RuntimeSettings {
         max_instances: 16,
         cache_dir: cache_dir(),
-        ..EngineSettings::default()
+        ..RuntimeSettings::default()
     })?;
     let source = read_plugin_dir(dir, "cli").map_err(|e| anyhow::anyhow!("{e}"))?;
     PluginVersion::prepare(
@@ -409,7 +409,7 @@ async fn replay(recording: &Path, plugin: &str, as_json: bool) -> anyhow::Result
     let recorded = read_recording(recording).map_err(anyhow::Error::msg)?;
     let (dir, _tmp) = plugin_dir(plugin)?;
     let version = prepare(&dir).await?;
-    let report = crate::plugin::observe::replay::replay(&version, &recorded)
+    let report = parley_plugin::observe::replay::replay(&version, &recorded)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     if as_json {

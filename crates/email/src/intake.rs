@@ -1,0 +1,373 @@
+//! Taking a raw message in, from a mailbox or a web form: parse it, tell
+//! a bounce from a customer's mail, thread it to its interaction and
+//! contact, and store it with its interaction and the mailbox item it came
+//! from in one transaction. A message that cannot be read is stored too,
+//! as malformed, for inspection; nothing is dropped.
+
+use serde_json::json;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use super::error::EmailError;
+use super::outbox::Outbox;
+use super::parse::{self, Email, Limits};
+use super::settings::EmailSettings;
+use super::transform::{self, Inbound};
+use super::{bounce, compose};
+use parley_core::Media;
+use parley_engine::Engine;
+use parley_store::contacts::Identity;
+use parley_store::email::{
+    Direction, MailboxItem, MimeKind, NewAttachment, NewEmail, Status, Target,
+};
+use parley_store::{NewInteraction, StoreError};
+
+/// What became of a message offered to intake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    /// Stored now.
+    Stored,
+    /// Taken in before (the mailbox item is recorded).
+    Known,
+    /// Not stored; offer it again later (the store or a plugin failed).
+    Later,
+}
+
+/// Where a message came from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Mailbox or form name (`form:<name>`).
+    pub name: String,
+    /// The queue its interaction enters, instead of `[email] queue`.
+    pub queue: Option<String>,
+}
+
+/// Intake: what mailboxes and forms hand their messages to.
+pub struct Intake {
+    engine: Arc<Engine>,
+    settings: Arc<EmailSettings>,
+    outbox: Arc<Outbox>,
+}
+
+impl Intake {
+    /// Intake into `engine`'s store and queues.
+    pub fn new(engine: Arc<Engine>, settings: Arc<EmailSettings>, outbox: Arc<Outbox>) -> Intake {
+        Intake {
+            engine,
+            settings,
+            outbox,
+        }
+    }
+
+    /// Largest message taken in; readers keep at most this much.
+    pub fn max_message_bytes(&self) -> usize {
+        self.settings.max_message_bytes
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            max_bytes: self.settings.max_message_bytes,
+            ..Limits::default()
+        }
+    }
+
+    /// Which of `items` of `mailbox` were taken in already.
+    pub async fn known(
+        &self,
+        mailbox: &str,
+        items: &[String],
+    ) -> Result<HashSet<String>, StoreError> {
+        self.engine
+            .store()
+            .known_mailbox_items(mailbox, items)
+            .await
+    }
+
+    /// Takes `raw` in. `cut` says the reader kept only the first bytes of
+    /// a message larger than the limit. With `item`, the mailbox item is
+    /// recorded with what the message became, so it is never taken twice.
+    pub async fn take(
+        &self,
+        source: &Source,
+        raw: Vec<u8>,
+        cut: bool,
+        item: Option<MailboxItem>,
+    ) -> Taken {
+        if cut {
+            let reason = format!(
+                "the message is larger than the limit of {} bytes (its first bytes are kept)",
+                self.settings.max_message_bytes
+            );
+            let outcome = self.store_malformed(source, reason, raw, item).await;
+            return self.taken(source, outcome);
+        }
+        let registry = self.engine.registry();
+        let (raw, mut mime) = match transform::inbound(registry, &self.settings.mime, raw).await {
+            Inbound::Use { bytes, kept } => (bytes, kept),
+            Inbound::Later => return Taken::Later,
+            Inbound::BadFormat { reason, raw } => {
+                let outcome = self.store_malformed(source, reason, raw, item).await;
+                return self.taken(source, outcome);
+            }
+        };
+        let parsed = parse::parse(&raw, &self.limits());
+        let outcome = match parsed {
+            Ok(email) => {
+                mime.insert(0, (MimeKind::Received, raw));
+                self.store_email(source, email, mime, Vec::new(), item)
+                    .await
+                    .map(|_| ())
+            }
+            Err(malformed) => {
+                let reason = malformed.to_string();
+                self.store_malformed(source, reason, raw, item).await
+            }
+        };
+        self.taken(source, outcome)
+    }
+
+    fn taken(&self, source: &Source, outcome: Result<(), StoreError>) -> Taken {
+        match outcome {
+            Ok(()) => Taken::Stored,
+            Err(StoreError::Duplicate {
+                what: "mailbox item",
+                ..
+            }) => Taken::Known,
+            Err(err) => {
+                tracing::warn!(source = %source.name, "a message was not taken in; it is tried again later: {err}");
+                Taken::Later
+            }
+        }
+    }
+
+    async fn store_malformed(
+        &self,
+        source: &Source,
+        reason: String,
+        raw: Vec<u8>,
+        item: Option<MailboxItem>,
+    ) -> Result<(), StoreError> {
+        tracing::warn!(source = %source.name, "kept a malformed message for inspection: {reason}");
+        let new = NewInteraction {
+            id: None,
+            tenant: self.settings.tenant.clone(),
+            media_type: Media::Email.into(),
+            // Not routed: it waits for someone to inspect it.
+            queue: None,
+            priority: 0,
+            attached: json!([
+                { "key": "malformed", "value": { "text": reason } },
+                { "key": "mailbox", "value": { "text": source.name } },
+            ]),
+            contact_id: None,
+            parent_id: None,
+        };
+        let message = NewEmail {
+            status: Status::Malformed,
+            error: Some(reason),
+            mime: vec![(MimeKind::Received, raw)],
+            ..inbound(source)
+        };
+        self.engine
+            .store()
+            .receive_email(Target::New(new), message, item, None)
+            .await?;
+        Ok(())
+    }
+
+    /// Takes in a web form post: `email` and `message` are required,
+    /// `name` and `subject` optional, and every other field becomes
+    /// attached data `form.<field>`. Returns the new interaction's id.
+    pub async fn take_form(
+        &self,
+        source: &Source,
+        fields: &BTreeMap<String, String>,
+    ) -> Result<String, EmailError> {
+        let field = |name: &str| fields.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let address = field("email")
+            .ok_or_else(|| EmailError::Invalid("the form needs an `email` field".into()))?
+            .to_ascii_lowercase();
+        compose::check_address(&address)?;
+        let text = field("message")
+            .ok_or_else(|| EmailError::Invalid("the form needs a `message` field".into()))?;
+        let mut extra = Vec::new();
+        for (key, value) in fields {
+            if ["email", "message", "name", "subject"].contains(&key.as_str()) {
+                continue;
+            }
+            if key.is_empty() || key.len() > 64 || value.chars().count() > 10_000 {
+                return Err(EmailError::Invalid(format!(
+                    "form field `{key}` must have a name of 1 to 64 characters and at most 10000 characters"
+                )));
+            }
+            extra.push(json!({ "key": format!("form.{key}"), "value": { "text": value } }));
+        }
+        let email = Email {
+            message_id: None,
+            in_reply_to: Vec::new(),
+            references: Vec::new(),
+            from: Some(parse::Mailbox {
+                name: field("name").map(str::to_string),
+                address,
+            }),
+            reply_to: Vec::new(),
+            to: Vec::new(),
+            cc: Vec::new(),
+            subject: field("subject").map(str::to_string),
+            date: None,
+            text: Some(text.to_string()),
+            html: None,
+            attachments: Vec::new(),
+            automatic: false,
+            report_type: None,
+        };
+        Ok(self
+            .store_email(source, email, Vec::new(), extra, None)
+            .await?)
+    }
+
+    async fn store_email(
+        &self,
+        source: &Source,
+        email: Email,
+        mime: Vec<(MimeKind, Vec<u8>)>,
+        extra: Vec<serde_json::Value>,
+        item: Option<MailboxItem>,
+    ) -> Result<String, StoreError> {
+        let store = self.engine.store();
+        if let Some((target, bounced)) = self.bounced(&email).await? {
+            let message = NewEmail {
+                status: Status::Bounce,
+                error: bounce::of(&email).map(|b| b.reason),
+                mime,
+                ..message_of(source, &email)
+            };
+            let stored = store
+                .receive_email(Target::Existing(target), message, item, Some(bounced))
+                .await?;
+            return Ok(stored.interaction.id);
+        }
+        let thread_ids: Vec<String> = email.thread_ids().into_iter().map(String::from).collect();
+        let parent = match store.email_thread(&thread_ids).await? {
+            Some((_, interaction)) => Some(store.get(&interaction).await?),
+            None => None,
+        };
+        let contact_id = match (&parent, &email.from) {
+            (Some(parent), _) if parent.contact_id.is_some() => parent.contact_id.clone(),
+            (_, Some(from)) => Some(
+                store
+                    .identify(Identity {
+                        emails: vec![from.address.clone()],
+                        phones: Vec::new(),
+                        name: from.name.clone(),
+                    })
+                    .await?
+                    .id,
+            ),
+            _ => None,
+        };
+        let queue = source
+            .queue
+            .clone()
+            .unwrap_or_else(|| self.settings.queue.clone());
+        let new = NewInteraction {
+            id: None,
+            tenant: self.settings.tenant.clone(),
+            media_type: Media::Email.into(),
+            queue: Some(queue),
+            priority: 0,
+            attached: attached(source, &email, extra),
+            contact_id,
+            parent_id: parent.map(|p| p.id),
+        };
+        if let Err(err) = self.engine.check_submission(&new) {
+            return Err(StoreError::Invalid(err.to_string()));
+        }
+        let message = NewEmail {
+            mime,
+            ..message_of(source, &email)
+        };
+        let stored = store
+            .receive_email(Target::New(new), message, item, None)
+            .await?;
+        self.engine.enqueue(&stored.interaction.id);
+        if !email.automatic {
+            self.outbox.acknowledge(&stored).await;
+        }
+        Ok(stored.interaction.id)
+    }
+
+    /// The interaction and outbound message a bounce is about, if `email`
+    /// is one and the message is ours.
+    async fn bounced(&self, email: &Email) -> Result<Option<(String, String)>, StoreError> {
+        let Some(original) = bounce::of(email).and_then(|b| b.original_message_id) else {
+            return Ok(None);
+        };
+        let store = self.engine.store();
+        let Some((message, interaction)) = store.email_thread(&[original]).await? else {
+            return Ok(None);
+        };
+        let ours = store.email(&message).await?.direction == Direction::Outbound;
+        Ok(ours.then_some((interaction, message)))
+    }
+}
+
+/// An inbound message from `source` with nothing in it yet.
+fn inbound(source: &Source) -> NewEmail {
+    NewEmail {
+        source: Some(source.name.clone()),
+        ..NewEmail::new(Direction::Inbound, Status::Received)
+    }
+}
+
+/// The stored form of a parsed inbound message.
+fn message_of(source: &Source, email: &Email) -> NewEmail {
+    let addresses = |list: &[parse::Mailbox]| list.iter().map(|m| m.address.clone()).collect();
+    NewEmail {
+        message_id: email.message_id.clone(),
+        in_reply_to: email.in_reply_to.first().cloned(),
+        references: email.references.clone(),
+        from: email.from.as_ref().map(|f| f.address.clone()),
+        from_name: email.from.as_ref().and_then(|f| f.name.clone()),
+        reply_to: email.reply_to.first().map(|r| r.address.clone()),
+        to: addresses(&email.to),
+        cc: addresses(&email.cc),
+        subject: email.subject.clone(),
+        text: email.text.clone().unwrap_or_default(),
+        html: email.html.clone(),
+        attachments: email
+            .attachments
+            .iter()
+            .enumerate()
+            .map(|(i, a)| NewAttachment {
+                name: a
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("attachment-{}", i + 1)),
+                content_type: a.content_type.clone(),
+                content_id: a.content_id.clone(),
+                inline: a.inline,
+                data: a.data.clone(),
+            })
+            .collect(),
+        ..inbound(source)
+    }
+}
+
+/// The attached data of a new e-mail interaction: what routing
+/// strategies and the desktop show first.
+fn attached(source: &Source, email: &Email, extra: Vec<serde_json::Value>) -> serde_json::Value {
+    let mut list = vec![json!({ "key": "mailbox", "value": { "text": source.name } })];
+    if let Some(subject) = &email.subject {
+        let subject: String = subject.chars().take(1000).collect();
+        list.push(json!({ "key": "subject", "value": { "text": subject } }));
+    }
+    if let Some(from) = &email.from {
+        list.push(json!({ "key": "from", "value": { "text": from.address } }));
+        if let Some(name) = &from.name {
+            list.push(json!({ "key": "from-name", "value": { "text": name } }));
+        }
+    }
+    list.extend(extra);
+    serde_json::Value::Array(list)
+}

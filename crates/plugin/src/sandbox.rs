@@ -1,0 +1,291 @@
+//! The sandbox one plugin call runs in: the store data, a WASI context
+//! that denies everything the manifest does not grant, the memory limiter,
+//! and the per-call deadline and fuel.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, Store, Trap, UpdateDeadline};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{
+    FsPerms, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView,
+};
+
+use super::cases::mocks::CaseHost;
+use super::error::{FailureKind, PluginError};
+use super::kv::KvStore;
+use super::manifest::{Capabilities, Limits};
+use super::peers::PluginPeers;
+use super::runtime::PluginRuntime;
+
+/// Bytes of a plugin's stderr kept per call, to explain traps (Rust panics
+/// print their message there).
+const STDERR_CAPACITY: usize = 8 << 10;
+
+/// What every store of one plugin version shares: identity, configuration,
+/// grants and the services its host imports reach.
+pub struct PluginContext {
+    /// Plugin name.
+    pub name: String,
+    /// Short version id (content hash prefix).
+    pub version: String,
+    /// Configuration values as the plugin reads them.
+    pub config: BTreeMap<String, String>,
+    /// Capability grants.
+    pub grants: Capabilities,
+    /// Granted directories, resolved to absolute host paths.
+    pub directories: Vec<(PathBuf, String, bool)>,
+    /// Limits per call.
+    pub limits: Limits,
+    /// The key-value store, when granted.
+    pub kv: Option<Arc<KvStore>>,
+    /// Other plugins, for `parley:plugin/plugins` calls.
+    pub peers: Option<Weak<dyn PluginPeers>>,
+}
+
+impl PluginContext {
+    /// A failure of this plugin version.
+    pub fn failure(&self, kind: FailureKind, message: impl Into<String>) -> PluginError {
+        PluginError {
+            plugin: self.name.clone(),
+            version: Some(self.version.clone()),
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// Memory and table growth limits of one store, remembering whether a
+/// growth was refused so that the resulting trap is reported as such.
+pub struct MemoryLimiter {
+    memory_bytes: usize,
+    refused: Option<usize>,
+}
+
+/// Table elements any one table may hold.
+const MAX_TABLE_ELEMENTS: usize = 1 << 20;
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_bytes {
+            self.refused = Some(desired);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}
+
+/// A clock frozen at zero, installed as the WASI clocks of plugins without
+/// the `clock` grant.
+struct FrozenClock;
+
+impl HostWallClock for FrozenClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+impl HostMonotonicClock for FrozenClock {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+    fn now(&self) -> u64 {
+        0
+    }
+}
+
+/// The data of one store: one instance of one plugin version.
+pub struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: MemoryLimiter,
+    stderr: MemoryOutputPipe,
+    deadline: Instant,
+    /// The plugin version this store runs.
+    pub ctx: Arc<PluginContext>,
+    /// Mocked host imports, when running fixture cases.
+    pub mocks: Option<Box<CaseHost>>,
+    /// Ids of the interactions the running call was given: the only ones
+    /// it may screen (`plugins.screen-interaction`).
+    pub(super) scope: Vec<String>,
+}
+
+impl HostState {
+    /// The wall-clock time left before the armed call's deadline.
+    pub(super) fn time_left(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+fn wasi_context(ctx: &PluginContext, stderr: &MemoryOutputPipe) -> anyhow::Result<WasiCtx> {
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.stderr(stderr.clone())
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false);
+    for name in &ctx.grants.env {
+        if let Ok(value) = std::env::var(name) {
+            wasi.env(name, value);
+        }
+    }
+    if !ctx.grants.clock {
+        wasi.wall_clock(FrozenClock).monotonic_clock(FrozenClock);
+    }
+    for (host, guest, writable) in &ctx.directories {
+        let perms = if *writable {
+            FsPerms::ReadWrite
+        } else {
+            FsPerms::ReadOnly
+        };
+        wasi.preopened_dir(host, guest, perms)?;
+    }
+    Ok(wasi.build())
+}
+
+/// Marks a call stopped by its deadline.
+#[derive(Debug)]
+struct DeadlineExceeded;
+
+impl std::fmt::Display for DeadlineExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("deadline exceeded")
+    }
+}
+
+impl std::error::Error for DeadlineExceeded {}
+
+/// Creates a store for one instance of a plugin version, with its limits
+/// installed. Each call must be armed with [`arm`] first.
+pub fn new_store(
+    engine: &PluginRuntime,
+    ctx: Arc<PluginContext>,
+    mocks: Option<Box<CaseHost>>,
+) -> anyhow::Result<Store<HostState>> {
+    let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+    let state = HostState {
+        wasi: wasi_context(&ctx, &stderr)?,
+        table: ResourceTable::new(),
+        limiter: MemoryLimiter {
+            memory_bytes: ctx.limits.memory_bytes as usize,
+            refused: None,
+        },
+        stderr,
+        deadline: Instant::now(),
+        ctx,
+        mocks,
+        scope: Vec::new(),
+    };
+    let mut store = Store::new(engine.engine(), state);
+    store.limiter(|state| &mut state.limiter);
+    // Each epoch tick past the deadline check yields to the async runtime,
+    // so a looping guest never holds a worker thread; once the wall-clock
+    // deadline has passed the guest is stopped.
+    store.epoch_deadline_callback(|store| {
+        if Instant::now() >= store.data().deadline {
+            Err(wasmtime::Error::new(DeadlineExceeded))
+        } else {
+            Ok(UpdateDeadline::Yield(1))
+        }
+    });
+    Ok(store)
+}
+
+/// Arms a store for one call: a fresh deadline and fuel budget.
+pub fn arm(store: &mut Store<HostState>) -> anyhow::Result<()> {
+    let limits = store.data().ctx.limits;
+    let state = store.data_mut();
+    state.deadline = Instant::now() + limits.deadline;
+    state.limiter.refused = None;
+    state.scope.clear();
+    store.set_fuel(limits.fuel.unwrap_or(u64::MAX))?;
+    store.set_epoch_deadline(1);
+    Ok(())
+}
+
+/// Instructions (fuel) used since the store was armed.
+pub fn fuel_used(store: &Store<HostState>) -> u64 {
+    let budget = store.data().ctx.limits.fuel.unwrap_or(u64::MAX);
+    budget.saturating_sub(store.get_fuel().unwrap_or(budget))
+}
+
+/// The wall-clock deadline of the armed call.
+pub fn deadline(store: &Store<HostState>) -> Instant {
+    store.data().deadline
+}
+
+/// Turns an error out of a guest call into a typed failure.
+pub fn classify(err: &wasmtime::Error, store: &Store<HostState>) -> PluginError {
+    let state = store.data();
+    let ctx = &state.ctx;
+    if err.downcast_ref::<DeadlineExceeded>().is_some()
+        || matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt))
+    {
+        return ctx.failure(
+            FailureKind::Timeout,
+            format!(
+                "stopped after its {} ms deadline",
+                ctx.limits.deadline.as_millis()
+            ),
+        );
+    }
+    if matches!(err.downcast_ref::<Trap>(), Some(Trap::OutOfFuel)) {
+        return ctx.failure(
+            FailureKind::FuelExhausted,
+            format!(
+                "used up its budget of {} instructions",
+                ctx.limits.fuel.unwrap_or(u64::MAX)
+            ),
+        );
+    }
+    if let Some(desired) = state.limiter.refused {
+        return ctx.failure(
+            FailureKind::MemoryLimit,
+            format!(
+                "tried to grow its memory to {} MiB, over its {} MiB limit",
+                desired >> 20,
+                ctx.limits.memory_bytes >> 20
+            ),
+        );
+    }
+    let stderr = String::from_utf8_lossy(&state.stderr.contents())
+        .trim()
+        .to_string();
+    let mut message = format!("{err:#}");
+    if let Some(trap) = err.downcast_ref::<Trap>() {
+        message = format!("{trap}");
+    }
+    if !stderr.is_empty() {
+        let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
+        message.push_str(" — stderr: ");
+        message.push_str(&tail.into_iter().rev().collect::<Vec<_>>().join(" | "));
+    }
+    ctx.failure(FailureKind::Trap, message)
+}

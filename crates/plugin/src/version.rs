@@ -1,0 +1,553 @@
+//! One loaded version of a plugin: its compiled component, pre-linked
+//! instance template, limits, warm instances and call statistics.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+use tokio::sync::OwnedSemaphorePermit;
+use wasmtime::Store;
+use wasmtime::component::{Component, Instance, InstancePre};
+
+use super::bindings::{mime_transform, routing, screening};
+use super::cases::Case;
+use super::error::{FailureKind, LoadError, PluginError, chain};
+use super::kv::KvSpace;
+use super::manifest::{InstanceMode, LimitPolicy, Manifest};
+use super::peers::PluginPeers;
+use super::runtime::PluginRuntime;
+use super::sandbox::{self, HostState, PluginContext};
+use super::world::{ComponentShape, World};
+
+/// Extra time the host waits, past a call's deadline, for a guest blocked
+/// in a host call (epochs interrupt only running guest code).
+pub(crate) const HOST_CALL_GRACE: Duration = Duration::from_millis(20);
+
+/// Everything needed to load a version: the manifest, the component bytes
+/// and the fixture cases it ships. The version's identity (the manifest
+/// text and the component) is fixed at construction, and its hash computed
+/// once there.
+#[derive(Debug, Clone)]
+pub struct PluginSource {
+    /// The parsed manifest.
+    pub manifest: Manifest,
+    manifest_text: String,
+    component: Arc<Vec<u8>>,
+    id: String,
+    /// Directory the manifest came from, for relative directory grants.
+    pub base_dir: Option<PathBuf>,
+    /// Fixture cases run before the version goes live.
+    pub cases: Vec<Case>,
+    /// Where the version came from: `watch`, `admin-api`, `startup`...
+    pub origin: String,
+}
+
+impl PluginSource {
+    /// A source with no base directory and no cases (set those fields
+    /// after). `manifest` must be `manifest_text` parsed.
+    pub fn new(
+        manifest: Manifest,
+        manifest_text: String,
+        component: Vec<u8>,
+        origin: &str,
+    ) -> Self {
+        let mut hash = Sha256::new();
+        hash.update(component.as_slice());
+        hash.update([0u8]);
+        hash.update(manifest_text.as_bytes());
+        PluginSource {
+            manifest,
+            manifest_text,
+            component: Arc::new(component),
+            id: hex::encode(hash.finalize()),
+            base_dir: None,
+            cases: Vec::new(),
+            origin: origin.to_string(),
+        }
+    }
+
+    /// The content hash identifying this version: SHA-256 over the
+    /// component and the manifest text.
+    pub fn version_id(&self) -> &str {
+        &self.id
+    }
+
+    /// The manifest text as written (part of the version's identity).
+    pub fn manifest_text(&self) -> &str {
+        &self.manifest_text
+    }
+
+    /// The component bytes.
+    pub fn component(&self) -> &Arc<Vec<u8>> {
+        &self.component
+    }
+}
+
+/// The exports of a version, typed by world.
+pub enum Exports {
+    /// A routing strategy.
+    Router(routing::GuestIndices),
+    /// A screener.
+    Screener(screening::GuestIndices),
+    /// A MIME transformer.
+    MimeTransformer(mime_transform::GuestIndices),
+}
+
+/// Counters of a version's calls.
+#[derive(Debug, Default)]
+struct Stats {
+    calls: AtomicU64,
+    fuel: AtomicU64,
+    failures: [AtomicU64; FailureKind::ALL.len()],
+}
+
+/// A snapshot of a version's call counters.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatsSnapshot {
+    /// Calls made.
+    pub calls: u64,
+    /// Instructions used by successful calls.
+    pub fuel: u64,
+    /// Failed calls by kind (kinds with no failure left out).
+    pub failures: Vec<(FailureKind, u64)>,
+}
+
+/// An instance with its store, holding one admission slot.
+struct Slot {
+    store: Store<HostState>,
+    instance: Instance,
+    calls: u32,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// A loaded plugin version.
+pub struct PluginVersion {
+    /// Content hash (hex SHA-256).
+    pub id: String,
+    /// The manifest.
+    pub manifest: Manifest,
+    /// The manifest text.
+    pub manifest_text: String,
+    /// Where it came from.
+    pub origin: String,
+    /// When it was loaded, in milliseconds since the Unix epoch.
+    pub loaded_at_ms: u64,
+    /// Imports and exports of the component.
+    pub shape: ComponentShape,
+    /// The exported world interface, as the component names it.
+    export: String,
+    /// Fixture cases shipped with the version.
+    pub cases: Vec<Case>,
+    component: Component,
+    ctx: Arc<PluginContext>,
+    pre: InstancePre<HostState>,
+    exports: Exports,
+    engine: Arc<PluginRuntime>,
+    warm: Mutex<Vec<Slot>>,
+    retired: AtomicBool,
+    stats: Stats,
+}
+
+/// The value of a successful call, with the version that produced it and
+/// what it cost.
+#[derive(Debug, Clone)]
+pub struct Called<R> {
+    /// What the plugin returned.
+    pub value: R,
+    /// Plugin name.
+    pub plugin: String,
+    /// Short id of the version that answered.
+    pub version: String,
+    /// Instructions used.
+    pub fuel: u64,
+    /// Wall-clock time, including waiting for a slot and instantiation.
+    pub elapsed: Duration,
+}
+
+impl<R> Called<R> {
+    /// The same call with its value turned into another by `f`.
+    pub fn map<T>(self, f: impl FnOnce(R) -> T) -> Called<T> {
+        Called {
+            value: f(self.value),
+            plugin: self.plugin,
+            version: self.version,
+            fuel: self.fuel,
+            elapsed: self.elapsed,
+        }
+    }
+
+    /// The same call with its value turned into another by `f`, or `f`'s
+    /// error.
+    pub fn try_map<T, E>(self, f: impl FnOnce(R) -> Result<T, E>) -> Result<Called<T>, E> {
+        Ok(Called {
+            value: f(self.value)?,
+            plugin: self.plugin,
+            version: self.version,
+            fuel: self.fuel,
+            elapsed: self.elapsed,
+        })
+    }
+}
+
+/// Services a version's host imports reach.
+#[derive(Clone, Default)]
+pub struct Services {
+    /// Key-value namespaces.
+    pub kv: Arc<KvSpace>,
+    /// Other plugins.
+    pub peers: Option<Weak<dyn PluginPeers>>,
+}
+
+/// The first 12 hex digits of a version id, as shown to people.
+pub fn short_id(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}
+
+impl PluginVersion {
+    /// Compiles and links a version: checks the manifest's limits, the
+    /// component's world and grants, and the exported functions' types.
+    /// Nothing runs yet; see [`PluginVersion::validate`].
+    pub async fn prepare(
+        engine: &Arc<PluginRuntime>,
+        policy: &LimitPolicy,
+        services: &Services,
+        source: PluginSource,
+    ) -> Result<PluginVersion, LoadError> {
+        let manifest = &source.manifest;
+        let name = manifest.name.as_str();
+        let fail = |message: String| LoadError::new(name, message);
+        let limits = manifest.limits(policy).map_err(|e| fail(e.to_string()))?;
+        let id = source.version_id().to_string();
+        let component = engine
+            .compile(source.component.clone())
+            .await
+            .map_err(|e| {
+                fail(format!(
+                    "`{}` is not a valid component: {e:#}",
+                    manifest.component
+                ))
+            })?;
+        let shape = ComponentShape::of(&component, engine.engine());
+        let export = shape
+            .check(manifest.world, &manifest.capabilities)
+            .map_err(fail)?;
+        let pre = engine
+            .linker()
+            .instantiate_pre(&component)
+            .map_err(|e| fail(format!("cannot be linked: {e:#}")))?;
+        let exports = match manifest.world {
+            World::Router => routing::GuestIndices::new(&pre).map(Exports::Router),
+            World::Screener => screening::GuestIndices::new(&pre).map(Exports::Screener),
+            World::MimeTransformer => {
+                mime_transform::GuestIndices::new(&pre).map(Exports::MimeTransformer)
+            }
+        }
+        .map_err(|e| {
+            fail(format!(
+                "exports do not match the `{}` world: {e:#}",
+                manifest.world
+            ))
+        })?;
+        let directories: Vec<(PathBuf, String, bool)> = manifest
+            .capabilities
+            .directories
+            .iter()
+            .map(|d| {
+                let host = match &source.base_dir {
+                    Some(base) if d.host.is_relative() => base.join(&d.host),
+                    _ => d.host.clone(),
+                };
+                (host, d.guest.clone(), d.writable)
+            })
+            .collect();
+        for (host, guest, _) in &directories {
+            cap_std::fs::Dir::open_ambient_dir(host, cap_std::ambient_authority()).map_err(
+                |e| {
+                    fail(format!(
+                        "directory grant {guest}: cannot open {}: {e}",
+                        host.display()
+                    ))
+                },
+            )?;
+        }
+        let ctx = Arc::new(PluginContext {
+            name: name.to_string(),
+            version: short_id(&id).to_string(),
+            config: manifest.config_entries(),
+            grants: manifest.capabilities.clone(),
+            directories,
+            limits,
+            kv: manifest
+                .capabilities
+                .kv
+                .then(|| services.kv.for_plugin(name)),
+            peers: services.peers.clone(),
+        });
+        let loaded_at_ms = parley_core::now_ms().max(0) as u64;
+        Ok(PluginVersion {
+            id,
+            manifest: source.manifest,
+            manifest_text: source.manifest_text,
+            origin: source.origin,
+            loaded_at_ms,
+            shape,
+            export,
+            cases: source.cases,
+            component,
+            ctx,
+            pre,
+            exports,
+            engine: engine.clone(),
+            warm: Mutex::new(Vec::new()),
+            retired: AtomicBool::new(false),
+            stats: Stats::default(),
+        })
+    }
+
+    /// Plugin name.
+    pub fn name(&self) -> &str {
+        &self.ctx.name
+    }
+
+    /// Short version id.
+    pub fn short_id(&self) -> &str {
+        &self.ctx.version
+    }
+
+    /// The world the version implements.
+    pub fn world(&self) -> World {
+        self.manifest.world
+    }
+
+    /// The compiled component.
+    pub fn component(&self) -> &Component {
+        &self.component
+    }
+
+    /// The shared context of the version's stores.
+    pub fn context(&self) -> &Arc<PluginContext> {
+        &self.ctx
+    }
+
+    /// The exported world interface, as the component names it (e.g.
+    /// `parley:plugin/routing@0.1.0`).
+    pub fn export_name(&self) -> &str {
+        &self.export
+    }
+
+    /// The typed exports.
+    pub fn exports(&self) -> &Exports {
+        &self.exports
+    }
+
+    /// The engine the version was compiled for.
+    pub fn engine(&self) -> &Arc<PluginRuntime> {
+        &self.engine
+    }
+
+    /// Proves the version can be instantiated within its limits.
+    pub async fn validate(&self) -> Result<(), LoadError> {
+        self.lease().await.map(drop).map_err(|e| {
+            LoadError::new(
+                self.name(),
+                format!("cannot be instantiated: {}", e.message),
+            )
+        })
+    }
+
+    /// Stops reusing warm instances (the version is no longer live). Calls
+    /// running on it finish normally.
+    pub fn retire(&self) {
+        self.retired.store(true, Ordering::SeqCst);
+        self.warm.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// Warm instances idle now.
+    pub fn idle_instances(&self) -> usize {
+        self.warm.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// The version's call counters.
+    pub fn stats(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            calls: self.stats.calls.load(Ordering::Relaxed),
+            fuel: self.stats.fuel.load(Ordering::Relaxed),
+            failures: FailureKind::ALL
+                .iter()
+                .zip(&self.stats.failures)
+                .map(|(kind, n)| (*kind, n.load(Ordering::Relaxed)))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+        }
+    }
+
+    fn record_failure(&self, err: &PluginError) {
+        let index = FailureKind::ALL
+            .iter()
+            .position(|k| *k == err.kind)
+            .unwrap_or(0);
+        self.stats.failures[index].fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            plugin = self.name(),
+            version = self.short_id(),
+            kind = err.kind.as_str(),
+            "plugin call failed: {}",
+            err.message
+        );
+    }
+
+    fn fail(&self, err: PluginError) -> PluginError {
+        self.stats.calls.fetch_add(1, Ordering::Relaxed);
+        self.record_failure(&err);
+        err
+    }
+
+    /// Takes an instance for one call: a warm one if the version keeps
+    /// them, else a fresh one from the pool. The instance is armed with
+    /// the call's deadline and fuel.
+    pub async fn lease(&self) -> Result<Lease<'_>, PluginError> {
+        let started = Instant::now();
+        let reused = self.warm.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut slot = match reused {
+            Some(slot) => slot,
+            None => self.instantiate().await.map_err(|e| self.fail(e))?,
+        };
+        sandbox::arm(&mut slot.store).map_err(|e| {
+            self.fail(
+                self.ctx
+                    .failure(FailureKind::Instantiation, format!("{e:#}")),
+            )
+        })?;
+        Ok(Lease {
+            version: self,
+            slot: Some(slot),
+            started,
+        })
+    }
+
+    async fn instantiate(&self) -> Result<Slot, PluginError> {
+        let permit = self
+            .engine
+            .admit(self.name(), self.ctx.limits.deadline)
+            .await
+            .map_err(|mut e| {
+                e.version = Some(self.short_id().to_string());
+                e
+            })?;
+        let mut store = sandbox::new_store(&self.engine, self.ctx.clone(), None).map_err(|e| {
+            self.ctx
+                .failure(FailureKind::Instantiation, chain(e.as_ref()))
+        })?;
+        sandbox::arm(&mut store).map_err(|e| {
+            self.ctx
+                .failure(FailureKind::Instantiation, format!("{e:#}"))
+        })?;
+        let instance = self.pre.instantiate_async(&mut store).await.map_err(|e| {
+            let mut failure = sandbox::classify(&e, &store);
+            if failure.kind == FailureKind::Trap {
+                failure.kind = FailureKind::Instantiation;
+            }
+            failure
+        })?;
+        Ok(Slot {
+            store,
+            instance,
+            calls: 0,
+            _permit: permit,
+        })
+    }
+
+    fn give_back(&self, mut slot: Slot) {
+        slot.calls += 1;
+        let instances = &self.manifest.instances;
+        if instances.mode != InstanceMode::Warm
+            || slot.calls >= instances.max_calls
+            || self.retired.load(Ordering::SeqCst)
+        {
+            return;
+        }
+        let mut warm = self.warm.lock().unwrap_or_else(|p| p.into_inner());
+        if warm.len() < instances.max_idle {
+            warm.push(slot);
+        }
+    }
+}
+
+/// One instance lent to one call. Drop it unsettled (e.g. on
+/// cancellation) and the instance is discarded.
+pub struct Lease<'v> {
+    version: &'v PluginVersion,
+    slot: Option<Slot>,
+    started: Instant,
+}
+
+impl Lease<'_> {
+    /// The store and instance to call into.
+    pub fn parts(&mut self) -> (&mut Store<HostState>, &Instance) {
+        let slot = self.slot.as_mut().expect("lease already settled");
+        (&mut slot.store, &slot.instance)
+    }
+
+    /// The wall-clock time left before the call's deadline, plus the grace
+    /// for a guest blocked in a host call.
+    pub fn time_left(&self) -> Duration {
+        let slot = self.slot.as_ref().expect("lease already settled");
+        sandbox::deadline(&slot.store).saturating_duration_since(Instant::now()) + HOST_CALL_GRACE
+    }
+
+    /// Settles the lease with the outcome of a call made through
+    /// [`Lease::parts`] and bounded by [`Lease::time_left`] (`Err(())` when
+    /// that bound elapsed): on success the instance may be reused, on any
+    /// failure it is discarded and the failure counted and logged.
+    pub fn settle<R>(
+        mut self,
+        outcome: Result<wasmtime::Result<R>, ()>,
+    ) -> Result<Called<R>, PluginError> {
+        let version = self.version;
+        let slot = self.slot.take().expect("lease already settled");
+        version.stats.calls.fetch_add(1, Ordering::Relaxed);
+        let failure = match outcome {
+            Ok(Ok(value)) => {
+                let fuel = sandbox::fuel_used(&slot.store);
+                version.stats.fuel.fetch_add(fuel, Ordering::Relaxed);
+                version.give_back(slot);
+                return Ok(Called {
+                    value,
+                    plugin: version.ctx.name.clone(),
+                    version: version.ctx.version.clone(),
+                    fuel,
+                    elapsed: self.started.elapsed(),
+                });
+            }
+            Ok(Err(err)) => sandbox::classify(&err, &slot.store),
+            Err(()) => version.ctx.failure(
+                FailureKind::Timeout,
+                format!(
+                    "still blocked in a host call after its {} ms deadline",
+                    version.ctx.limits.deadline.as_millis()
+                ),
+            ),
+        };
+        version.record_failure(&failure);
+        Err(failure)
+    }
+}
+
+impl PluginVersion {
+    /// Runs one guest call on a leased instance, bounded by the deadline,
+    /// and settles the lease.
+    pub async fn call<R>(
+        &self,
+        call: impl AsyncFnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
+    ) -> Result<Called<R>, PluginError> {
+        let mut lease = self.lease().await?;
+        let limit = lease.time_left();
+        let (store, instance) = lease.parts();
+        let outcome = tokio::time::timeout(limit, call(store, instance))
+            .await
+            .map_err(|_| ());
+        lease.settle(outcome)
+    }
+}

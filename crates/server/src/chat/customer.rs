@@ -1,0 +1,341 @@
+//! The customer's side of a chat, opened by the session key (the
+//! `X-Chat-Key` header, or `?key=` where headers cannot be set).
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::cors::CorsLayer;
+
+use super::super::download::download;
+use super::super::{ApiError, AppState, JsonBody};
+use super::read_body;
+use super::socket::{self, Cursor};
+use parley_chat::hub::FrameKind;
+use parley_chat::{ChatError, Participant, StartChat, Started};
+use parley_store::chat::Message;
+
+/// The routes, open to any origin.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/chat/sessions", post(start))
+        .route("/chat/sessions/{id}", get(show))
+        .route("/chat/sessions/{id}/messages", post(say).get(poll))
+        .route("/chat/sessions/{id}/typing", post(typing))
+        .route("/chat/sessions/{id}/url", post(push_url))
+        .route(
+            "/chat/sessions/{id}/files",
+            post(send_file).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/chat/sessions/{id}/files/{file}", get(file))
+        .route("/chat/sessions/{id}/ws", get(websocket))
+        .route("/chat/sessions/{id}/leave", post(leave))
+        .layer(
+            CorsLayer::new()
+                .allow_origin(tower_http::cors::Any)
+                .allow_methods(tower_http::cors::Any)
+                .allow_headers(tower_http::cors::Any),
+        )
+}
+
+/// The session key a request presents.
+pub struct Key(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Key {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        if let Some(key) = parts
+            .headers
+            .get("x-chat-key")
+            .and_then(|v| v.to_str().ok())
+        {
+            return Ok(Key(key.trim().to_string()));
+        }
+        parts
+            .uri
+            .query()
+            .and_then(|q| {
+                q.split('&')
+                    .filter_map(|pair| pair.split_once('='))
+                    .find(|(k, _)| *k == "key")
+                    .map(|(_, v)| Key(v.to_string()))
+            })
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "key-required",
+                    "send the session key in `X-Chat-Key` (or `?key=`)",
+                )
+            })
+    }
+}
+
+async fn customer(state: &AppState, id: &str, key: &Key) -> Result<Participant, ApiError> {
+    Ok(state.chat.customer(id, &key.0).await?)
+}
+
+async fn start(
+    State(state): State<Arc<AppState>>,
+    JsonBody(request): JsonBody<StartChat>,
+) -> Result<(StatusCode, Json<Started>), ApiError> {
+    Ok((StatusCode::CREATED, Json(state.chat.start(request).await?)))
+}
+
+async fn show(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    key: Key,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    customer(&state, &id, &key).await?;
+    let session = state.chat.session(&id).await?;
+    let interaction = state.engine.store().get(&id).await?;
+    let members = state
+        .chat
+        .hub()
+        .view(&id)
+        .map(|v| v.members)
+        .unwrap_or_default();
+    let agents: Vec<String> = members
+        .iter()
+        .map(|a| {
+            state
+                .engine
+                .live_agent(a)
+                .map_or_else(|| a.clone(), |a| a.name)
+        })
+        .collect();
+    Ok(Json(json!({
+        "id": id,
+        "nickname": session.nickname,
+        "subject": session.subject,
+        "state": interaction.state,
+        "ended": session.ended_at.is_some(),
+        "agents": agents,
+    })))
+}
+
+/// A text to send.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Say {
+    /// The text.
+    pub text: String,
+}
+
+async fn say(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    key: Key,
+    JsonBody(body): JsonBody<Say>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let me = customer(&state, &id, &key).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(state.chat.say(&me, &body.text).await?),
+    ))
+}
+
+/// A typing indicator.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Typing {
+    /// Started (true) or stopped (false).
+    pub typing: bool,
+}
+
+async fn typing(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    key: Key,
+    JsonBody(body): JsonBody<Typing>,
+) -> Result<StatusCode, ApiError> {
+    let me = customer(&state, &id, &key).await?;
+    state.chat.typing(&me, body.typing);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A URL to push.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct PushUrl {
+    /// The URL (http or https).
+    pub url: String,
+}
+
+async fn push_url(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    key: Key,
+    JsonBody(body): JsonBody<PushUrl>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let me = customer(&state, &id, &key).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(state.chat.push_url(&me, &body.url).await?),
+    ))
+}
+
+/// `?name=` of an upload.
+#[derive(Debug, Deserialize)]
+pub struct FileName {
+    /// The file's name.
+    #[serde(default)]
+    pub name: String,
+}
+
+/// Stores a file sent by `me` from a request body.
+pub async fn receive_file(
+    state: &AppState,
+    me: &Participant,
+    name: &str,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let limit = state.chat.settings().max_file_bytes;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let data = read_body(body, limit).await?;
+    let message = state.chat.send_file(me, name, &content_type, data).await?;
+    Ok((StatusCode::CREATED, Json(message)))
+}
+
+async fn send_file(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Query(query): Query<FileName>,
+    key: Key,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let me = customer(&state, &id, &key).await?;
+    receive_file(&state, &me, &query.name, &headers, body).await
+}
+
+async fn file(
+    State(state): State<Arc<AppState>>,
+    Path((id, file)): Path<(String, String)>,
+    key: Key,
+) -> Result<Response, ApiError> {
+    // Files stay readable after the chat ended, with the key.
+    match state.chat.customer(&id, &key.0).await {
+        Ok(_) | Err(ChatError::Ended(_)) => {}
+        Err(err) => return Err(err.into()),
+    }
+    let (info, data) = state.chat.file(&id, &file).await?;
+    Ok(download(&info.name, &info.content_type, data))
+}
+
+/// `GET .../messages` query (`?key=` is read by [`Key`]).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Poll {
+    /// The `seq` of the last message seen (0: from the start).
+    #[serde(default)]
+    pub after: i64,
+    /// Seconds to wait for a message when there is none (at most 30).
+    #[serde(default)]
+    pub wait: u64,
+}
+
+/// A long poll's answer.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Polled {
+    /// Messages after the cursor, oldest first.
+    pub messages: Vec<Message>,
+    /// Names of agents typing now.
+    pub typing: Vec<String>,
+    /// Whether the chat has ended.
+    pub ended: bool,
+}
+
+/// The most a long poll waits.
+const MAX_WAIT: Duration = Duration::from_secs(30);
+
+async fn poll(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    key: Key,
+    Query(query): Query<Poll>,
+) -> Result<Json<Polled>, ApiError> {
+    let ended = |messages: Vec<Message>| Polled {
+        messages,
+        typing: Vec::new(),
+        ended: true,
+    };
+    match state.chat.customer(&id, &key.0).await {
+        Ok(_) => {}
+        // An ended chat still answers, so the customer reads the end.
+        Err(ChatError::Ended(_)) => {
+            let messages = state.chat.transcript(&id, query.after, 1000, false).await?;
+            return Ok(Json(ended(messages)));
+        }
+        Err(err) => return Err(err.into()),
+    }
+    let hub = state.chat.hub();
+    let Some((mut live, _connection)) = hub.follow_customer(&id) else {
+        return Err(ChatError::Ended(id).into());
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(query.wait).min(MAX_WAIT);
+    loop {
+        let messages = state.chat.transcript(&id, query.after, 1000, false).await?;
+        let ended = hub.view(&id).is_none_or(|v| v.ended);
+        let typing = hub.typing_now(&id, true);
+        if !messages.is_empty() || ended || tokio::time::Instant::now() >= deadline {
+            return Ok(Json(Polled {
+                messages,
+                typing,
+                ended,
+            }));
+        }
+        match tokio::time::timeout_at(deadline, live.recv()).await {
+            // A typing frame answers at once, so the indicator shows.
+            Ok(Ok(frame)) if frame.kind == FrameKind::Typing => {
+                return Ok(Json(Polled {
+                    messages,
+                    typing: hub.typing_now(&id, true),
+                    ended: false,
+                }));
+            }
+            Ok(_) | Err(_) => {}
+        }
+    }
+}
+
+async fn websocket(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    key: Key,
+    Query(cursor): Query<Cursor>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let me = customer(&state, &id, &key).await?;
+    let Some((live, connection)) = state.chat.hub().follow_customer(&id) else {
+        return Err(ChatError::Ended(id).into());
+    };
+    let chat = state.chat.clone();
+    Ok(socket::small(upgrade)
+        .on_upgrade(move |ws| socket::serve_customer(ws, chat, me, cursor.after, live, connection))
+        .into_response())
+}
+
+async fn leave(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    key: Key,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let me = customer(&state, &id, &key).await?;
+    state.chat.leave(&me, "customer left").await?;
+    Ok(Json(json!({ "left": true })))
+}

@@ -1,0 +1,486 @@
+//! Interactions: submit, read and list them, answer offers, and act on
+//! them (`/v1/interactions/...`); views and workbins (`/v1/views`,
+//! `/v1/workbins`); the event log from a cursor (`/v1/events`); the running
+//! business processes (`/v1/processes`).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use std::sync::Arc;
+
+use super::auth::{Principal, forbidden};
+use super::{ApiError, AppState, JsonBody, OptionalJson};
+use parley_core::agents::Role;
+use parley_engine::process::{Order, ProcessesStatus};
+use parley_engine::{EngineError, TransferTo};
+use parley_store::attached::{self, Value};
+use parley_store::{Event, Filter, Interaction, NewInteraction, State as Lifecycle, StoreError};
+
+/// The routes.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/interactions", post(submit).get(list))
+        .route("/interactions/{id}", get(show))
+        .route("/interactions/{id}/accept", post(accept))
+        .route("/interactions/{id}/reject", post(reject))
+        .route("/interactions/{id}/complete", post(complete))
+        .route("/interactions/{id}/transfer", post(transfer))
+        .route("/interactions/{id}/conference", post(conference))
+        .route("/interactions/{id}/leave", post(leave))
+        .route("/interactions/{id}/park", post(park))
+        .route("/interactions/{id}/pull", post(pull))
+        .route("/interactions/{id}/move", post(move_to))
+        .route("/interactions/{id}/stop", post(stop))
+        .route("/views/{name}", get(view))
+        .route("/workbins/{name}", get(workbin))
+        .route("/events", get(events))
+        .route("/processes", get(processes))
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        let (status, code) = match &err {
+            StoreError::NotFound { what, .. } => (StatusCode::NOT_FOUND, not_found_code(what)),
+            StoreError::Duplicate { what, .. } => (StatusCode::CONFLICT, duplicate_code(what)),
+            StoreError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            StoreError::Ended(_) => (StatusCode::GONE, "session-ended"),
+            StoreError::InvalidTransition { .. } => (StatusCode::CONFLICT, "invalid-transition"),
+            StoreError::Invalid(_) => (StatusCode::BAD_REQUEST, "bad-request"),
+            StoreError::Config(_) | StoreError::Database(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "store-unavailable")
+            }
+        };
+        ApiError::new(status, code, err.to_string())
+    }
+}
+
+fn not_found_code(what: &str) -> &'static str {
+    match what {
+        "interaction" => "interaction-not-found",
+        "agent" => "agent-not-found",
+        "contact" => "contact-not-found",
+        _ => "not-found",
+    }
+}
+
+fn duplicate_code(what: &str) -> &'static str {
+    match what {
+        "interaction" => "duplicate-interaction",
+        "agent" => "duplicate-agent",
+        _ => "duplicate",
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(err: EngineError) -> Self {
+        let message = err.to_string();
+        match err {
+            EngineError::Store(err) => err.into(),
+            EngineError::Locked(_) => ApiError::new(StatusCode::CONFLICT, "locked", message),
+            EngineError::Unavailable(_) => {
+                ApiError::new(StatusCode::CONFLICT, "agent-unavailable", message)
+            }
+            EngineError::Forbidden(_) => forbidden(message),
+            EngineError::Invalid(_) => ApiError::bad_request(message),
+        }
+    }
+}
+
+async fn submit(
+    State(state): State<Arc<AppState>>,
+    _principal: Principal,
+    JsonBody(new): JsonBody<NewInteraction>,
+) -> Result<(StatusCode, Json<Interaction>), ApiError> {
+    state.engine.check_submission(&new)?;
+    let stored = state.engine.store().submit(new).await?;
+    if stored.state == Lifecycle::Queued {
+        state.engine.enqueue(&stored.id);
+    }
+    Ok((StatusCode::CREATED, Json(stored)))
+}
+
+/// Whether the caller may see `interaction`: supervisors, and the agents
+/// who own it, are in it, or have it parked.
+pub(super) fn may_see(principal: &Principal, interaction: &Interaction) -> bool {
+    if principal.role.allows(Role::Supervisor) {
+        return true;
+    }
+    let Some(me) = principal.agent.as_deref() else {
+        return false;
+    };
+    interaction.owner.as_deref() == Some(me)
+        || interaction.parties.iter().any(|p| p == me)
+        || interaction.workbin_owner.as_deref() == Some(me)
+}
+
+async fn show(
+    State(state): State<Arc<AppState>>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Interaction>, ApiError> {
+    let interaction = state.engine.store().get(&id).await?;
+    if !may_see(&principal, &interaction) {
+        return Err(forbidden(format!("interaction `{id}` is not yours")));
+    }
+    Ok(Json(interaction))
+}
+
+/// `GET /v1/interactions` query.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ListQuery {
+    #[serde(flatten)]
+    filter: Filter,
+    #[serde(default = "default_limit")]
+    limit: i64,
+}
+
+async fn list(
+    State(state): State<Arc<AppState>>,
+    principal: Principal,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<Interaction>>, ApiError> {
+    let mut filter = query.filter;
+    if !principal.role.allows(Role::Supervisor) {
+        // Agents list their own.
+        let me = principal.account()?.to_string();
+        if filter.owner.as_deref().is_some_and(|o| o != me) {
+            return Err(forbidden("agents list only their own interactions"));
+        }
+        filter.owner = Some(me);
+    }
+    Ok(Json(state.engine.store().list(&filter, query.limit).await?))
+}
+
+/// A body with an optional reason.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Reason {
+    /// Why.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `POST .../complete`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Completion {
+    /// Disposition code.
+    #[serde(default)]
+    pub disposition: Option<String>,
+}
+
+/// A body naming an agent (conference, or acting for one).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct AgentRef {
+    /// Agent id (the caller, if absent).
+    #[serde(default)]
+    pub agent: Option<String>,
+}
+
+/// `POST .../park`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Park {
+    /// Workbin name.
+    pub workbin: String,
+    /// Whose workbin: an agent (default: the caller) or, for group
+    /// workbins, the group.
+    #[serde(default)]
+    pub owner: Option<String>,
+}
+
+/// `POST .../move`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Move {
+    /// Queue.
+    pub queue: String,
+}
+
+async fn accept(
+    State(state): State<Arc<AppState>>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Interaction>, ApiError> {
+    let me = principal.account()?;
+    Ok(Json(state.engine.accept(me, &id).await?))
+}
+
+async fn reject(
+    State(state): State<Arc<AppState>>,
+    principal: Principal,
+    Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<Reason>,
+) -> Result<Json<Interaction>, ApiError> {
+    let me = principal.account()?;
+    let reason = body.reason;
+    Ok(Json(state.engine.reject(me, &id, reason).await?))
+}
+
+async fn complete(
+    State(state): State<Arc<AppState>>,
+    principal: Principal,
+    Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<Completion>,
+) -> Result<Json<Interaction>, ApiError> {
+    let disposition = body.disposition;
+    Ok(Json(
+        state
+            .engine
+            .complete(&principal.actor(), &id, disposition)
+            .await?,
+    ))
+}
+
+async fn transfer(
+    State(state): State<Arc<AppState>>,
+    principal: Principal,
+    Path(id): Path<String>,
+    JsonBody(to): JsonBody<TransferTo>,
+) -> Result<Json<Interaction>, ApiError> {
+    Ok(Json(
+        state.engine.transfer(&principal.actor(), &id, to).await?,
+    ))
+}
+
+async fn conference(
+    State(state): State<Arc<AppState>>,
+    principal: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<AgentRef>,
+) -> Result<Json<Interaction>, ApiError> {
+    let agent = body
+        .agent
+        .ok_or_else(|| ApiError::bad_request("name the agent to add"))?;
+    Ok(Json(
+        state
+            .engine
+            .conference(&principal.actor(), &id, &agent)
+            .await?,
+    ))
+}
+
+async fn leave(
+    State(state): State<Arc<AppState>>,
+    principal: Principal,
+    Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<AgentRef>,
+) -> Result<Json<Interaction>, ApiError> {
+    let agent = body.agent;
+    Ok(Json(
+        state
+            .engine
+            .leave(&principal.actor(), &id, agent.as_deref())
+            .await?,
+    ))
+}
+
+async fn park(
+    State(state): State<Arc<AppState>>,
+    principal: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Park>,
+) -> Result<Json<Interaction>, ApiError> {
+    Ok(Json(
+        state
+            .engine
+            .park(
+                &principal.actor(),
+                &id,
+                &body.workbin,
+                body.owner.as_deref(),
+            )
+            .await?,
+    ))
+}
+
+async fn pull(
+    State(state): State<Arc<AppState>>,
+    principal: Principal,
+    Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<AgentRef>,
+) -> Result<Json<Interaction>, ApiError> {
+    let agent = body.agent;
+    Ok(Json(
+        state
+            .engine
+            .pull(&principal.actor(), &id, agent.as_deref())
+            .await?,
+    ))
+}
+
+async fn move_to(
+    State(state): State<Arc<AppState>>,
+    principal: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Move>,
+) -> Result<Json<Interaction>, ApiError> {
+    principal.require(Role::Supervisor)?;
+    Ok(Json(state.engine.move_to_queue(&id, &body.queue).await?))
+}
+
+async fn stop(
+    State(state): State<Arc<AppState>>,
+    principal: Principal,
+    Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<Reason>,
+) -> Result<Json<Interaction>, ApiError> {
+    principal.require(Role::Supervisor)?;
+    let reason = body
+        .reason
+        .unwrap_or_else(|| format!("stopped by {}", principal.id));
+    Ok(Json(state.engine.stop(&id, &reason).await?))
+}
+
+/// A page size.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Limit {
+    #[serde(default = "default_limit")]
+    limit: i64,
+    /// Whose workbin (workbins only).
+    #[serde(default)]
+    owner: Option<String>,
+}
+
+/// How a view sorts: by the attribute's text, or number, as given.
+fn attribute_key(interaction: &Interaction, key: &str) -> (Option<String>, f64) {
+    let list = attached::parse(&interaction.attached).unwrap_or_default();
+    match list.iter().find(|a| a.key == key).map(|a| &a.value) {
+        Some(Value::Integer(n)) => (None, *n as f64),
+        Some(Value::Decimal(d)) => (None, *d),
+        Some(Value::Timestamp(t)) => (None, *t as f64),
+        Some(Value::Text(t)) => (Some(t.clone()), 0.0),
+        _ => (Some(String::from("\u{10ffff}")), f64::MAX),
+    }
+}
+
+/// The interactions a view shows: queued in its queue, filtered, ordered.
+async fn view(
+    State(state): State<Arc<AppState>>,
+    _principal: Principal,
+    Path(name): Path<String>,
+    Query(limit): Query<Limit>,
+) -> Result<Json<Vec<Interaction>>, ApiError> {
+    let config = state.engine.processes().current();
+    let view = config.view(&name).cloned().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "view-not-found",
+            format!("view `{name}` is not configured"),
+        )
+    })?;
+    let filter = Filter {
+        queue: Some(view.queue.clone()),
+        state: Some(Lifecycle::Queued),
+        ..Filter::default()
+    };
+    let mut shown = state.engine.store().list(&filter, 5000).await?;
+    if let Some(f) = &view.filter {
+        shown.retain(|i| {
+            let list = attached::parse(&i.attached).unwrap_or_default();
+            attached::text(&list, &f.key) == Some(f.equals.as_str())
+        });
+    }
+    match &view.order {
+        Order::Priority => shown.sort_by(|a, b| {
+            b.priority
+                .cmp(&a.priority)
+                .then(a.queued_at.cmp(&b.queued_at))
+        }),
+        Order::Age => shown.sort_by_key(|i| i.queued_at),
+        Order::Attribute(key) => shown.sort_by(|a, b| {
+            let (ka, kb) = (attribute_key(a, key), attribute_key(b, key));
+            ka.0.cmp(&kb.0)
+                .then(ka.1.total_cmp(&kb.1))
+                .then(a.queued_at.cmp(&b.queued_at))
+        }),
+    }
+    shown.truncate(limit.limit.clamp(1, 1000) as usize);
+    Ok(Json(shown))
+}
+
+/// The interactions parked in a workbin of an agent or group.
+async fn workbin(
+    State(state): State<Arc<AppState>>,
+    principal: Principal,
+    Path(name): Path<String>,
+    Query(query): Query<Limit>,
+) -> Result<Json<Vec<Interaction>>, ApiError> {
+    let owner = match (query.owner, principal.agent.clone()) {
+        (Some(owner), _) => owner,
+        (None, Some(me)) => me,
+        (None, None) => return Err(ApiError::bad_request("name the workbin's owner")),
+    };
+    let allowed = principal.role.allows(Role::Supervisor)
+        || principal.agent.as_deref() == Some(owner.as_str())
+        || principal
+            .agent
+            .as_deref()
+            .and_then(|me| state.engine.live_agent(me))
+            .is_some_and(|a| a.groups.contains(&owner));
+    if !allowed {
+        return Err(forbidden(format!(
+            "workbin `{name}` of {owner} is not yours"
+        )));
+    }
+    let filter = Filter {
+        workbin: Some(name),
+        workbin_owner: Some(owner),
+        state: Some(Lifecycle::Parked),
+        ..Filter::default()
+    };
+    Ok(Json(state.engine.store().list(&filter, query.limit).await?))
+}
+
+/// A page of the event log.
+#[derive(Debug, Deserialize)]
+pub struct Page {
+    /// The cursor: the `seq` of the last event seen (0: from the start).
+    #[serde(default)]
+    pub after: i64,
+    /// How many events at most (up to 1000).
+    #[serde(default = "default_limit")]
+    pub limit: i64,
+}
+
+fn default_limit() -> i64 {
+    100
+}
+
+/// The events a principal may read: all for supervisors, its own for an
+/// agent.
+pub fn event_scope(principal: &Principal) -> Result<Option<String>, ApiError> {
+    if principal.role.allows(Role::Supervisor) {
+        Ok(None)
+    } else {
+        Ok(Some(principal.account()?.to_string()))
+    }
+}
+
+async fn events(
+    State(state): State<Arc<AppState>>,
+    principal: Principal,
+    Query(page): Query<Page>,
+) -> Result<Json<Vec<Event>>, ApiError> {
+    let scope = event_scope(&principal)?;
+    Ok(Json(
+        state
+            .engine
+            .store()
+            .events_after(page.after, page.limit, scope.as_deref())
+            .await?,
+    ))
+}
+
+async fn processes(
+    State(state): State<Arc<AppState>>,
+    principal: Principal,
+) -> Result<Json<ProcessesStatus>, ApiError> {
+    principal.require(Role::Supervisor)?;
+    Ok(Json(state.engine.processes().status()))
+}

@@ -1,0 +1,216 @@
+//! The composition root: builds the store, the plugin runtime, the
+//! engine, the channels and the HTTP API from the settings, starts their
+//! background tasks and serves until stopped.
+
+use axum::serve::ListenerExt;
+use std::path::Path;
+use std::sync::{Arc, Weak};
+
+use parley_chat::Chat;
+use parley_core::agents::password;
+use parley_core::watch::Watch;
+use parley_email::EmailChannel;
+use parley_engine::Engine;
+use parley_engine::process::{self, Processes};
+use parley_plugin::observe::recorder::Recorder;
+use parley_plugin::versions::VersionStore;
+use parley_plugin::{PluginRuntime, Registry, watcher};
+use parley_server::auth::CredentialCache;
+use parley_server::{AppState, router};
+use parley_store::Store;
+use parley_store::retention::Retention;
+
+use crate::settings::Settings;
+
+/// The admin token: from the settings or `PARLEY_ADMIN_TOKEN`, else the
+/// one kept in `<data-dir>/admin-token`, created on first start.
+pub fn admin_token(settings: &Settings) -> anyhow::Result<String> {
+    if let Some(token) = settings
+        .admin_token
+        .clone()
+        .or_else(|| std::env::var("PARLEY_ADMIN_TOKEN").ok())
+    {
+        return Ok(token);
+    }
+    let path = settings.data_dir.join("admin-token");
+    if let Ok(token) = std::fs::read_to_string(&path) {
+        return Ok(token.trim().to_string());
+    }
+    let token = password::new_secret("");
+    write_private(&path, &token)?;
+    Ok(token)
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// A started server.
+pub struct RunningServer {
+    /// The address it listens on.
+    pub addr: std::net::SocketAddr,
+    /// The live plugins.
+    pub registry: Arc<Registry>,
+    /// Interactions and events.
+    pub store: Store,
+    /// The interaction engine.
+    pub engine: Arc<Engine>,
+    /// The web chat channel.
+    pub chat: Arc<Chat>,
+    /// The e-mail channel.
+    pub email: Arc<EmailChannel>,
+    /// The admin token.
+    pub admin_token: String,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    sweep: Option<tokio::task::JoinHandle<()>>,
+    _watches: [Watch; 2],
+}
+
+impl RunningServer {
+    /// Waits until the server stops (it stops on SIGINT or SIGTERM).
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        Ok((&mut self.task).await??)
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.task.abort();
+        if let Some(sweep) = &self.sweep {
+            sweep.abort();
+        }
+    }
+}
+
+/// Starts the server: installs missing bundled plugins, restores and loads
+/// plugins, watches the plugin directory and serves the API (on a port
+/// picked by the system when the settings say port 0).
+pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
+    // Relative to where the server started, once and for all (the
+    // compiled-code cache needs an absolute path).
+    settings.data_dir = std::path::absolute(&settings.data_dir)?;
+    let plugins_dir = settings.plugins_dir();
+    std::fs::create_dir_all(&plugins_dir)?;
+    std::fs::create_dir_all(&settings.data_dir)?;
+    if settings.install_bundled {
+        for name in parley_bundled::install_missing(&plugins_dir)? {
+            tracing::info!(plugin = name, dir = %plugins_dir.display(), "installed bundled plugin");
+        }
+    }
+    let store = Store::open(&settings.database_url()).await?;
+    let engine = PluginRuntime::new(settings.engine_settings())?;
+    let registry = Registry::new(
+        engine,
+        settings.limit_policy(),
+        VersionStore::new(settings.versions_dir()),
+    );
+    for recording in &settings.recording {
+        let recorder = Recorder::new(recording.clone(), &settings.data_dir.join("recordings"))
+            .map_err(anyhow::Error::msg)?;
+        registry
+            .observers()
+            .set_recorder(&recording.plugin, recorder);
+    }
+    for error in registry.restore(&plugins_dir).await {
+        tracing::error!(plugin = %error.plugin, "not loaded: {}", error.message);
+    }
+    let plugin_watch = watcher::watch(registry.clone(), plugins_dir.clone())?;
+    let processes_path = settings.processes_path();
+    if settings.install_bundled && process::install_demo(&processes_path)? {
+        tracing::info!(path = %processes_path.display(), "installed the demo business process");
+    }
+    let processes =
+        Processes::load(processes_path, registry.clone()).map_err(anyhow::Error::msg)?;
+    let process_watch = processes.watch()?;
+    let admin_token = admin_token(&settings)?;
+    let engine = Engine::new(
+        store.clone(),
+        registry.clone(),
+        processes,
+        settings.routing.clone(),
+    );
+    // Routers screen stored interactions through the engine's store.
+    let content: Weak<Engine> = Arc::downgrade(&engine);
+    registry.set_content(content);
+    engine.recover().await?;
+    let chat = Chat::new(engine.clone(), settings.chat.clone()).map_err(anyhow::Error::msg)?;
+    chat.start_tasks().await?;
+    let email =
+        EmailChannel::new(engine.clone(), settings.email.clone()).map_err(anyhow::Error::msg)?;
+    email.start_tasks()?;
+    if settings.install_bundled && parley_server::responses::install_demo(&store).await? {
+        tracing::info!("installed the demo standard responses");
+    }
+    let retention = Retention::new(
+        store.clone(),
+        settings.retention.clone(),
+        &settings.data_dir,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let sweep = retention.spawn();
+    let state = Arc::new(AppState {
+        registry: registry.clone(),
+        engine: engine.clone(),
+        admin_token: admin_token.clone(),
+        credentials: CredentialCache::default(),
+        chat: chat.clone(),
+        email: email.clone(),
+        desktop: settings.desktop.clone(),
+        retention,
+    });
+    let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        address = %addr,
+        plugins = ?registry.names(),
+        plugins_dir = %plugins_dir.display(),
+        database = ?store.backend(),
+        "parley is listening"
+    );
+    // No Nagle delay: chat frames and events are small and must go now.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY not set: {err}");
+        }
+    });
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    });
+    Ok(RunningServer {
+        addr,
+        registry,
+        store,
+        engine,
+        chat,
+        email,
+        admin_token,
+        task,
+        sweep,
+        _watches: [plugin_watch, process_watch],
+    })
+}
+
+/// Runs the server until interrupted.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    start(settings).await?.wait().await
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down");
+}
