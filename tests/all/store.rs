@@ -131,12 +131,12 @@ async fn the_lifecycle_is_enforced(db: &TestDb) {
             ..
         }
     ));
-    let kinds: Vec<String> = store
+    let kinds: Vec<&str> = store
         .events_after(0, 100, None)
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.kind)
+        .map(|e| e.kind.as_str())
         .collect();
     assert_eq!(
         kinds,

@@ -16,7 +16,7 @@
 use parley::app::RunningServer;
 use parley_core::agents::{AgentSpec, CapacityRule, PresenceState, Skill};
 use parley_engine::Engine;
-use parley_store::{NewInteraction, State, Store};
+use parley_store::{EventKind, NewInteraction, State, Store};
 use parley_tests::database::TestDb;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -93,7 +93,7 @@ fn follow_offers(store: &Store) -> Offers {
     let seen = offers.clone();
     tokio::spawn(async move {
         while let Ok(event) = events.recv().await {
-            if event.kind == "offered"
+            if event.kind == EventKind::Offered
                 && let Some(id) = event.interaction_id
             {
                 seen.lock().unwrap().insert(id, Instant::now());

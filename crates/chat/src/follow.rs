@@ -15,7 +15,7 @@ use super::hub::{Frame, FrameKind};
 use super::{Chat, members_of, system};
 use parley_core::Media;
 use parley_store::chat::{Message, Visibility};
-use parley_store::{Event, Interaction, State};
+use parley_store::{Event, EventKind, Interaction, State};
 
 /// How often the sweeper looks for customers who left.
 const SWEEP_EVERY: Duration = Duration::from_secs(2);
@@ -116,7 +116,7 @@ fn on_event(chat: &Arc<Chat>, event: Event) {
     let Some(id) = event.interaction_id.clone() else {
         return;
     };
-    if event.kind == "notified" {
+    if event.kind == EventKind::Notified {
         if chat.hub.contains(&id) {
             let text = event.data["text"].as_str().unwrap_or_default().to_string();
             tokio::spawn(notify(chat.clone(), id, text));
@@ -168,7 +168,7 @@ fn on_event(chat: &Arc<Chat>, event: Event) {
                 text: text.to_string().into(),
             },
         );
-        notices.push(if event.kind == "transferred" {
+        notices.push(if event.kind == EventKind::Transferred {
             system(
                 &id,
                 "transferred",

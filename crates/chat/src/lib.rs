@@ -239,7 +239,6 @@ impl Chat {
             contact_id: None,
             parent_id: None,
         };
-        self.engine.check_submission(&new)?;
         let key = password::new_secret("ck_");
         let session = NewSession {
             key_hash: password::digest(&key),
@@ -247,14 +246,20 @@ impl Chat {
             email,
             subject,
         };
-        let stored = self.store().start_chat(new, session.clone()).await?;
-        self.hub.open(
-            &stored.id,
-            &session.key_hash,
-            &session.nickname,
-            BTreeSet::new(),
-        );
-        self.engine.enqueue(&stored.id);
+        let stored = self
+            .engine
+            .admit(new, |store, new| async move {
+                let stored = store.start_chat(new, session.clone()).await?;
+                // Open in the hub before routing can offer it.
+                self.hub.open(
+                    &stored.id,
+                    &session.key_hash,
+                    &session.nickname,
+                    BTreeSet::new(),
+                );
+                Ok(stored)
+            })
+            .await?;
         Ok(Started {
             id: stored.id,
             key,

@@ -15,7 +15,7 @@ use super::settings::EmailSettings;
 use super::transform::{self, Inbound};
 use super::{bounce, compose};
 use parley_core::Media;
-use parley_engine::Engine;
+use parley_engine::{Engine, EngineError};
 use parley_store::contacts::Identity;
 use parley_store::email::{
     Direction, MailboxItem, MimeKind, NewAttachment, NewEmail, Status, Target,
@@ -280,17 +280,22 @@ impl Intake {
             contact_id,
             parent_id: parent.map(|p| p.id),
         };
-        if let Err(err) = self.engine.check_submission(&new) {
-            return Err(StoreError::Invalid(err.to_string()));
-        }
         let message = NewEmail {
             mime,
             ..message_of(source, &email)
         };
-        let stored = store
-            .receive_email(Target::New(new), message, item, None)
-            .await?;
-        self.engine.enqueue(&stored.interaction.id);
+        let stored = self
+            .engine
+            .admit(new, |store, new| async move {
+                store
+                    .receive_email(Target::New(new), message, item, None)
+                    .await
+            })
+            .await
+            .map_err(|err| match err {
+                EngineError::Store(err) => err,
+                other => StoreError::Invalid(other.to_string()),
+            })?;
         if !email.automatic {
             self.outbox.acknowledge(&stored).await;
         }

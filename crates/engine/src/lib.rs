@@ -19,6 +19,7 @@
 //! before it is acted on or acknowledged, and the board is rebuilt from the
 //! store after a restart.
 
+mod admit;
 mod assign;
 pub mod board;
 pub mod convert;
@@ -32,6 +33,7 @@ mod routing;
 pub mod screen_request;
 pub mod stats;
 
+pub use admit::Admitted;
 pub use board::Target;
 pub use error::EngineError;
 pub use operations::{Actor, TransferTo};
@@ -148,7 +150,7 @@ impl Engine {
 
     /// Checks a submission against the running processes: its queue must
     /// exist and its process must handle its media type.
-    pub fn check_submission(&self, new: &NewInteraction) -> Result<(), EngineError> {
+    fn check_submission(&self, new: &NewInteraction) -> Result<(), EngineError> {
         let Some(queue) = &new.queue else {
             return Ok(());
         };

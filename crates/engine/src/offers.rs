@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{Engine, EngineError};
 use parley_core::agents::PresenceState;
-use parley_store::{Interaction, State, Transition, now_ms};
+use parley_store::{EventKind, Interaction, State, Transition, now_ms};
 
 impl Engine {
     /// `agent` accepts the interaction offered to it.
@@ -36,7 +36,9 @@ impl Engine {
         reason: Option<String>,
     ) -> Result<Interaction, EngineError> {
         let reason = reason.unwrap_or_else(|| "rejected".into());
-        let back = self.withdraw(id, agent, "rejected", &reason).await?;
+        let back = self
+            .withdraw(id, agent, EventKind::Rejected, &reason)
+            .await?;
         self.counters.rejected(agent);
         Ok(back)
     }
@@ -53,7 +55,7 @@ impl Engine {
             }
         };
         match self
-            .withdraw(id, &agent, "offer-timed-out", "no answer in time")
+            .withdraw(id, &agent, EventKind::OfferTimedOut, "no answer in time")
             .await
         {
             Ok(back) => {
@@ -83,7 +85,7 @@ impl Engine {
         self: &Arc<Self>,
         id: &str,
         agent: &str,
-        event: &str,
+        event: EventKind,
         reason: &str,
     ) -> Result<Interaction, EngineError> {
         let back = Transition::to(id, State::Queued)
@@ -127,7 +129,12 @@ impl Engine {
         };
         for id in offered {
             if let Err(err) = self
-                .withdraw(&id, agent, "offer-revoked", "the agent is no longer ready")
+                .withdraw(
+                    &id,
+                    agent,
+                    EventKind::OfferRevoked,
+                    "the agent is no longer ready",
+                )
                 .await
             {
                 tracing::debug!(interaction = %id, "offer not revoked: {err}");

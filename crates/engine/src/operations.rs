@@ -11,7 +11,7 @@ use super::board::Target;
 use super::{Engine, EngineError};
 use crate::process::config::WorkbinScope;
 use parley_core::agents::Role;
-use parley_store::{Interaction, State, StoreError, Transition, now_ms};
+use parley_store::{EventKind, Interaction, State, StoreError, Transition, now_ms};
 
 /// Who is acting.
 #[derive(Debug, Clone)]
@@ -150,7 +150,7 @@ impl Engine {
                 let t = Transition::to(id, State::Queued)
                     .expect(State::Accepted)
                     .queue(&queue)
-                    .event("transferred");
+                    .event(EventKind::Transferred);
                 let moved = self.finish(actor.owner_check(t)?).await?;
                 self.enqueue(id);
                 Ok(moved)
@@ -179,7 +179,7 @@ impl Engine {
                 let t = Transition::to(id, State::Offered)
                     .expect(State::Accepted)
                     .owner(&agent)
-                    .event("transferred");
+                    .event(EventKind::Transferred);
                 match self.finish_from(current, actor.owner_check(t)?).await {
                     Ok(offered) => {
                         self.counters.offered(&offered);
@@ -223,7 +223,7 @@ impl Engine {
         parties.push(agent.to_string());
         let mut t = Transition::to(id, State::Accepted)
             .expect(State::Accepted)
-            .event("conferenced");
+            .event(EventKind::Conferenced);
         t.parties = Some(parties);
         let result = match actor.owner_check(t) {
             Ok(t) => self.store.transition(t).await.map_err(EngineError::from),
@@ -251,7 +251,7 @@ impl Engine {
         }
         let mut t = Transition::to(id, State::Accepted)
             .expect(State::Accepted)
-            .event("left")
+            .event(EventKind::Left)
             .reason(agent.clone());
         t.parties = Some(
             current
@@ -373,7 +373,7 @@ impl Engine {
         let t = Transition::to(id, State::Accepted)
             .expect(current.state)
             .owner(&agent)
-            .event("pulled");
+            .event(EventKind::Pulled);
         let result = self.store.transition(t).await;
         let mut board = self.board();
         board.routing.remove(id);
@@ -404,7 +404,7 @@ impl Engine {
         let t = Transition::to(id, State::Queued)
             .expect(current.state)
             .queue(queue)
-            .event("moved");
+            .event(EventKind::Moved);
         let waiting = self.board().waiting.remove(id);
         let moved = match self.finish_from(current, t).await {
             Ok(moved) => moved,

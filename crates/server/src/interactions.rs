@@ -93,11 +93,7 @@ async fn submit(
     _principal: Principal,
     JsonBody(new): JsonBody<NewInteraction>,
 ) -> Result<(StatusCode, Json<Interaction>), ApiError> {
-    state.engine.check_submission(&new)?;
-    let stored = state.engine.store().submit(new).await?;
-    if stored.state == Lifecycle::Queued {
-        state.engine.enqueue(&stored.id);
-    }
+    let stored = state.engine.submit(new).await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 

@@ -126,7 +126,7 @@ async fn sse(
         let event = events.recv().await?;
         let sse = SseEvent::default()
             .id(event.seq.to_string())
-            .event(event.kind.clone())
+            .event(event.kind.as_str())
             .json_data(&event)
             .unwrap_or_default();
         Some((Ok(sse), events))

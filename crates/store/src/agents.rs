@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 use super::error::StoreError;
+use super::events::EventKind;
 use super::interactions::json_column;
 use super::writer::{Outcome, Tx, Written};
 use parley_core::agents::{Agent, Presence, Role};
@@ -131,7 +132,12 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &AgentWrite) -> Result<Outcome
                 .bind(password_hash)
                 .execute(&mut *tx.conn)
                 .await?;
-            tx.event(None, Some(&agent.id), "agent-created", event_data(&agent));
+            tx.event(
+                None,
+                Some(&agent.id),
+                EventKind::AgentCreated,
+                event_data(&agent),
+            );
             Ok(Ok(Written::Agent(agent)))
         }
         AgentWrite::Replace {
@@ -151,7 +157,12 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &AgentWrite) -> Result<Outcome
             if done.rows_affected() == 0 {
                 return Ok(Err(StoreError::no_agent(&agent.id)));
             }
-            tx.event(None, Some(&agent.id), "agent-updated", event_data(&agent));
+            tx.event(
+                None,
+                Some(&agent.id),
+                EventKind::AgentUpdated,
+                event_data(&agent),
+            );
             Ok(Ok(Written::Agent(agent)))
         }
         AgentWrite::Delete(id) => {
@@ -166,7 +177,7 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &AgentWrite) -> Result<Outcome
                 .bind(id)
                 .execute(&mut *tx.conn)
                 .await?;
-            tx.event(None, Some(id), "agent-deleted", json!({ "id": id }));
+            tx.event(None, Some(id), EventKind::AgentDeleted, json!({ "id": id }));
             Ok(Ok(Written::Done))
         }
         AgentWrite::Presence { id, presence } => {
@@ -180,7 +191,12 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &AgentWrite) -> Result<Outcome
             if done.rows_affected() == 0 {
                 return Ok(Err(StoreError::no_agent(id)));
             }
-            tx.event(None, Some(id), "presence", json!({ "presence": presence }));
+            tx.event(
+                None,
+                Some(id),
+                EventKind::Presence,
+                json!({ "presence": presence }),
+            );
             Ok(Ok(Written::Done))
         }
     }

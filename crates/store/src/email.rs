@@ -8,6 +8,7 @@
 //! messages (replies, acknowledgements) move through their statuses by
 //! compare-and-set: review → queued → sent | failed | bounced.
 
+use super::events::EventKind;
 use parley_core::Media;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -318,7 +319,7 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &EmailWrite) -> Result<Outcome
             tx.event(
                 Some(interaction_id),
                 email.author.as_deref().filter(|a| *a != "system"),
-                "email-composed",
+                EventKind::EmailComposed,
                 serde_json::json!({ "message": id, "status": email.status }),
             );
             Ok(Ok(Written::Email(Box::new(Stored { id, interaction }))))
@@ -361,7 +362,7 @@ async fn receive(
     tx.event(
         Some(&interaction.id),
         None,
-        "email-received",
+        EventKind::EmailReceived,
         serde_json::json!({ "message": id, "status": email.status, "source": email.source }),
     );
     if let Some(original) = bounces {
@@ -577,7 +578,7 @@ fn status_event(
     tx.event(
         Some(interaction),
         author.filter(|a| *a != "system"),
-        "email-status",
+        EventKind::EmailStatus,
         serde_json::json!({ "message": id, "status": status, "error": error }),
     );
 }

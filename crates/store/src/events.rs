@@ -7,8 +7,118 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 
 use super::error::StoreError;
-use super::interactions::json_column;
+use super::interactions::{State, json_column};
 use super::sql;
+
+/// What an event records. Kebab-case on the wire and in the store; the
+/// producers (the engine, the store's writes) and the consumers (the
+/// channels following the log, the desktops) name the same variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventKind {
+    /// An interaction was taken in (its data is the interaction).
+    Submitted,
+    /// It entered a queue.
+    Queued,
+    /// The engine locked it to ask its router.
+    Routing,
+    /// It was offered to an agent.
+    Offered,
+    /// An agent accepted it (or was given it).
+    Accepted,
+    /// It was completed with a disposition.
+    Completed,
+    /// A strategy or a supervisor stopped it.
+    Stopped,
+    /// It was parked in a workbin.
+    Parked,
+    /// An agent rejected the offer; it went back to its queue.
+    Rejected,
+    /// An offer was not answered in time; it went back to its queue.
+    OfferTimedOut,
+    /// An offer was taken back (the agent stopped being ready).
+    OfferRevoked,
+    /// It went to another agent or queue.
+    Transferred,
+    /// An agent joined it in conference.
+    Conferenced,
+    /// A conference party left it.
+    Left,
+    /// An agent pulled it from a workbin or a view.
+    Pulled,
+    /// A supervisor moved it to another queue.
+    Moved,
+    /// A message for the customer (a chat shows it).
+    Notified,
+    /// An agent's presence changed.
+    Presence,
+    /// An agent account was created.
+    AgentCreated,
+    /// An agent account was changed.
+    AgentUpdated,
+    /// An agent account was deleted.
+    AgentDeleted,
+    /// An e-mail was received into the interaction.
+    EmailReceived,
+    /// A reply was written (it may wait for review).
+    EmailComposed,
+    /// A reply's status changed (reviewed, sent, bounced...).
+    EmailStatus,
+}
+
+impl EventKind {
+    /// Its name, as stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Submitted => "submitted",
+            EventKind::Queued => "queued",
+            EventKind::Routing => "routing",
+            EventKind::Offered => "offered",
+            EventKind::Accepted => "accepted",
+            EventKind::Completed => "completed",
+            EventKind::Stopped => "stopped",
+            EventKind::Parked => "parked",
+            EventKind::Rejected => "rejected",
+            EventKind::OfferTimedOut => "offer-timed-out",
+            EventKind::OfferRevoked => "offer-revoked",
+            EventKind::Transferred => "transferred",
+            EventKind::Conferenced => "conferenced",
+            EventKind::Left => "left",
+            EventKind::Pulled => "pulled",
+            EventKind::Moved => "moved",
+            EventKind::Notified => "notified",
+            EventKind::Presence => "presence",
+            EventKind::AgentCreated => "agent-created",
+            EventKind::AgentUpdated => "agent-updated",
+            EventKind::AgentDeleted => "agent-deleted",
+            EventKind::EmailReceived => "email-received",
+            EventKind::EmailComposed => "email-composed",
+            EventKind::EmailStatus => "email-status",
+        }
+    }
+
+    fn parse(text: &str) -> Result<EventKind, StoreError> {
+        serde_json::from_value(Json::String(text.to_string())).map_err(|_| {
+            StoreError::Database(format!("unknown event kind `{text}` in the database"))
+        })
+    }
+}
+
+impl From<State> for EventKind {
+    /// The event of a transition into `state`.
+    fn from(state: State) -> EventKind {
+        match state {
+            State::Submitted => EventKind::Submitted,
+            State::Queued => EventKind::Queued,
+            State::Routing => EventKind::Routing,
+            State::Offered => EventKind::Offered,
+            State::Accepted => EventKind::Accepted,
+            State::Completed => EventKind::Completed,
+            State::Stopped => EventKind::Stopped,
+            State::Parked => EventKind::Parked,
+        }
+    }
+}
 
 /// Most events one read returns.
 pub const MAX_PAGE: i64 = 1000;
@@ -25,8 +135,8 @@ pub struct Event {
     pub interaction_id: Option<String>,
     /// The agent it concerns (owner, offered agent, or the agent itself).
     pub agent_id: Option<String>,
-    /// What happened: `submitted`, `queued`, `offered`, `presence`...
-    pub kind: String,
+    /// What happened.
+    pub kind: EventKind,
     /// Details.
     pub data: Json,
 }
@@ -49,7 +159,7 @@ pub(super) async fn insert_all(
                 .bind(e.at)
                 .bind(e.interaction_id.clone())
                 .bind(e.agent_id.clone())
-                .bind(e.kind.clone())
+                .bind(e.kind.as_str().to_string())
                 .bind(e.data.to_string());
         }
         query.execute(&mut *conn).await?;
@@ -63,7 +173,7 @@ fn from_row(row: &AnyRow) -> Result<Event, StoreError> {
         at: row.try_get("at")?,
         interaction_id: row.try_get("interaction_id")?,
         agent_id: row.try_get("agent_id")?,
-        kind: row.try_get("kind")?,
+        kind: EventKind::parse(row.try_get("kind")?)?,
         data: json_column(row, "data")?,
     })
 }

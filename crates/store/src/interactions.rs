@@ -9,6 +9,7 @@ use std::fmt;
 use parley_core::Media;
 
 use super::error::StoreError;
+use super::events::EventKind;
 
 /// Where an interaction is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,7 +236,7 @@ pub struct Transition {
     /// The event's kind, if not the new state's name (`transferred`,
     /// `conferenced`, `changed`...).
     #[serde(default)]
-    pub event: Option<String>,
+    pub event: Option<EventKind>,
     /// Messages for the customer, each recorded as a `notified` event.
     #[serde(default)]
     pub notes: Vec<String>,
@@ -293,8 +294,8 @@ impl Transition {
     }
 
     /// Recorded as an event of kind `kind`.
-    pub fn event(mut self, kind: &str) -> Self {
-        self.event = Some(kind.to_string());
+    pub fn event(mut self, kind: EventKind) -> Self {
+        self.event = Some(kind);
         self
     }
 }

@@ -36,7 +36,7 @@ pub use parley_core::now_ms;
 pub use contacts::{Contact, ContactPatch, Identity, NewContact};
 pub use credentials::Credential;
 pub use error::StoreError;
-pub use events::Event;
+pub use events::{Event, EventKind};
 pub use interactions::{Filter, Interaction, NewInteraction, QueueCount, State, Transition};
 pub use responses::{Category, StandardResponse};
 

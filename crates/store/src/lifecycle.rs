@@ -6,6 +6,7 @@
 use serde_json::json;
 
 use super::error::StoreError;
+use super::events::EventKind;
 use super::interactions::{self, Interaction, NewInteraction, State, Transition};
 use super::search::Document;
 use super::writer::{Outcome, Tx, Written};
@@ -63,9 +64,9 @@ pub(super) async fn submit(tx: &mut Tx<'_>, new: &NewInteraction) -> Result<Outc
         return Ok(Err(duplicate(interaction.id)));
     }
     let id = Some(interaction.id.as_str());
-    tx.event(id, None, "submitted", snapshot(&interaction));
+    tx.event(id, None, EventKind::Submitted, snapshot(&interaction));
     if let Some(queue) = &interaction.queue {
-        tx.event(id, None, "queued", json!({ "queue": queue }));
+        tx.event(id, None, EventKind::Queued, json!({ "queue": queue }));
     }
     // Checked by `NewInteraction::validate`.
     let attached = attached::parse(&interaction.attached).unwrap_or_default();
@@ -207,12 +208,12 @@ pub(super) async fn transition(tx: &mut Tx<'_>, t: &Transition) -> Result<Outcom
     interactions::update(tx.conn, &interaction).await?;
     let id = Some(interaction.id.as_str());
     for note in &t.notes {
-        tx.event(id, None, "notified", json!({ "text": note }));
+        tx.event(id, None, EventKind::Notified, json!({ "text": note }));
     }
     // The event concerns the agent who has the interaction now, or the one
     // who just lost it.
     let agent = interaction.owner.as_deref().or(previous_owner.as_deref());
-    let kind = t.event.as_deref().unwrap_or(t.to.as_str());
+    let kind = t.event.unwrap_or(t.to.into());
     let data = json!({
         "from": from,
         "reason": t.reason,

@@ -20,6 +20,7 @@ use super::contacts::{self, Contact, write::ContactWrite};
 use super::credentials::{self, CredentialWrite};
 use super::email::{self, EmailWrite, Stored};
 use super::error::StoreError;
+use super::events::EventKind;
 use super::events::{self, Event};
 use super::interactions::{Interaction, NewInteraction, Transition};
 use super::responses::{self, ResponseWrite};
@@ -106,7 +107,7 @@ impl Tx<'_> {
         &mut self,
         interaction: Option<&str>,
         agent: Option<&str>,
-        kind: &str,
+        kind: EventKind,
         data: Json,
     ) {
         self.events.push(Event {
@@ -114,7 +115,7 @@ impl Tx<'_> {
             at: self.now,
             interaction_id: interaction.map(str::to_string),
             agent_id: agent.map(str::to_string),
-            kind: kind.to_string(),
+            kind,
             data,
         });
         self.next.event += 1;
