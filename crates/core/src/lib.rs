@@ -13,5 +13,5 @@ pub mod media;
 pub mod time;
 pub mod watch;
 
-pub use media::Media;
+pub use media::{Channel, Media};
 pub use time::now_ms;

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use tower_http::cors::CorsLayer;
 
 use super::auth::{Principal, forbidden};
+use super::channel::{ChannelApi, DesktopView};
 use super::download::download;
 use super::interactions::may_see;
 use super::{ApiError, AppState, JsonBody};
@@ -27,8 +28,23 @@ use parley_store::email::{EmailMessage, MimeKind, NewAttachment, Status};
 /// Largest reply with its attachments (base64 in JSON).
 const MAX_REPLY_BYTES: usize = 32 * 1024 * 1024;
 
-/// The routes.
-pub fn routes() -> Router<Arc<AppState>> {
+/// The e-mail channel's part of the API and the desktop.
+pub struct EmailApi;
+
+impl ChannelApi for EmailApi {
+    fn routes(&self) -> Router<Arc<AppState>> {
+        routes()
+    }
+
+    fn desktop_view(&self) -> DesktopView {
+        DesktopView {
+            module: "email.js",
+            source: include_str!("../web/email.js"),
+        }
+    }
+}
+
+fn routes() -> Router<Arc<AppState>> {
     let forms = Router::new()
         .route(
             "/email/forms/{form}",

@@ -6,6 +6,7 @@
 
 mod accounts;
 pub mod auth;
+mod channel;
 mod chat;
 mod contacts;
 mod desktop;
@@ -75,8 +76,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .merge(accounts::routes())
                 .merge(stream::routes())
                 .merge(stats::routes())
-                .merge(chat::routes())
-                .merge(email::routes())
+                .merge(channel::routes())
                 .merge(directory::routes())
                 .merge(contacts::routes())
                 .merge(responses::routes())

@@ -10,9 +10,9 @@ use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use super::AppState;
+use super::{AppState, channel};
 
 const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
@@ -52,6 +52,9 @@ const SUPERVISOR: Page = Page {
     policy: Some(DESKTOP_POLICY),
 };
 
+/// The desktop's `views.js`, made once from the channels.
+static VIEWS: LazyLock<String> = LazyLock::new(channel::views_module);
+
 /// The files under `/web/`.
 fn asset(name: &str) -> Option<Page> {
     let (body, content_type) = match name {
@@ -59,12 +62,12 @@ fn asset(name: &str) -> Option<Page> {
         "supervisor.js" => (include_str!("../web/supervisor.js"), JS),
         "common.js" => (include_str!("../web/common.js"), JS),
         "case.js" => (include_str!("../web/case.js"), JS),
-        "chat-view.js" => (include_str!("../web/chat-view.js"), JS),
-        "email.js" => (include_str!("../web/email.js"), JS),
         "supervisor-email.js" => (include_str!("../web/supervisor-email.js"), JS),
         "parley.css" => (include_str!("../web/parley.css"), CSS),
         "widget.js" => (WIDGET.body, JS),
-        _ => return None,
+        // Each channel's view, and the module that gathers them.
+        "views.js" => (VIEWS.as_str(), JS),
+        module => (channel::desktop_module(module)?, JS),
     };
     Some(Page {
         body,

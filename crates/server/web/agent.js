@@ -17,8 +17,8 @@ import {
   signOut,
 } from './common.js';
 import { nextId } from './case.js';
-import { ChatView, attachedText } from './chat-view.js';
-import { EmailView } from './email.js';
+import { attachedText } from './chat-view.js';
+import { views } from './views.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -185,13 +185,11 @@ function categoryPath(id) {
 
 // ---------------------------------------------------------------- offers
 
-/** What a media type is called on offers and notices. */
-const MEDIA = {
-  chat: { offer: 'Chat from ', noun: 'chat' },
-  email: { offer: 'E-mail from ', noun: 'e-mail' },
-};
-
-const mediaOf = (interaction) => interaction['media-type'] || 'chat';
+/** The channel view of an interaction's media type (each channel's
+ * `view`: what offers call it, and how to open it); media types without a
+ * channel are shown as chats. */
+const viewOf = (interaction) => views[interaction['media-type']] || views.chat;
+const mediaOf = (interaction) => (views[interaction['media-type']] ? interaction['media-type'] : 'chat');
 
 async function chatDetails(id) {
   try {
@@ -205,14 +203,11 @@ async function chatDetails(id) {
 function addOffer(interaction) {
   if (state.offers.has(interaction.id)) return;
   const media = mediaOf(interaction);
-  const email = media === 'email';
+  const view = viewOf(interaction);
   const titleId = nextId('offer-title');
-  const who = email
-    ? attachedText(interaction, 'from-name') || attachedText(interaction, 'from')
-    : attachedText(interaction, 'nickname');
-  const nickname = h('span', null, who || 'a customer');
+  const nickname = h('span', null, view.customer(interaction) || 'a customer');
   const subject = h('dd', { 'data-testid': 'offer-subject' }, attachedText(interaction, 'subject') || '—');
-  const contact = h('dd', { 'data-testid': 'offer-contact' }, (email && attachedText(interaction, 'from')) || '—');
+  const contact = h('dd', { 'data-testid': 'offer-contact' }, view.address(interaction) || '—');
   const waiting = h('dd', null, '—');
   const accept = h('button', { type: 'button', class: 'button primary', 'data-testid': 'offer-accept' }, 'Accept');
   const reject = h('button', { type: 'button', class: 'button', 'data-testid': 'offer-reject' }, 'Reject');
@@ -225,7 +220,7 @@ function addOffer(interaction) {
       'data-interaction': interaction.id,
       'data-media': media,
     },
-    h('h3', { id: titleId, 'data-testid': 'offer-title' }, (MEDIA[media] || MEDIA.chat).offer, nickname),
+    h('h3', { id: titleId, 'data-testid': 'offer-title' }, view.offer, nickname),
     h(
       'dl',
       null,
@@ -307,7 +302,7 @@ async function rejectOffer(id, ...buttons) {
   buttons.forEach((b) => (b.disabled = true));
   const offer = state.offers.get(id);
   const nickname = offer ? offer.nickname : 'the customer';
-  const noun = offer ? (MEDIA[mediaOf(offer.interaction)] || MEDIA.chat).noun : 'offer';
+  const noun = offer ? viewOf(offer.interaction).noun : 'offer';
   answering(id, true);
   try {
     await api('POST', '/v1/interactions/' + encodeURIComponent(id) + '/reject', {
@@ -350,8 +345,7 @@ function openView(interaction, options) {
     view.update(interaction);
     return view;
   }
-  view =
-    mediaOf(interaction) === 'email' ? new EmailView(interaction, desk, options) : new ChatView(interaction, desk);
+  view = viewOf(interaction).open(interaction, desk, options);
   state.chats.set(view.id, view);
   ui.tabs.append(view.tab.el);
   ui.panels.append(view.panel);
@@ -451,14 +445,14 @@ function offerGoneText(interaction, event) {
   const reason = (event && event.data && event.data.reason) || '';
   if (/time/i.test(reason)) return 'The offer from {customer} timed out.';
   if (interaction.state === 'stopped' || interaction.state === 'completed') {
-    return 'The ' + (MEDIA[mediaOf(interaction)] || MEDIA.chat).noun + ' from {customer} ended.';
+    return 'The ' + viewOf(interaction).noun + ' from {customer} ended.';
   }
   return 'The offer from {customer} was withdrawn.';
 }
 
 /** Brings the desktop in line with one interaction's new state. */
 function reconcile(interaction, event) {
-  if (!interaction || !MEDIA[mediaOf(interaction)]) return;
+  if (!interaction) return;
   const me = state.me.id;
   const mine = interaction.owner === me;
   const party = (interaction.parties || []).includes(me);

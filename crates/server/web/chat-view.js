@@ -283,3 +283,12 @@ export class ChatView extends CaseView {
     this.composer.hidden = true;
   }
 }
+
+/** The chat channel's view, for the desktop (`views.js`). */
+export const view = {
+  offer: 'Chat from ',
+  noun: 'chat',
+  customer: (interaction) => attachedText(interaction, 'nickname'),
+  address: () => null,
+  open: (interaction, desk) => new ChatView(interaction, desk),
+};

@@ -441,3 +441,12 @@ export class EmailView extends CaseView {
     this.showEditor(false);
   }
 }
+
+/** The e-mail channel's view, for the desktop (`views.js`). */
+export const view = {
+  offer: 'E-mail from ',
+  noun: 'e-mail',
+  customer: (interaction) => attachedText(interaction, 'from-name') || attachedText(interaction, 'from'),
+  address: (interaction) => attachedText(interaction, 'from'),
+  open: (interaction, desk, options) => new EmailView(interaction, desk, options),
+};

@@ -11,12 +11,24 @@ use axum::Router;
 use axum::http::StatusCode;
 use std::sync::Arc;
 
+use super::channel::{ChannelApi, DesktopView};
 use super::{ApiError, AppState};
 use parley_chat::{ChatError, files};
 
-/// The routes.
-pub fn routes() -> Router<Arc<AppState>> {
-    customer::routes().merge(agent::routes())
+/// The chat channel's part of the API and the desktop.
+pub struct ChatApi;
+
+impl ChannelApi for ChatApi {
+    fn routes(&self) -> Router<Arc<AppState>> {
+        customer::routes().merge(agent::routes())
+    }
+
+    fn desktop_view(&self) -> DesktopView {
+        DesktopView {
+            module: "chat-view.js",
+            source: include_str!("../../web/chat-view.js"),
+        }
+    }
 }
 
 impl From<ChatError> for ApiError {
