@@ -11,6 +11,7 @@
 
 mod agents;
 pub mod attached;
+pub mod channel;
 pub mod chat;
 pub mod contacts;
 mod credentials;

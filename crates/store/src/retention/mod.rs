@@ -1,14 +1,15 @@
 //! Retention in the store: which finished interactions are due, each
 //! interaction with all its content as one JSON record (what the archive
 //! keeps), and deleting interactions with all their content. The tables
-//! that hold a channel's content of an interaction are listed once, in
-//! [`CONTENT_TABLES`].
+//! that hold a channel's content of an interaction are its part's
+//! ([`channel::ChannelStore::tables`]).
 
 use base64::Engine as _;
 use serde_json::{Map, Value as Json, json};
 use sqlx::any::{AnyRow, AnyTypeInfoKind};
 use sqlx::{AnyPool, Column, Row, ValueRef};
 
+use super::channel;
 use super::error::StoreError;
 use super::events;
 use super::interactions;
@@ -26,42 +27,6 @@ pub struct ContentTable {
     /// The order its rows are archived in.
     pub order_by: &'static str,
 }
-
-/// The tables holding what the channels stored of an interaction: archived
-/// with it (every column; binary ones in base64) and deleted with it. A
-/// channel that stores content adds its tables here.
-pub const CONTENT_TABLES: &[ContentTable] = &[
-    ContentTable {
-        table: "chat_sessions",
-        interaction_column: "id",
-        order_by: "id",
-    },
-    ContentTable {
-        table: "chat_messages",
-        interaction_column: "session_id",
-        order_by: "seq",
-    },
-    ContentTable {
-        table: "chat_files",
-        interaction_column: "session_id",
-        order_by: "at, id",
-    },
-    ContentTable {
-        table: "email_messages",
-        interaction_column: "interaction_id",
-        order_by: "at, id",
-    },
-    ContentTable {
-        table: "email_attachments",
-        interaction_column: "interaction_id",
-        order_by: "message_id, position",
-    },
-    ContentTable {
-        table: "email_mime",
-        interaction_column: "interaction_id",
-        order_by: "message_id, kind",
-    },
-];
 
 /// Deleted with every interaction after its content tables: its events,
 /// its search documents, the note that it was archived, and itself.
@@ -156,8 +121,8 @@ pub(super) async fn record(pool: &AnyPool, id: &str) -> Result<Option<Json>, Sto
     };
     let events = events::of_interaction(pool, id).await?;
     let mut content = Map::new();
-    for t in CONTENT_TABLES {
-        // Table and column names come from the list above, not from input.
+    for t in channel::content_tables() {
+        // Table and column names come from the channels, not from input.
         let query = format!(
             "SELECT * FROM {} WHERE {} = $1 ORDER BY {}",
             t.table, t.interaction_column, t.order_by
@@ -231,8 +196,8 @@ async fn deletable(tx: &mut Tx<'_>, id: &str, archived_only: bool) -> Result<boo
 }
 
 async fn delete(tx: &mut Tx<'_>, id: &str) -> Result<(), StoreError> {
-    for t in CONTENT_TABLES {
-        // Table and column names come from the list above, not from input.
+    for t in channel::content_tables() {
+        // Table and column names come from the channels, not from input.
         let statement = format!(
             "DELETE FROM {} WHERE {} = $1",
             t.table, t.interaction_column
