@@ -41,6 +41,8 @@
 //! `plugins/rules-screener` and `plugins/mime-normalizer` in the Parley
 //! repository are complete examples.
 
+#![warn(missing_docs)]
+
 mod bindings;
 #[cfg(all(feature = "leaking-allocator", target_arch = "wasm32"))]
 mod leaking_allocator;
