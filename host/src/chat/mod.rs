@@ -42,7 +42,7 @@ use masking::Masking;
 pub const MEDIA: &str = "chat";
 
 /// A customer's request to start a chat.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct StartChat {
     /// The customer's name.
@@ -63,7 +63,7 @@ pub struct StartChat {
 }
 
 /// A started chat.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Started {
     /// The session id (the interaction id).
@@ -88,7 +88,7 @@ pub struct Participant {
 }
 
 /// A live chat, for supervisors.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct LiveChat {
     /// The session.

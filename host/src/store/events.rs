@@ -14,7 +14,7 @@ use super::sql;
 pub const MAX_PAGE: i64 = 1000;
 
 /// One event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Event {
     /// Position in the log; the cursor to resume after this event.

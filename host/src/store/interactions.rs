@@ -9,8 +9,9 @@ use std::fmt;
 use super::error::StoreError;
 
 /// Where an interaction is in its lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schema(as = InteractionState)]
 pub enum State {
     /// Taken in, not yet in a queue.
     Submitted,
@@ -85,7 +86,7 @@ impl fmt::Display for State {
 }
 
 /// A stored interaction.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Interaction {
     /// Time-ordered unique id.
@@ -125,7 +126,7 @@ pub struct Interaction {
 }
 
 /// A new interaction to submit.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NewInteraction {
     /// Client-supplied id (for idempotent submission); generated if absent.
@@ -350,8 +351,9 @@ pub async fn get<'e>(
 }
 
 /// Which interactions to list; every field given must match.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Filter {
     /// In this queue.
     #[serde(default)]

@@ -98,7 +98,7 @@ pub fn fts_query(query: &str) -> Option<String> {
 }
 
 /// An interaction found, with where its newest match is.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Hit {
     /// The interaction.

@@ -7,15 +7,14 @@ mod agent;
 mod customer;
 mod socket;
 
-use axum::Router;
 use axum::http::StatusCode;
-use std::sync::Arc;
 
-use super::{ApiError, AppState};
+use super::ApiError;
+use super::openapi::ApiRouter;
 use crate::chat::{ChatError, files};
 
 /// The routes.
-pub fn routes() -> Router<Arc<AppState>> {
+pub fn routes() -> ApiRouter {
     customer::routes().merge(agent::routes())
 }
 
