@@ -21,9 +21,10 @@ cargo build --release --locked "${packages[@]}"
 step "lints"
 cargo clippy --release --locked --workspace --all-targets -- -D warnings
 
-step "tests (PostgreSQL for the store tests, Dovecot and an SMTP server for the e-mail tests, Chromium for the browser test, componentize-py and ComponentizeJS for the Python and JavaScript plugins: found, started or installed)"
+step "tests (PostgreSQL for the store tests, Dovecot and an SMTP server for the e-mail tests, Chromium for the browser test, componentize-py and ComponentizeJS for the Python and JavaScript plugins, an OpenAPI validator and client generator for the API document: found, started or installed)"
 source scripts/postgres.sh
 source scripts/mail-peers.sh
 source scripts/browser.sh
 source scripts/polyglot.sh
+source scripts/openapi.sh
 cargo test --release --locked "${packages[@]}"

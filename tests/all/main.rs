@@ -37,6 +37,7 @@ mod hot_reload;
 mod instances;
 mod mime;
 mod observe;
+mod openapi;
 mod operations;
 mod polyglot;
 mod processes;

@@ -52,8 +52,9 @@ pub struct Frame {
 }
 
 /// How a supervisor takes part in a chat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schema(as = SupervisionMode)]
 pub enum Mode {
     /// Reads silently; nobody is told; cannot write.
     Monitor,

@@ -40,7 +40,7 @@ use parley_store::contacts::identity::normalise_email;
 use parley_store::{Interaction, NewInteraction, State, Store, StoreError};
 
 /// A customer's request to start a chat.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct StartChat {
     /// The customer's name.
@@ -61,7 +61,7 @@ pub struct StartChat {
 }
 
 /// A started chat.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Started {
     /// The session id (the interaction id).
@@ -86,7 +86,7 @@ pub struct Participant {
 }
 
 /// A live chat, for supervisors.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct LiveChat {
     /// The session.

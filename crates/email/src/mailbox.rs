@@ -42,7 +42,7 @@ impl From<Pop3Error> for RoundError {
 }
 
 /// How a mailbox is doing, for operators.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct MailboxStatus {
     /// Mailbox name.

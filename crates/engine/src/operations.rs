@@ -56,7 +56,7 @@ impl Actor {
 }
 
 /// Where a transfer goes.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum TransferTo {
     /// Offered to one agent.

@@ -32,7 +32,7 @@ pub(super) struct Counters {
 }
 
 /// What one agent did since start.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct AgentCounts {
     /// Offers accepted.
@@ -99,7 +99,7 @@ impl Counters {
 }
 
 /// Live figures of one queue.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct QueueStats {
     /// Queue name.
@@ -127,7 +127,7 @@ pub struct Standing {
 }
 
 /// Live figures of one agent.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct AgentStats {
     /// Agent id.
@@ -135,6 +135,7 @@ pub struct AgentStats {
     /// Presence per media type.
     pub presence: Presence,
     /// Interactions held now, per media type.
+    #[schema(value_type = std::collections::BTreeMap<String, u32>)]
     pub load: Load,
     /// Idle for, ms.
     pub idle_ms: u64,
@@ -143,7 +144,7 @@ pub struct AgentStats {
 }
 
 /// Counters since start.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Totals {
     /// Offers made.

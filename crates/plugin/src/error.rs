@@ -5,7 +5,7 @@ use std::fmt;
 
 /// Why a plugin call failed. Callers match on this to apply a fallback
 /// (e.g. the routing engine uses the queue's fallback strategy).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailureKind {
     /// No such plugin is loaded, or it is not of the expected world.

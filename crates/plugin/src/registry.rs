@@ -23,7 +23,7 @@ use super::world::World;
 const DIRECTORY_ORIGINS: [&str; 2] = ["watch", "startup"];
 
 /// The result of a successful load.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Loaded {
     /// Plugin name.
     pub plugin: String,
@@ -36,7 +36,7 @@ pub struct Loaded {
 }
 
 /// A version that was refused.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Refusal {
     /// Its id.
     pub version: String,
@@ -47,7 +47,7 @@ pub struct Refusal {
 }
 
 /// The live version of a plugin, as listed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LiveVersion {
     /// Content hash.
     pub id: String,
@@ -62,7 +62,7 @@ pub struct LiveVersion {
 }
 
 /// One plugin as listed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PluginStatus {
     /// Name.
     pub name: String,

@@ -104,14 +104,31 @@ struct Stats {
 }
 
 /// A snapshot of a version's call counters.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatsSnapshot {
     /// Calls made.
     pub calls: u64,
     /// Instructions used by successful calls.
     pub fuel: u64,
     /// Failed calls by kind (kinds with no failure left out).
+    #[schema(schema_with = failure_counts)]
     pub failures: Vec<(FailureKind, u64)>,
+}
+
+/// The schema of [`StatsSnapshot::failures`]: `[kind, count]` pairs.
+fn failure_counts() -> utoipa::openapi::schema::Array {
+    use utoipa::PartialSchema;
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+    let pair = ArrayBuilder::new()
+        .description(Some("A failure kind and how many calls failed so."))
+        .items(
+            OneOfBuilder::new()
+                .item(FailureKind::schema())
+                .item(ObjectBuilder::new().schema_type(Type::Integer)),
+        )
+        .min_items(Some(2))
+        .max_items(Some(2));
+    ArrayBuilder::new().items(pair).build()
 }
 
 /// An instance with its store, holding one admission slot.

@@ -19,7 +19,7 @@ use super::version::{PluginSource, PluginVersion};
 use super::world::World;
 
 /// What the history records of one version.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct VersionRecord {
     /// Content hash.
     pub id: String,
@@ -34,6 +34,7 @@ pub struct VersionRecord {
     /// When it was first loaded, in milliseconds since the Unix epoch.
     pub loaded_at_ms: u64,
     /// The plugin directory it was read from, if any.
+    #[schema(value_type = Option<String>)]
     pub source_dir: Option<PathBuf>,
     /// Size of the component in bytes.
     pub component_bytes: u64,

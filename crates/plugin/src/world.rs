@@ -18,7 +18,7 @@ pub const PACKAGE: &str = "parley:plugin";
 pub const PACKAGE_VERSION: &str = "0.1.0";
 
 /// A plugin world.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum World {
     /// Routing strategies (`export routing`).

@@ -1,34 +1,40 @@
 //! Accounts and credentials: `/v1/sessions` (log in and out), `/v1/me`,
 //! `/v1/agents` (accounts and presence) and `/v1/api-keys`.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value as Json_, json};
 use std::sync::Arc;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
-use super::auth::{Principal, SESSION_MS};
+use super::auth::{Access, Principal, SESSION_MS};
+use super::error::errors;
+use super::openapi::ApiRouter;
 use super::{ApiError, AppState, JsonBody};
 use parley_core::agents::{Agent, AgentSpec, Presence, PresenceState, Role, password};
 use parley_store::{Credential, now_ms};
 
 /// The routes.
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/sessions", post(log_in))
-        .route("/sessions/current", delete(log_out))
-        .route("/me", get(me))
-        .route("/agents", get(list).post(create))
-        .route("/agents/{id}", get(show).put(replace).delete(remove))
-        .route("/agents/{id}/presence", put(presence))
-        .route("/api-keys", get(api_keys).post(create_api_key))
-        .route("/api-keys/{name}", delete(remove_api_key))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new("accounts")
+        .routes(Access::PUBLIC, routes!(log_in))
+        .routes(Access::AGENT_SESSION, routes!(log_out))
+        .routes(Access::AGENT, routes!(me))
+        .routes(Access::SUPERVISOR, routes!(list))
+        .routes(Access::ADMIN, routes!(create))
+        .routes(Access::AGENT, routes!(show))
+        .routes(Access::ADMIN, routes!(replace))
+        .routes(Access::ADMIN, routes!(remove))
+        .routes(Access::AGENT, routes!(presence))
+        .routes(Access::ADMIN, routes!(api_keys))
+        .routes(Access::ADMIN, routes!(create_api_key))
+        .routes(Access::ADMIN, routes!(remove_api_key))
 }
 
 /// `POST /v1/sessions`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogIn {
     /// Account id.
@@ -38,7 +44,7 @@ pub struct LogIn {
 }
 
 /// A new session.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Session {
     /// The bearer token.
@@ -49,6 +55,19 @@ pub struct Session {
     pub agent: Agent,
 }
 
+/// Log in with id and password; answers a session token.
+#[utoipa::path(
+    post,
+    path = "/sessions",
+    operation_id = "log_in",
+    request_body = LogIn,
+    responses(
+        (status = CREATED, description = "Logged in.", body = Session),
+        errors::BadRequest,
+        errors::Unauthorized,
+        errors::Unavailable,
+    )
+)]
 async fn log_in(
     State(state): State<Arc<AppState>>,
     JsonBody(body): JsonBody<LogIn>,
@@ -95,11 +114,20 @@ async fn log_in(
     ))
 }
 
+/// Log out: ends the session token used.
+#[utoipa::path(
+    delete,
+    path = "/sessions/current",
+    operation_id = "log_out",
+    responses(
+        (status = NO_CONTENT, description = "Logged out."),
+        errors::Unavailable,
+    )
+)]
 async fn log_out(
     State(state): State<Arc<AppState>>,
     principal: Principal,
 ) -> Result<StatusCode, ApiError> {
-    principal.account()?;
     if let Some(session) = &principal.credential {
         state.engine.store().remove_credential(session).await?;
     }
@@ -107,19 +135,41 @@ async fn log_out(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn me(State(state): State<Arc<AppState>>, principal: Principal) -> Json<Json_> {
+/// Who a credential is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    /// The caller.
+    pub principal: Principal,
+    /// Its account, for sessions.
+    pub agent: Option<Agent>,
+}
+
+/// Who the credential is, with its account.
+#[utoipa::path(
+    get,
+    path = "/me",
+    operation_id = "me",
+    responses((status = OK, description = "The caller.", body = Me))
+)]
+async fn me(State(state): State<Arc<AppState>>, principal: Principal) -> Json<Me> {
     let agent = principal
         .agent
         .as_deref()
         .and_then(|id| state.engine.live_agent(id));
-    Json(json!({ "principal": principal, "agent": agent }))
+    Json(Me { principal, agent })
 }
 
-async fn list(
-    State(state): State<Arc<AppState>>,
-    principal: Principal,
-) -> Result<Json<Vec<Agent>>, ApiError> {
-    principal.require(Role::Supervisor)?;
+/// Every account, with its presence.
+#[utoipa::path(
+    get,
+    path = "/agents",
+    operation_id = "list_agents",
+    responses(
+        (status = OK, description = "The accounts.", body = Vec<Agent>),
+        errors::Unavailable,
+    )
+)]
+async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Vec<Agent>>, ApiError> {
     let mut agents = state.engine.store().agents().await?;
     for agent in &mut agents {
         if let Some(live) = state.engine.live_agent(&agent.id) {
@@ -129,18 +179,41 @@ async fn list(
     Ok(Json(agents))
 }
 
+/// Create an account: skills, groups, capacity rule, after-call work.
+#[utoipa::path(
+    post,
+    path = "/agents",
+    operation_id = "create_agent",
+    request_body = AgentSpec,
+    responses(
+        (status = CREATED, description = "The account.", body = Agent),
+        errors::BadRequest,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn create(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     JsonBody(spec): JsonBody<AgentSpec>,
 ) -> Result<(StatusCode, Json<Agent>), ApiError> {
-    principal.require(Role::Admin)?;
     Ok((
         StatusCode::CREATED,
         Json(state.engine.create_agent(spec).await?),
     ))
 }
 
+/// One account: the caller's own, or any for supervisors.
+#[utoipa::path(
+    get,
+    path = "/agents/{id}",
+    operation_id = "show_agent",
+    responses(
+        (status = OK, description = "The account.", body = Agent),
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Unavailable,
+    )
+)]
 async fn show(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -153,13 +226,24 @@ async fn show(
     }
 }
 
+/// Replace an account's settings (the password is kept if none is given).
+#[utoipa::path(
+    put,
+    path = "/agents/{id}",
+    operation_id = "replace_agent",
+    request_body = AgentSpec,
+    responses(
+        (status = OK, description = "The account.", body = Agent),
+        errors::BadRequest,
+        errors::NotFound,
+        errors::Unavailable,
+    )
+)]
 async fn replace(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     Path(id): Path<String>,
     JsonBody(mut spec): JsonBody<AgentSpec>,
 ) -> Result<Json<Agent>, ApiError> {
-    principal.require(Role::Admin)?;
     if !spec.id.is_empty() && spec.id != id {
         return Err(ApiError::bad_request(
             "the id in the body differs from the path",
@@ -169,19 +253,29 @@ async fn replace(
     Ok(Json(state.engine.replace_agent(spec).await?))
 }
 
+/// Delete an account that holds no interaction.
+#[utoipa::path(
+    delete,
+    path = "/agents/{id}",
+    operation_id = "delete_agent",
+    responses(
+        (status = NO_CONTENT, description = "Deleted."),
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn remove(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    principal.require(Role::Admin)?;
     state.engine.delete_agent(&id).await?;
     state.credentials.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `PUT /v1/agents/{id}/presence`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct PresenceChange {
     /// Media types (all the agent handles, if absent).
@@ -194,6 +288,22 @@ pub struct PresenceChange {
     pub reason: Option<String>,
 }
 
+/// Set presence per media type: `ready`, `not-ready` (with a reason),
+/// `after-call-work` or `logged-out`; the account itself or a supervisor.
+#[utoipa::path(
+    put,
+    path = "/agents/{id}/presence",
+    operation_id = "set_presence",
+    request_body = PresenceChange,
+    responses(
+        (status = OK, description = "The account's presence now.", body = Presence),
+        errors::BadRequest,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn presence(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -221,7 +331,7 @@ async fn presence(
 }
 
 /// `POST /v1/api-keys`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
     /// Name, unique.
@@ -230,20 +340,48 @@ pub struct NewApiKey {
     pub role: Role,
 }
 
-async fn api_keys(
-    State(state): State<Arc<AppState>>,
-    principal: Principal,
-) -> Result<Json<Vec<Credential>>, ApiError> {
-    principal.require(Role::Admin)?;
+/// A new API key, shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewKey {
+    /// Its name.
+    pub name: String,
+    /// The role it acts with.
+    pub role: Role,
+    /// The secret, to send as a bearer token.
+    pub key: String,
+}
+
+/// The API keys (never their secrets).
+#[utoipa::path(
+    get,
+    path = "/api-keys",
+    operation_id = "list_api_keys",
+    responses(
+        (status = OK, description = "The API keys.", body = Vec<Credential>),
+        errors::Unavailable,
+    )
+)]
+async fn api_keys(State(state): State<Arc<AppState>>) -> Result<Json<Vec<Credential>>, ApiError> {
     Ok(Json(state.engine.store().api_keys().await?))
 }
 
+/// Create an API key with a role; the key is shown once.
+#[utoipa::path(
+    post,
+    path = "/api-keys",
+    operation_id = "create_api_key",
+    request_body = NewApiKey,
+    responses(
+        (status = CREATED, description = "The key.", body = NewKey),
+        errors::BadRequest,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn create_api_key(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     JsonBody(body): JsonBody<NewApiKey>,
-) -> Result<(StatusCode, Json<Json_>), ApiError> {
-    principal.require(Role::Admin)?;
+) -> Result<(StatusCode, Json<NewKey>), ApiError> {
     if body.name.trim().is_empty() || body.name.len() > 128 {
         return Err(ApiError::bad_request("name must be 1 to 128 characters"));
     }
@@ -263,16 +401,29 @@ async fn create_api_key(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "name": body.name, "role": body.role, "key": key })),
+        Json(NewKey {
+            name: body.name,
+            role: body.role,
+            key,
+        }),
     ))
 }
 
+/// Revoke an API key.
+#[utoipa::path(
+    delete,
+    path = "/api-keys/{name}",
+    operation_id = "delete_api_key",
+    responses(
+        (status = NO_CONTENT, description = "Revoked."),
+        errors::NotFound,
+        errors::Unavailable,
+    )
+)]
 async fn remove_api_key(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    principal.require(Role::Admin)?;
     state.engine.store().remove_api_key(&name).await?;
     state.credentials.clear();
     Ok(StatusCode::NO_CONTENT)

@@ -1,12 +1,15 @@
 //! Authentication and roles. Every request but the public ones (health,
 //! readiness, metrics, the OpenAPI document, login) carries a bearer
 //! secret: the admin token, a session token from `POST /v1/sessions`, or
-//! an API key. Handlers take a [`Principal`] and say which role they need.
-//! Browsers' WebSocket and EventSource cannot set headers, and links
-//! cannot carry them, so the stream endpoints and file downloads also take
-//! the secret as `?token=`.
+//! an API key. Each operation is registered with its [`Access`], which is
+//! enforced before its handler runs (the handler then takes the
+//! [`Principal`] found) and declared as its security in the OpenAPI
+//! document. Browsers' WebSocket and EventSource cannot set headers, and
+//! links cannot carry them, so the operations registered
+//! [`Access::or_token_in_query`] (streams, file downloads) also take the
+//! secret as `?token=`.
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
@@ -24,7 +27,7 @@ use parley_store::{Credential, now_ms};
 pub const SESSION_MS: i64 = 12 * 60 * 60 * 1000;
 
 /// Who is calling.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Principal {
     /// `admin`, the account id, or `api-key:<name>`.
@@ -76,6 +79,112 @@ impl Principal {
     }
 }
 
+/// Who may call an operation: registered with its route, enforced by
+/// [`enforce`] and declared in the OpenAPI document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    /// Who.
+    pub caller: Caller,
+    /// Whether the credential may also come as `?token=`.
+    pub token_in_query: bool,
+}
+
+/// The callers an [`Access`] lets in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// Anyone, without a credential.
+    Public,
+    /// A customer, by the chat session's key (`X-Chat-Key` or `?key=`),
+    /// which the handler checks against the session the path names.
+    ChatKey,
+    /// Any credential (session token, API key, admin token) whose role
+    /// allows this one.
+    Role(Role),
+    /// An account's session whose role allows this one.
+    Session(Role),
+}
+
+impl Access {
+    /// Anyone.
+    pub const PUBLIC: Access = Access::of(Caller::Public);
+    /// A chat's customer.
+    pub const CHAT_KEY: Access = Access::of(Caller::ChatKey);
+    /// Any credential.
+    pub const AGENT: Access = Access::of(Caller::Role(Role::Agent));
+    /// Supervisors and administrators.
+    pub const SUPERVISOR: Access = Access::of(Caller::Role(Role::Supervisor));
+    /// Administrators.
+    pub const ADMIN: Access = Access::of(Caller::Role(Role::Admin));
+    /// An account's session.
+    pub const AGENT_SESSION: Access = Access::of(Caller::Session(Role::Agent));
+    /// A supervisor's (or administrator's) session.
+    pub const SUPERVISOR_SESSION: Access = Access::of(Caller::Session(Role::Supervisor));
+
+    const fn of(caller: Caller) -> Access {
+        Access {
+            caller,
+            token_in_query: false,
+        }
+    }
+
+    /// The same, with the credential also taken as `?token=`.
+    pub const fn or_token_in_query(self) -> Access {
+        Access {
+            token_in_query: true,
+            ..self
+        }
+    }
+
+    /// The role a credential needs, if one is needed.
+    pub fn role(&self) -> Option<Role> {
+        match self.caller {
+            Caller::Public | Caller::ChatKey => None,
+            Caller::Role(role) | Caller::Session(role) => Some(role),
+        }
+    }
+
+    /// Refuses `principal` unless it may call.
+    pub fn check(&self, principal: &Principal) -> Result<(), ApiError> {
+        if let Some(role) = self.role() {
+            principal.require(role)?;
+        }
+        if let Caller::Session(_) = self.caller {
+            principal.account()?;
+        }
+        Ok(())
+    }
+}
+
+/// Lets a request through only if `access` allows its caller; the
+/// [`Principal`] found goes with the request to the handler. The state
+/// comes as a request extension (the routes are built before it).
+pub async fn enforce(access: Access, request: Request, next: Next) -> Result<Response, ApiError> {
+    if access.role().is_none() {
+        return Ok(next.run(request).await);
+    }
+    let (mut parts, body) = request.into_parts();
+    let state = parts
+        .extensions
+        .get::<Arc<AppState>>()
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the server state is not attached to the request",
+            )
+        })?;
+    let secret = presented(&parts, access.token_in_query).ok_or_else(|| {
+        unauthorized(
+            "send `Authorization: Bearer <token>` (a session token, API key or the admin token)",
+        )
+    })?;
+    let principal = authenticate(&state, &secret).await?;
+    access.check(&principal)?;
+    parts.extensions.insert(principal);
+    Ok(next.run(Request::from_parts(parts, body)).await)
+}
+
 /// 403 `forbidden`.
 pub fn forbidden(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
@@ -111,8 +220,9 @@ impl CredentialCache {
     }
 }
 
-/// The secret a request presents.
-fn presented(parts: &Parts) -> Option<String> {
+/// The secret a request presents: the bearer token, else `?token=` where
+/// allowed.
+fn presented(parts: &Parts, token_in_query: bool) -> Option<String> {
     if let Some(bearer) = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -121,10 +231,7 @@ fn presented(parts: &Parts) -> Option<String> {
     {
         return Some(bearer.trim().to_string());
     }
-    let path = parts.uri.path();
-    // Streams, and file links a page shows.
-    let linkable = path.ends_with("/stream") || path.ends_with("/ws") || path.contains("/files/");
-    if !linkable {
+    if !token_in_query {
         return None;
     }
     parts.uri.query().and_then(|q| {
@@ -182,28 +289,18 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, A
     }
 }
 
-impl FromRequestParts<Arc<AppState>> for Principal {
+/// The caller [`enforce`] found; an error on routes registered without a
+/// credential requirement.
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, Self::Rejection> {
-        let secret = presented(parts).ok_or_else(|| {
-            unauthorized("send `Authorization: Bearer <token>` (a session token, API key or the admin token)")
-        })?;
-        authenticate(state, &secret).await
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Principal>().cloned().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "this operation is registered without a credential requirement",
+            )
+        })
     }
-}
-
-/// Lets a request through only for administrators.
-pub async fn require_admin(
-    State(state): State<Arc<AppState>>,
-    request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let (mut parts, body) = request.into_parts();
-    let principal = Principal::from_request_parts(&mut parts, &state).await?;
-    principal.require(Role::Admin)?;
-    Ok(next.run(Request::from_parts(parts, body)).await)
 }

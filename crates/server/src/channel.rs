@@ -3,12 +3,9 @@
 //! channel's part; a channel added to [`Channel`] does not compile until it
 //! has one.
 
-use axum::Router;
-use std::sync::Arc;
-
 use parley_core::Channel;
 
-use super::AppState;
+use super::openapi::ApiRouter;
 
 /// The agent desktop's view of a channel's interactions: an ES module
 /// served under `/web/` that exports `view` with the words offers use
@@ -23,8 +20,8 @@ pub struct DesktopView {
 
 /// A channel's part of the HTTP side.
 pub trait ChannelApi: Sync {
-    /// Its routes under `/v1`.
-    fn routes(&self) -> Router<Arc<AppState>>;
+    /// Its routes under `/v1`, documented (see [`ApiRouter`]).
+    fn routes(&self) -> ApiRouter;
     /// Its view in the agent desktop.
     fn desktop_view(&self) -> DesktopView;
 }
@@ -38,10 +35,12 @@ pub fn api(channel: Channel) -> &'static dyn ChannelApi {
 }
 
 /// Every channel's routes.
-pub fn routes() -> Router<Arc<AppState>> {
-    Channel::ALL.iter().fold(Router::new(), |routes, channel| {
-        routes.merge(api(*channel).routes())
-    })
+pub fn routes() -> ApiRouter {
+    Channel::ALL
+        .iter()
+        .map(|channel| api(*channel).routes())
+        .reduce(ApiRouter::merge)
+        .expect("there are channels")
 }
 
 /// The desktop's `views.js`: every channel's view by media type, for the

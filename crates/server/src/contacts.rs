@@ -3,37 +3,40 @@
 //! or by an identity: `email:<address>`, `phone:<number>`. Agents read;
 //! supervisors create, change, merge and delete.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 
-use super::auth::Principal;
+use super::auth::Access;
+use super::error::errors;
+use super::openapi::ApiRouter;
 use super::{ApiError, AppState, JsonBody};
-use parley_core::agents::Role;
 use parley_store::contacts::identity::Reference;
 use parley_store::history::Entry;
 use parley_store::search::Hit;
 use parley_store::{Contact, ContactPatch, NewContact, Store};
 
 /// The routes.
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/contacts", get(list).post(create))
-        .route(
-            "/contacts/{contact}",
-            get(show).patch(update).delete(remove),
-        )
-        .route("/contacts/{contact}/merge", post(merge))
-        .route("/contacts/{contact}/history", get(history))
-        .route("/search", get(search))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new("contacts")
+        .routes(Access::AGENT, routes!(list))
+        .routes(Access::SUPERVISOR, routes!(create))
+        .routes(Access::AGENT, routes!(show))
+        .routes(Access::SUPERVISOR, routes!(update))
+        .routes(Access::SUPERVISOR, routes!(remove))
+        .routes(Access::SUPERVISOR, routes!(merge))
+        .routes(Access::AGENT, routes!(history))
+        .routes(Access::AGENT, routes!(search))
 }
 
 /// A page: `limit` items after skipping `offset`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     /// How many.
     #[serde(default)]
@@ -44,8 +47,9 @@ pub struct Page {
 }
 
 /// `GET /v1/contacts` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Text in a name, an e-mail address or a phone number.
     #[serde(default)]
@@ -58,12 +62,22 @@ pub struct ListQuery {
     offset: Option<i64>,
 }
 
+/// Contacts whose name or identity contains `q` (all without it), most
+/// recently changed first.
+#[utoipa::path(
+    get,
+    path = "/contacts",
+    operation_id = "list_contacts",
+    responses(
+        (status = OK, description = "The contacts.", body = Vec<Contact>),
+        errors::BadRequest,
+        errors::Unavailable,
+    )
+)]
 async fn list(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Vec<Contact>>, ApiError> {
-    principal.require(Role::Agent)?;
     let (limit, offset) = (query.limit.unwrap_or(50), query.offset.unwrap_or(0));
     Ok(Json(
         state
@@ -74,22 +88,44 @@ async fn list(
     ))
 }
 
+/// Create a contact: names, attributes, e-mail addresses, phone numbers.
+#[utoipa::path(
+    post,
+    path = "/contacts",
+    operation_id = "create_contact",
+    request_body = NewContact,
+    responses(
+        (status = CREATED, description = "The contact.", body = Contact),
+        errors::BadRequest,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn create(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     JsonBody(new): JsonBody<NewContact>,
 ) -> Result<(StatusCode, Json<Contact>), ApiError> {
-    principal.require(Role::Supervisor)?;
     let contact = state.engine.store().create_contact(new).await?;
     Ok((StatusCode::CREATED, Json(contact)))
 }
 
+/// One contact, by id, `email:<address>` or `phone:<number>` (a merged
+/// contact answers with the one it was merged into).
+#[utoipa::path(
+    get,
+    path = "/contacts/{contact}",
+    operation_id = "show_contact",
+    responses(
+        (status = OK, description = "The contact.", body = Contact),
+        errors::BadRequest,
+        errors::NotFound,
+        errors::Unavailable,
+    )
+)]
 async fn show(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     Path(contact): Path<String>,
 ) -> Result<Json<Contact>, ApiError> {
-    principal.require(Role::Agent)?;
     Ok(Json(state.engine.store().contact(&contact).await?))
 }
 
@@ -102,24 +138,48 @@ async fn id_of(store: &Store, reference: &str) -> Result<String, ApiError> {
     })
 }
 
+/// Change a contact's names, attributes (`null` removes one) or
+/// identities (lists replaced).
+#[utoipa::path(
+    patch,
+    path = "/contacts/{contact}",
+    operation_id = "update_contact",
+    request_body = ContactPatch,
+    responses(
+        (status = OK, description = "The contact.", body = Contact),
+        errors::BadRequest,
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn update(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     Path(contact): Path<String>,
     JsonBody(patch): JsonBody<ContactPatch>,
 ) -> Result<Json<Contact>, ApiError> {
-    principal.require(Role::Supervisor)?;
     let store = state.engine.store();
     let id = id_of(store, &contact).await?;
     Ok(Json(store.update_contact(&id, patch).await?))
 }
 
+/// Delete a contact that has no interactions.
+#[utoipa::path(
+    delete,
+    path = "/contacts/{contact}",
+    operation_id = "delete_contact",
+    responses(
+        (status = NO_CONTENT, description = "Deleted."),
+        errors::BadRequest,
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn remove(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     Path(contact): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    principal.require(Role::Supervisor)?;
     let store = state.engine.store();
     let id = id_of(store, &contact).await?;
     store.delete_contact(&id).await?;
@@ -127,20 +187,33 @@ async fn remove(
 }
 
 /// `POST /v1/contacts/{contact}/merge`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Merge {
     /// The contacts merged into this one (ids or identities).
     pub contacts: Vec<String>,
 }
 
+/// Merge contacts into this one: identities and interactions move, the
+/// others stay as tombstones.
+#[utoipa::path(
+    post,
+    path = "/contacts/{contact}/merge",
+    operation_id = "merge_contacts",
+    request_body = Merge,
+    responses(
+        (status = OK, description = "The contact merged into.", body = Contact),
+        errors::BadRequest,
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn merge(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     Path(contact): Path<String>,
     JsonBody(body): JsonBody<Merge>,
 ) -> Result<Json<Contact>, ApiError> {
-    principal.require(Role::Supervisor)?;
     let store = state.engine.store();
     let into = id_of(store, &contact).await?;
     let mut from = Vec::with_capacity(body.contacts.len());
@@ -150,13 +223,24 @@ async fn merge(
     Ok(Json(store.merge_contacts(&into, from).await?))
 }
 
+/// A contact's interactions on every channel, newest first, with
+/// subjects, bodies, transcripts and attachments.
+#[utoipa::path(
+    get,
+    path = "/contacts/{contact}/history",
+    operation_id = "contact_history",
+    responses(
+        (status = OK, description = "The history.", body = Vec<Entry>),
+        errors::BadRequest,
+        errors::NotFound,
+        errors::Unavailable,
+    )
+)]
 async fn history(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     Path(contact): Path<String>,
     Query(page): Query<Page>,
 ) -> Result<Json<Vec<Entry>>, ApiError> {
-    principal.require(Role::Agent)?;
     let store = state.engine.store();
     let contact = store.contact(&contact).await?;
     let (limit, offset) = (page.limit.unwrap_or(200), page.offset.unwrap_or(0));
@@ -164,8 +248,9 @@ async fn history(
 }
 
 /// `GET /v1/search` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Words that must all appear.
     #[serde(default)]
@@ -182,7 +267,7 @@ pub struct SearchQuery {
 }
 
 /// A page of search results.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Found {
     /// Matching interactions, newest first.
@@ -194,12 +279,23 @@ pub struct Found {
 /// Most results per page.
 const MAX_RESULTS: i64 = 100;
 
+/// Full-text search of subjects and messages: interactions with every
+/// word of `q` (of `contact`, if given), newest first, with a snippet.
+#[utoipa::path(
+    get,
+    path = "/search",
+    operation_id = "search",
+    responses(
+        (status = OK, description = "A page of results.", body = Found),
+        errors::BadRequest,
+        errors::NotFound,
+        errors::Unavailable,
+    )
+)]
 async fn search(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     Query(query): Query<SearchQuery>,
 ) -> Result<Json<Found>, ApiError> {
-    principal.require(Role::Agent)?;
     if query.q.trim().is_empty() {
         return Err(ApiError::bad_request("`q` names the words to search for"));
     }

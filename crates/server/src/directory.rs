@@ -2,25 +2,25 @@
 //! standard responses: the directory (who and where to transfer to, pick
 //! lists).
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Serialize;
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
-use super::auth::Principal;
-use super::{ApiError, AppState};
-use parley_core::agents::Role;
+use super::AppState;
+use super::auth::Access;
+use super::openapi::ApiRouter;
 
 /// The routes.
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new().route("/directory", get(directory))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new("desktop").routes(Access::AGENT, routes!(directory))
 }
 
 /// An agent as colleagues see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Colleague {
     /// Account id.
@@ -33,11 +33,29 @@ pub struct Colleague {
     pub ready: BTreeMap<String, bool>,
 }
 
-async fn directory(
-    State(state): State<Arc<AppState>>,
-    principal: Principal,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    principal.require(Role::Agent)?;
+/// Who and where to transfer to, and the desktop's pick lists.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct Directory {
+    /// The agents, with readiness.
+    pub agents: Vec<Colleague>,
+    /// The queues.
+    pub queues: Vec<String>,
+    /// Disposition codes to complete with.
+    pub dispositions: Vec<String>,
+    /// Reasons for `not-ready`.
+    pub not_ready_reasons: Vec<String>,
+}
+
+/// Agents (with readiness), queues, dispositions and not-ready reasons for
+/// the desktop.
+#[utoipa::path(
+    get,
+    path = "/directory",
+    operation_id = "directory",
+    responses((status = OK, description = "The directory.", body = Directory))
+)]
+async fn directory(State(state): State<Arc<AppState>>) -> Json<Directory> {
     let agents: Vec<Colleague> = state
         .engine
         .agent_stats()
@@ -62,10 +80,10 @@ async fn directory(
         .queues()
         .map(|q| q.name.clone())
         .collect();
-    Ok(Json(json!({
-        "agents": agents,
-        "queues": queues,
-        "dispositions": state.desktop.dispositions,
-        "not-ready-reasons": state.desktop.not_ready_reasons,
-    })))
+    Json(Directory {
+        agents,
+        queues,
+        dispositions: state.desktop.dispositions.clone(),
+        not_ready_reasons: state.desktop.not_ready_reasons.clone(),
+    })
 }

@@ -3,6 +3,23 @@
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, Type};
+
+/// A file's bytes as a request or response body, for the OpenAPI
+/// document (`body = inline(FileBytes)`).
+pub struct FileBytes;
+
+impl utoipa::PartialSchema for FileBytes {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::Custom("binary".into())))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for FileBytes {}
 
 /// `data` as a download named `name` of type `content_type`.
 pub fn download(name: &str, content_type: &str, data: Vec<u8>) -> Response {

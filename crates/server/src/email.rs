@@ -3,25 +3,28 @@
 //! status and kept malformed messages for operators, and the web form
 //! intake (open to any origin).
 
+use axum::Json;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use base64::Engine as _;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tower_http::cors::CorsLayer;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::UtoipaMethodRouterExt;
+use utoipa_axum::routes;
 
-use super::auth::{Principal, forbidden};
+use super::auth::{Access, Principal, forbidden};
 use super::channel::{ChannelApi, DesktopView};
-use super::download::download;
+use super::download::{FileBytes, download};
+use super::error::errors;
 use super::interactions::may_see;
+use super::openapi::ApiRouter;
 use super::{ApiError, AppState, JsonBody};
-use parley_core::agents::Role;
 use parley_email::EmailError;
+use parley_email::mailbox::MailboxStatus;
 use parley_email::outbox::{Reply, Verdict};
 use parley_store::email::{EmailMessage, MimeKind, NewAttachment, Status};
 
@@ -32,7 +35,7 @@ const MAX_REPLY_BYTES: usize = 32 * 1024 * 1024;
 pub struct EmailApi;
 
 impl ChannelApi for EmailApi {
-    fn routes(&self) -> Router<Arc<AppState>> {
+    fn routes(&self) -> ApiRouter {
         routes()
     }
 
@@ -44,11 +47,11 @@ impl ChannelApi for EmailApi {
     }
 }
 
-fn routes() -> Router<Arc<AppState>> {
-    let forms = Router::new()
-        .route(
-            "/email/forms/{form}",
-            post(form).layer(DefaultBodyLimit::max(1024 * 1024)),
+fn routes() -> ApiRouter {
+    let forms = ApiRouter::new("e-mail")
+        .routes(
+            Access::PUBLIC,
+            routes!(form).layer(DefaultBodyLimit::max(1024 * 1024)),
         )
         .layer(
             CorsLayer::new()
@@ -56,21 +59,22 @@ fn routes() -> Router<Arc<AppState>> {
                 .allow_methods(tower_http::cors::Any)
                 .allow_headers(tower_http::cors::Any),
         );
-    Router::new()
-        .route("/emails/{interaction}", get(messages))
-        .route("/emails/{interaction}/reply", get(template))
-        .route(
-            "/emails/{interaction}/replies",
-            post(reply).layer(DefaultBodyLimit::max(MAX_REPLY_BYTES)),
+    ApiRouter::new("e-mail")
+        .routes(Access::AGENT, routes!(messages))
+        .routes(Access::AGENT, routes!(template))
+        .routes(
+            Access::AGENT_SESSION,
+            routes!(reply).layer(DefaultBodyLimit::max(MAX_REPLY_BYTES)),
         )
-        .route("/email/attachments/{id}", get(attachment))
-        .route("/email/messages/{id}", get(message).put(resubmit))
-        .route("/email/messages/{id}/mime", get(mime))
-        .route("/email/messages/{id}/approve", post(approve))
-        .route("/email/messages/{id}/reject", post(reject))
-        .route("/email/reviews", get(reviews))
-        .route("/email/malformed", get(malformed))
-        .route("/email/mailboxes", get(mailboxes))
+        .routes(Access::AGENT, routes!(attachment))
+        .routes(Access::AGENT, routes!(message))
+        .routes(Access::AGENT_SESSION, routes!(resubmit))
+        .routes(Access::AGENT, routes!(mime))
+        .routes(Access::SUPERVISOR, routes!(approve))
+        .routes(Access::SUPERVISOR, routes!(reject))
+        .routes(Access::SUPERVISOR, routes!(reviews))
+        .routes(Access::SUPERVISOR, routes!(malformed))
+        .routes(Access::SUPERVISOR, routes!(mailboxes))
         .merge(forms)
 }
 
@@ -93,7 +97,6 @@ async fn check_may_see(
     principal: &Principal,
     id: &str,
 ) -> Result<parley_store::Interaction, ApiError> {
-    principal.require(Role::Agent)?;
     let interaction = state.engine.store().get(id).await?;
     if !may_see(principal, &interaction) {
         return Err(forbidden(format!("interaction `{id}` is not yours")));
@@ -101,6 +104,18 @@ async fn check_may_see(
     Ok(interaction)
 }
 
+/// The e-mail messages of an interaction, oldest first.
+#[utoipa::path(
+    get,
+    path = "/emails/{interaction}",
+    operation_id = "list_emails",
+    responses(
+        (status = OK, description = "The messages.", body = Vec<EmailMessage>),
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Unavailable,
+    )
+)]
 async fn messages(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -110,6 +125,19 @@ async fn messages(
     Ok(Json(state.email.messages(&interaction).await?))
 }
 
+/// The reply to start from: recipients, `Re:` subject, the original
+/// quoted.
+#[utoipa::path(
+    get,
+    path = "/emails/{interaction}/reply",
+    operation_id = "reply_template",
+    responses(
+        (status = OK, description = "The reply's draft.", body = EmailMessage),
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Unavailable,
+    )
+)]
 async fn template(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -120,26 +148,33 @@ async fn template(
 }
 
 /// A file sent with a reply.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 struct ReplyFile {
+    /// File name.
     name: String,
+    /// Media type.
     content_type: String,
     /// Base64.
     data: String,
 }
 
 /// `POST /v1/emails/{interaction}/replies`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 struct ReplyBody {
+    /// Recipients (the template's if empty).
     #[serde(default)]
     to: Vec<String>,
+    /// Copy recipients.
     #[serde(default)]
     cc: Vec<String>,
+    /// Subject (the template's if absent).
     #[serde(default)]
     subject: Option<String>,
+    /// Plain-text body.
     text: String,
+    /// Files to attach.
     #[serde(default)]
     attachments: Vec<ReplyFile>,
     /// Ids of the interaction's received attachments to send again.
@@ -147,6 +182,22 @@ struct ReplyBody {
     forward: Vec<String>,
 }
 
+/// Reply: queued, or waiting for review when the author's group needs it.
+#[utoipa::path(
+    post,
+    path = "/emails/{interaction}/replies",
+    operation_id = "reply",
+    request_body = ReplyBody,
+    responses(
+        (status = CREATED, description = "The reply.", body = EmailMessage),
+        errors::BadRequest,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Conflict,
+        errors::TooLarge,
+        errors::Unavailable,
+    )
+)]
 async fn reply(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -204,6 +255,18 @@ async fn reply(
     Ok((StatusCode::CREATED, Json(message)))
 }
 
+/// Download an e-mail attachment.
+#[utoipa::path(
+    get,
+    path = "/email/attachments/{id}",
+    operation_id = "email_attachment",
+    responses(
+        (status = OK, description = "The attachment, as a file of its type.", content_type = "application/octet-stream", body = inline(FileBytes)),
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Unavailable,
+    )
+)]
 async fn attachment(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -214,6 +277,18 @@ async fn attachment(
     Ok(download(&info.name, &info.content_type, data))
 }
 
+/// An e-mail message.
+#[utoipa::path(
+    get,
+    path = "/email/messages/{id}",
+    operation_id = "show_email",
+    responses(
+        (status = OK, description = "The message.", body = EmailMessage),
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Unavailable,
+    )
+)]
 async fn message(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -225,13 +300,29 @@ async fn message(
 }
 
 /// `?kind=` of `GET /v1/email/messages/{id}/mime`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct MimeQuery {
+    /// Which copy: as received (the default for inbound messages), the
+    /// original before the inbound transform, or as sent (the default for
+    /// sent ones).
     #[serde(default)]
     kind: Option<MimeKind>,
 }
 
+/// The raw MIME of a message: as received, sent, or before its transform.
+#[utoipa::path(
+    get,
+    path = "/email/messages/{id}/mime",
+    operation_id = "email_mime",
+    responses(
+        (status = OK, description = "The message as a `.eml` file.", content_type = "message/rfc822", body = inline(FileBytes)),
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Unavailable,
+    )
+)]
 async fn mime(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -260,22 +351,38 @@ async fn mime(
 }
 
 /// An edit of a reply.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 struct Edit {
+    /// The new subject (unchanged if absent).
     #[serde(default)]
     subject: Option<String>,
+    /// The new text (required when resubmitting).
     #[serde(default)]
     text: Option<String>,
 }
 
+/// The author's new version of a rejected reply, back to review.
+#[utoipa::path(
+    put,
+    path = "/email/messages/{id}",
+    operation_id = "resubmit_email",
+    request_body = Edit,
+    responses(
+        (status = OK, description = "The reply.", body = EmailMessage),
+        errors::BadRequest,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn resubmit(
     State(state): State<Arc<AppState>>,
     principal: Principal,
     Path(id): Path<String>,
     JsonBody(edit): JsonBody<Edit>,
 ) -> Result<Json<EmailMessage>, ApiError> {
-    principal.require(Role::Agent)?;
     let text = edit
         .text
         .ok_or_else(|| ApiError::bad_request("`text` is required"))?;
@@ -286,13 +393,26 @@ async fn resubmit(
     Ok(Json(state.engine.store().email(&id).await?))
 }
 
+/// Approve a reply under review, optionally with an edit.
+#[utoipa::path(
+    post,
+    path = "/email/messages/{id}/approve",
+    operation_id = "approve_email",
+    request_body = Option<Edit>,
+    responses(
+        (status = OK, description = "The reply.", body = EmailMessage),
+        errors::BadRequest,
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn approve(
     State(state): State<Arc<AppState>>,
     principal: Principal,
     Path(id): Path<String>,
     body: Option<Json<Edit>>,
 ) -> Result<Json<EmailMessage>, ApiError> {
-    principal.require(Role::Supervisor)?;
     let edit = body.map(|Json(edit)| edit).unwrap_or_default();
     let edit = edit.text.map(|text| (edit.subject, text));
     state
@@ -303,19 +423,33 @@ async fn approve(
 }
 
 /// `POST /v1/email/messages/{id}/reject`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 struct Rejection {
+    /// Why, for the author.
     comment: String,
 }
 
+/// Send a reply under review back to its author with a comment.
+#[utoipa::path(
+    post,
+    path = "/email/messages/{id}/reject",
+    operation_id = "reject_email",
+    request_body = Rejection,
+    responses(
+        (status = OK, description = "The reply.", body = EmailMessage),
+        errors::BadRequest,
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn reject(
     State(state): State<Arc<AppState>>,
     principal: Principal,
     Path(id): Path<String>,
     JsonBody(rejection): JsonBody<Rejection>,
 ) -> Result<Json<EmailMessage>, ApiError> {
-    principal.require(Role::Supervisor)?;
     if rejection.comment.trim().is_empty() {
         return Err(ApiError::bad_request("say why the reply is rejected"));
     }
@@ -326,12 +460,7 @@ async fn reject(
     Ok(Json(state.engine.store().email(&id).await?))
 }
 
-async fn in_status(
-    state: &AppState,
-    principal: &Principal,
-    status: Status,
-) -> Result<Json<Vec<EmailMessage>>, ApiError> {
-    principal.require(Role::Supervisor)?;
+async fn in_status(state: &AppState, status: Status) -> Result<Json<Vec<EmailMessage>>, ApiError> {
     Ok(Json(
         state
             .engine
@@ -341,36 +470,89 @@ async fn in_status(
     ))
 }
 
-async fn reviews(
-    State(state): State<Arc<AppState>>,
-    principal: Principal,
-) -> Result<Json<Vec<EmailMessage>>, ApiError> {
-    in_status(&state, &principal, Status::Review).await
+/// Replies waiting for review.
+#[utoipa::path(
+    get,
+    path = "/email/reviews",
+    operation_id = "email_reviews",
+    responses(
+        (status = OK, description = "The replies.", body = Vec<EmailMessage>),
+        errors::Unavailable,
+    )
+)]
+async fn reviews(State(state): State<Arc<AppState>>) -> Result<Json<Vec<EmailMessage>>, ApiError> {
+    in_status(&state, Status::Review).await
 }
 
+/// Messages kept for inspection because they could not be read.
+#[utoipa::path(
+    get,
+    path = "/email/malformed",
+    operation_id = "malformed_emails",
+    responses(
+        (status = OK, description = "The messages.", body = Vec<EmailMessage>),
+        errors::Unavailable,
+    )
+)]
 async fn malformed(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
 ) -> Result<Json<Vec<EmailMessage>>, ApiError> {
-    in_status(&state, &principal, Status::Malformed).await
+    in_status(&state, Status::Malformed).await
 }
 
-async fn mailboxes(
-    State(state): State<Arc<AppState>>,
-    principal: Principal,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    principal.require(Role::Supervisor)?;
-    Ok(Json(json!({ "mailboxes": state.email.mailboxes() })))
+/// The mailboxes read.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Mailboxes {
+    /// Each mailbox's status.
+    pub mailboxes: Vec<MailboxStatus>,
 }
 
-/// A web form post: `application/x-www-form-urlencoded` or a JSON object
-/// of strings.
+/// Each mailbox: connected, messages taken in, last error.
+#[utoipa::path(
+    get,
+    path = "/email/mailboxes",
+    operation_id = "mailboxes",
+    responses((status = OK, description = "The mailboxes.", body = Mailboxes))
+)]
+async fn mailboxes(State(state): State<Arc<AppState>>) -> Json<Mailboxes> {
+    Json(Mailboxes {
+        mailboxes: state.email.mailboxes(),
+    })
+}
+
+/// What a web form post became.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FormTaken {
+    /// The interaction's id.
+    pub interaction: String,
+}
+
+/// A web form post, `application/x-www-form-urlencoded` or a JSON object
+/// of strings, taken in as an e-mail interaction.
+#[utoipa::path(
+    post,
+    path = "/email/forms/{form}",
+    operation_id = "post_form",
+    request_body(
+        content(
+            (BTreeMap<String, String> = "application/x-www-form-urlencoded"),
+            (BTreeMap<String, String> = "application/json"),
+        ),
+        description = "The form's fields (at most 50).",
+    ),
+    responses(
+        (status = CREATED, description = "Taken in.", body = FormTaken),
+        errors::BadRequest,
+        errors::TooLarge,
+        errors::Unavailable,
+    )
+)]
 async fn form(
     State(state): State<Arc<AppState>>,
     Path(form): Path<String>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<FormTaken>), ApiError> {
     let settings = state.email.form(&form)?;
     if body.len() > settings.max_bytes {
         return Err(ApiError::new(
@@ -394,8 +576,5 @@ async fn form(
         return Err(ApiError::bad_request("a form has at most 50 fields"));
     }
     let interaction = state.email.take_form(&form, &fields).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "interaction": interaction })),
-    ))
+    Ok((StatusCode::CREATED, Json(FormTaken { interaction })))
 }

@@ -5,7 +5,8 @@ use axum::extract::FromRequest;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use parley_plugin::{FailureKind, LoadError, PluginError};
 
@@ -43,10 +44,82 @@ impl ApiError {
     }
 }
 
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// Stable, machine-readable code, e.g. `invalid-transition`.
+    pub code: String,
+    /// What went wrong, for people.
+    pub message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "code": self.code, "message": self.message });
+        let body = ErrorBody {
+            code: self.code,
+            message: self.message,
+        };
         (self.status, Json(body)).into_response()
+    }
+}
+
+/// The error answers of operations by status, for their
+/// `#[utoipa::path(responses(...))]`: each an [`ErrorBody`] with the codes
+/// its description names.
+pub mod errors {
+    use std::collections::BTreeMap;
+    use utoipa::openapi::{RefOr, Response};
+
+    /// The response documenting an error answer.
+    pub fn response(description: &str) -> Response {
+        utoipa::openapi::ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(utoipa::openapi::Ref::from_schema_name("Error")))
+                    .build(),
+            )
+            .build()
+    }
+
+    macro_rules! error_answers {
+        ($($(#[$doc:meta])* $name:ident = $status:literal, $description:literal;)*) => {$(
+            $(#[$doc])*
+            pub struct $name;
+
+            impl utoipa::IntoResponses for $name {
+                fn responses() -> BTreeMap<String, RefOr<Response>> {
+                    BTreeMap::from([($status.to_string(), response($description).into())])
+                }
+            }
+        )*};
+    }
+
+    error_answers! {
+        /// 400.
+        BadRequest = 400, "The request is not valid: `bad-request`.";
+        /// 401.
+        Unauthorized = 401, "No valid credential: `unauthorized` (`bad-credentials` when logging in, `key-required` without a chat key).";
+        /// 403.
+        Forbidden = 403, "The caller may not do this: `forbidden` (`wrong-key` for a chat key of another session).";
+        /// 404.
+        NotFound = 404, "What the request names does not exist: `not-found`, or one naming what (`interaction-not-found`, `agent-not-found`, `contact-not-found`, `session-not-found`, `view-not-found`, `plugin-not-found`).";
+        /// 409.
+        Conflict = 409, "The request conflicts with the current state: `conflict`, `invalid-transition`, `duplicate-interaction`, `duplicate-agent`, `duplicate`, `locked`, `agent-unavailable`, `monitoring-silently`, `retention-off`.";
+        /// 410.
+        Gone = 410, "The chat has ended: `session-ended`.";
+        /// 413.
+        TooLarge = 413, "Too large: `message-too-long`, `file-too-large`, `form-too-large`.";
+        /// 415.
+        UnsupportedType = 415, "The file's type is refused: `file-type-refused`.";
+        /// 422.
+        Unprocessable = 422, "Refused by a plugin or a rule: `plugin-refused`, `plugin-<failure>`, `message-withheld`.";
+        /// 500.
+        Internal = 500, "The server failed: `internal`.";
+        /// 503.
+        Unavailable = 503, "The database or a dependency is unavailable: `store-unavailable`, `plugin-overloaded`, `archive-failed`.";
     }
 }
 

@@ -3,14 +3,18 @@
 //! `/v1/workbins`); the event log from a cursor (`/v1/events`); the running
 //! business processes (`/v1/processes`).
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use std::sync::Arc;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 
-use super::auth::{Principal, forbidden};
+use super::auth::{Access, Principal, forbidden};
+use super::error::errors;
+use super::openapi::ApiRouter;
 use super::{ApiError, AppState, JsonBody, OptionalJson};
 use parley_core::agents::Role;
 use parley_engine::process::{Order, ProcessesStatus};
@@ -19,24 +23,25 @@ use parley_store::attached::{self, Value};
 use parley_store::{Event, Filter, Interaction, NewInteraction, State as Lifecycle, StoreError};
 
 /// The routes.
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/interactions", post(submit).get(list))
-        .route("/interactions/{id}", get(show))
-        .route("/interactions/{id}/accept", post(accept))
-        .route("/interactions/{id}/reject", post(reject))
-        .route("/interactions/{id}/complete", post(complete))
-        .route("/interactions/{id}/transfer", post(transfer))
-        .route("/interactions/{id}/conference", post(conference))
-        .route("/interactions/{id}/leave", post(leave))
-        .route("/interactions/{id}/park", post(park))
-        .route("/interactions/{id}/pull", post(pull))
-        .route("/interactions/{id}/move", post(move_to))
-        .route("/interactions/{id}/stop", post(stop))
-        .route("/views/{name}", get(view))
-        .route("/workbins/{name}", get(workbin))
-        .route("/events", get(events))
-        .route("/processes", get(processes))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new("interactions")
+        .routes(Access::AGENT, routes!(submit))
+        .routes(Access::AGENT, routes!(list))
+        .routes(Access::AGENT, routes!(show))
+        .routes(Access::AGENT_SESSION, routes!(accept))
+        .routes(Access::AGENT_SESSION, routes!(reject))
+        .routes(Access::AGENT, routes!(complete))
+        .routes(Access::AGENT, routes!(transfer))
+        .routes(Access::AGENT, routes!(conference))
+        .routes(Access::AGENT, routes!(leave))
+        .routes(Access::AGENT, routes!(park))
+        .routes(Access::AGENT, routes!(pull))
+        .routes(Access::SUPERVISOR, routes!(move_to))
+        .routes(Access::SUPERVISOR, routes!(stop))
+        .routes(Access::AGENT, routes!(view))
+        .routes(Access::AGENT, routes!(workbin))
+        .routes(Access::AGENT, routes!(events))
+        .routes(Access::SUPERVISOR, routes!(processes))
 }
 
 impl From<StoreError> for ApiError {
@@ -88,9 +93,23 @@ impl From<EngineError> for ApiError {
     }
 }
 
+/// Submit an interaction (idempotent with a client id); a queued one is
+/// routed.
+#[utoipa::path(
+    post,
+    path = "/interactions",
+    operation_id = "submit_interaction",
+    request_body = NewInteraction,
+    responses(
+        (status = CREATED, description = "The stored interaction.", body = Interaction),
+        errors::BadRequest,
+        errors::Conflict,
+        errors::Unprocessable,
+        errors::Unavailable,
+    )
+)]
 async fn submit(
     State(state): State<Arc<AppState>>,
-    _principal: Principal,
     JsonBody(new): JsonBody<NewInteraction>,
 ) -> Result<(StatusCode, Json<Interaction>), ApiError> {
     let stored = state.engine.submit(new).await?;
@@ -111,6 +130,18 @@ pub(super) fn may_see(principal: &Principal, interaction: &Interaction) -> bool 
         || interaction.workbin_owner.as_deref() == Some(me)
 }
 
+/// One interaction: supervisors, or the agents in it.
+#[utoipa::path(
+    get,
+    path = "/interactions/{id}",
+    operation_id = "show_interaction",
+    responses(
+        (status = OK, description = "The interaction.", body = Interaction),
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Unavailable,
+    )
+)]
 async fn show(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -133,6 +164,38 @@ pub struct ListQuery {
     limit: i64,
 }
 
+/// The filter's parameters, and `limit`.
+impl IntoParams for ListQuery {
+    fn into_params(parameter_in: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut params = Filter::into_params(&parameter_in);
+        params.push(limit_parameter());
+        params
+    }
+}
+
+/// `?limit=`.
+fn limit_parameter() -> Parameter {
+    ParameterBuilder::new()
+        .name("limit")
+        .parameter_in(ParameterIn::Query)
+        .description(Some("How many at most (100 if absent)."))
+        .schema(Some(<i64 as utoipa::PartialSchema>::schema()))
+        .build()
+}
+
+/// List interactions by queue, state, owner or workbin; agents list their
+/// own.
+#[utoipa::path(
+    get,
+    path = "/interactions",
+    operation_id = "list_interactions",
+    responses(
+        (status = OK, description = "The interactions, oldest in their queue first.", body = Vec<Interaction>),
+        errors::BadRequest,
+        errors::Forbidden,
+        errors::Unavailable,
+    )
+)]
 async fn list(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -151,7 +214,7 @@ async fn list(
 }
 
 /// A body with an optional reason.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Reason {
     /// Why.
@@ -160,7 +223,7 @@ pub struct Reason {
 }
 
 /// `POST .../complete`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Completion {
     /// Disposition code.
@@ -169,7 +232,7 @@ pub struct Completion {
 }
 
 /// A body naming an agent (conference, or acting for one).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct AgentRef {
     /// Agent id (the caller, if absent).
@@ -178,7 +241,7 @@ pub struct AgentRef {
 }
 
 /// `POST .../park`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Park {
     /// Workbin name.
@@ -190,13 +253,27 @@ pub struct Park {
 }
 
 /// `POST .../move`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Move {
     /// Queue.
     pub queue: String,
 }
 
+/// Accept an offer.
+#[utoipa::path(
+    post,
+    path = "/interactions/{id}/accept",
+    operation_id = "accept_interaction",
+    responses(
+        (status = OK, description = "The interaction after the change.", body = Interaction),
+        errors::BadRequest,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn accept(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -206,6 +283,21 @@ async fn accept(
     Ok(Json(state.engine.accept(me, &id).await?))
 }
 
+/// Reject an offer; it is routed again, not to this agent.
+#[utoipa::path(
+    post,
+    path = "/interactions/{id}/reject",
+    operation_id = "reject_interaction",
+    request_body = Option<Reason>,
+    responses(
+        (status = OK, description = "The interaction after the change.", body = Interaction),
+        errors::BadRequest,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn reject(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -217,6 +309,21 @@ async fn reject(
     Ok(Json(state.engine.reject(me, &id, reason).await?))
 }
 
+/// Complete with a disposition code.
+#[utoipa::path(
+    post,
+    path = "/interactions/{id}/complete",
+    operation_id = "complete_interaction",
+    request_body = Option<Completion>,
+    responses(
+        (status = OK, description = "The interaction after the change.", body = Interaction),
+        errors::BadRequest,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn complete(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -232,6 +339,21 @@ async fn complete(
     ))
 }
 
+/// Transfer to `{"agent": id}` (offered) or `{"queue": name}` (routed).
+#[utoipa::path(
+    post,
+    path = "/interactions/{id}/transfer",
+    operation_id = "transfer_interaction",
+    request_body = TransferTo,
+    responses(
+        (status = OK, description = "The interaction after the change.", body = Interaction),
+        errors::BadRequest,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn transfer(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -243,6 +365,21 @@ async fn transfer(
     ))
 }
 
+/// Add an agent to an accepted interaction.
+#[utoipa::path(
+    post,
+    path = "/interactions/{id}/conference",
+    operation_id = "conference_interaction",
+    request_body = AgentRef,
+    responses(
+        (status = OK, description = "The interaction after the change.", body = Interaction),
+        errors::BadRequest,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn conference(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -260,6 +397,21 @@ async fn conference(
     ))
 }
 
+/// Leave a conference (the caller, or the agent named).
+#[utoipa::path(
+    post,
+    path = "/interactions/{id}/leave",
+    operation_id = "leave_interaction",
+    request_body = Option<AgentRef>,
+    responses(
+        (status = OK, description = "The interaction after the change.", body = Interaction),
+        errors::BadRequest,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn leave(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -275,6 +427,21 @@ async fn leave(
     ))
 }
 
+/// Park in a workbin: the agent's, or a group's.
+#[utoipa::path(
+    post,
+    path = "/interactions/{id}/park",
+    operation_id = "park_interaction",
+    request_body = Park,
+    responses(
+        (status = OK, description = "The interaction after the change.", body = Interaction),
+        errors::BadRequest,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn park(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -294,6 +461,21 @@ async fn park(
     ))
 }
 
+/// Pull from a workbin or a queue (capacity is checked).
+#[utoipa::path(
+    post,
+    path = "/interactions/{id}/pull",
+    operation_id = "pull_interaction",
+    request_body = Option<AgentRef>,
+    responses(
+        (status = OK, description = "The interaction after the change.", body = Interaction),
+        errors::BadRequest,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn pull(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -309,23 +491,50 @@ async fn pull(
     ))
 }
 
+/// Move into a queue.
+#[utoipa::path(
+    post,
+    path = "/interactions/{id}/move",
+    operation_id = "move_interaction",
+    request_body = Move,
+    responses(
+        (status = OK, description = "The interaction after the change.", body = Interaction),
+        errors::BadRequest,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn move_to(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<Move>,
 ) -> Result<Json<Interaction>, ApiError> {
-    principal.require(Role::Supervisor)?;
     Ok(Json(state.engine.move_to_queue(&id, &body.queue).await?))
 }
 
+/// Stop, with a reason.
+#[utoipa::path(
+    post,
+    path = "/interactions/{id}/stop",
+    operation_id = "stop_interaction",
+    request_body = Option<Reason>,
+    responses(
+        (status = OK, description = "The interaction after the change.", body = Interaction),
+        errors::BadRequest,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn stop(
     State(state): State<Arc<AppState>>,
     principal: Principal,
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson<Reason>,
 ) -> Result<Json<Interaction>, ApiError> {
-    principal.require(Role::Supervisor)?;
     let reason = body
         .reason
         .unwrap_or_else(|| format!("stopped by {}", principal.id));
@@ -333,9 +542,11 @@ async fn stop(
 }
 
 /// A page size.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Limit {
+    /// How many at most (100 if absent).
     #[serde(default = "default_limit")]
     limit: i64,
     /// Whose workbin (workbins only).
@@ -355,10 +566,19 @@ fn attribute_key(interaction: &Interaction, key: &str) -> (Option<String>, f64) 
     }
 }
 
-/// The interactions a view shows: queued in its queue, filtered, ordered.
+/// The queued interactions a view shows, filtered and ordered.
+#[utoipa::path(
+    get,
+    path = "/views/{name}",
+    operation_id = "show_view",
+    responses(
+        (status = OK, description = "The interactions.", body = Vec<Interaction>),
+        errors::NotFound,
+        errors::Unavailable,
+    )
+)]
 async fn view(
     State(state): State<Arc<AppState>>,
-    _principal: Principal,
     Path(name): Path<String>,
     Query(limit): Query<Limit>,
 ) -> Result<Json<Vec<Interaction>>, ApiError> {
@@ -400,7 +620,19 @@ async fn view(
     Ok(Json(shown))
 }
 
-/// The interactions parked in a workbin of an agent or group.
+/// The interactions parked in a workbin of an agent (the caller's if
+/// `owner` is absent) or group.
+#[utoipa::path(
+    get,
+    path = "/workbins/{name}",
+    operation_id = "show_workbin",
+    responses(
+        (status = OK, description = "The interactions.", body = Vec<Interaction>),
+        errors::BadRequest,
+        errors::Forbidden,
+        errors::Unavailable,
+    )
+)]
 async fn workbin(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -434,7 +666,8 @@ async fn workbin(
 }
 
 /// A page of the event log.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     /// The cursor: the `seq` of the last event seen (0: from the start).
     #[serde(default)]
@@ -458,6 +691,17 @@ pub fn event_scope(principal: &Principal) -> Result<Option<String>, ApiError> {
     }
 }
 
+/// The event log after a cursor; agents read their own events.
+#[utoipa::path(
+    get,
+    path = "/events",
+    operation_id = "list_events",
+    responses(
+        (status = OK, description = "The events, oldest first.", body = Vec<Event>),
+        errors::BadRequest,
+        errors::Unavailable,
+    )
+)]
 async fn events(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -473,10 +717,13 @@ async fn events(
     ))
 }
 
-async fn processes(
-    State(state): State<Arc<AppState>>,
-    principal: Principal,
-) -> Result<Json<ProcessesStatus>, ApiError> {
-    principal.require(Role::Supervisor)?;
+/// The running business processes and the last refused change.
+#[utoipa::path(
+    get,
+    path = "/processes",
+    operation_id = "list_processes",
+    responses((status = OK, description = "The processes.", body = ProcessesStatus))
+)]
+async fn processes(State(state): State<Arc<AppState>>) -> Result<Json<ProcessesStatus>, ApiError> {
     Ok(Json(state.engine.processes().status()))
 }

@@ -23,8 +23,7 @@ mod retention;
 mod stats;
 mod stream;
 
-use axum::Router;
-use axum::routing::get;
+use axum::{Extension, Router};
 use std::sync::Arc;
 
 use parley_chat::Chat;
@@ -56,20 +55,11 @@ pub struct AppState {
     pub retention: Arc<Retention>,
 }
 
-/// The API routes.
-pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route(
-            "/health",
-            get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
-        )
-        .route("/ready", get(stats::ready))
-        .route("/metrics", get(stats::metrics))
-        .route(
-            "/v1/openapi.json",
-            get(|| async { axum::Json(openapi::document()) }),
-        )
-        .nest("/v1/plugins", plugins::routes(state.clone()))
+/// The API, `/health`, `/ready`, `/metrics` and everything under `/v1`,
+/// with its OpenAPI document (served at `/v1/openapi.json`).
+pub fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
+    stats::operations()
+        .nest("/v1/plugins", plugins::routes())
         .nest(
             "/v1",
             interactions::routes()
@@ -82,6 +72,16 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .merge(responses::routes())
                 .merge(retention::routes()),
         )
-        .merge(pages::routes())
-        .with_state(state)
+        .finish()
+}
+
+/// Every route: the API and the browser pages.
+pub fn routes() -> Router<Arc<AppState>> {
+    api().0.merge(pages::routes())
+}
+
+/// The routes with their state (also a request extension, for
+/// [`auth::enforce`]).
+pub fn router(state: Arc<AppState>) -> Router {
+    routes().layer(Extension(state.clone())).with_state(state)
 }

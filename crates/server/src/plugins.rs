@@ -2,19 +2,23 @@
 //! plugin function with JSON (for trying a plugin on a live server), the
 //! recording of a plugin's calls, and shadow runs of a candidate version.
 
+use axum::Json;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router, middleware};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as JsonValue};
 use std::collections::BTreeMap;
 use std::path::Path as FsPath;
 use std::sync::Arc;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
-use super::{ApiError, AppState, JsonBody, auth};
+use super::auth::Access;
+use super::error::errors;
+use super::openapi::ApiRouter;
+use super::{ApiError, AppState, JsonBody};
 use parley_plugin::cases::Case;
 use parley_plugin::invoke::{call_json, export_type, find_export, params_from_json};
 use parley_plugin::observe::recorder::{Recorder, RecordingStatus};
@@ -25,27 +29,43 @@ use parley_plugin::{Manifest, PluginSource};
 /// Largest upload (components of interpreted languages are tens of MB).
 const MAX_UPLOAD: usize = 128 << 20;
 
-/// The routes, all behind the admin token.
-pub fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/", get(list).post(upload))
-        .route("/{name}", get(show))
-        .route("/{name}/rollback", post(rollback))
-        .route("/{name}/invoke", post(invoke))
-        .route("/{name}/recording", get(recording))
-        .route("/{name}/recording/calls", get(recorded_calls))
-        .route(
-            "/{name}/shadow",
-            get(shadow).post(start_shadow).delete(stop_shadow),
-        )
+/// The routes, all for administrators.
+pub fn routes() -> ApiRouter {
+    ApiRouter::new("plugins")
+        .routes(Access::ADMIN, routes!(list))
+        .routes(Access::ADMIN, routes!(upload))
+        .routes(Access::ADMIN, routes!(show))
+        .routes(Access::ADMIN, routes!(rollback))
+        .routes(Access::ADMIN, routes!(invoke))
+        .routes(Access::ADMIN, routes!(recording))
+        .routes(Access::ADMIN, routes!(recorded_calls))
+        .routes(Access::ADMIN, routes!(shadow))
+        .routes(Access::ADMIN, routes!(start_shadow))
+        .routes(Access::ADMIN, routes!(stop_shadow))
         .layer(DefaultBodyLimit::max(MAX_UPLOAD))
-        .layer(middleware::from_fn_with_state(state, auth::require_admin))
 }
 
+/// The loaded plugins with their versions and statistics.
+#[utoipa::path(
+    get,
+    path = "/",
+    operation_id = "list_plugins",
+    responses((status = OK, description = "The plugins.", body = Vec<PluginStatus>))
+)]
 async fn list(State(state): State<Arc<AppState>>) -> Json<Vec<PluginStatus>> {
     Json(state.registry.list())
 }
 
+/// One plugin's status.
+#[utoipa::path(
+    get,
+    path = "/{name}",
+    operation_id = "show_plugin",
+    responses(
+        (status = OK, description = "The plugin.", body = PluginStatus),
+        errors::NotFound,
+    )
+)]
 async fn show(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -54,7 +74,7 @@ async fn show(
 }
 
 /// A version to load, as uploaded.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct Upload {
     /// The `plugin.toml` text.
     pub manifest: String,
@@ -85,6 +105,18 @@ impl Upload {
     }
 }
 
+/// Upload a plugin version: validated (its cases run), then swapped in.
+#[utoipa::path(
+    post,
+    path = "/",
+    operation_id = "upload_plugin",
+    request_body = Upload,
+    responses(
+        (status = OK, description = "The version now live.", body = Loaded),
+        errors::BadRequest,
+        errors::Unprocessable,
+    )
+)]
 async fn upload(
     State(state): State<Arc<AppState>>,
     JsonBody(upload): JsonBody<Upload>,
@@ -114,6 +146,16 @@ fn no_shadow(name: &str) -> ApiError {
     )
 }
 
+/// How far the recording of a plugin's calls is (`[[recording]]`).
+#[utoipa::path(
+    get,
+    path = "/{name}/recording",
+    operation_id = "plugin_recording",
+    responses(
+        (status = OK, description = "The recording.", body = RecordingStatus),
+        errors::NotFound,
+    )
+)]
 async fn recording(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -121,7 +163,17 @@ async fn recording(
     Ok(Json(recorder_of(&state, &name)?.status()))
 }
 
-/// The recording file: one recorded call per line (JSON lines).
+/// The recorded calls: one fixture case per line (JSON lines).
+#[utoipa::path(
+    get,
+    path = "/{name}/recording/calls",
+    operation_id = "plugin_recorded_calls",
+    responses(
+        (status = OK, description = "The recording file.", content_type = "application/x-ndjson", body = String),
+        errors::NotFound,
+        errors::Internal,
+    )
+)]
 async fn recorded_calls(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -141,6 +193,16 @@ async fn recorded_calls(
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], lines))
 }
 
+/// How often the shadow candidate agrees with the live version.
+#[utoipa::path(
+    get,
+    path = "/{name}/shadow",
+    operation_id = "plugin_shadow",
+    responses(
+        (status = OK, description = "The shadow run so far.", body = ShadowSummary),
+        errors::NotFound,
+    )
+)]
 async fn shadow(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -153,6 +215,19 @@ async fn shadow(
     Ok(Json(shadow.summary()))
 }
 
+/// Run a candidate version (an upload) in the shadow of the live one.
+#[utoipa::path(
+    post,
+    path = "/{name}/shadow",
+    operation_id = "start_plugin_shadow",
+    request_body = Upload,
+    responses(
+        (status = OK, description = "The shadow run.", body = ShadowSummary),
+        errors::BadRequest,
+        errors::NotFound,
+        errors::Unprocessable,
+    )
+)]
 async fn start_shadow(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -168,6 +243,16 @@ async fn start_shadow(
     Ok(Json(state.registry.start_shadow(source).await?))
 }
 
+/// Stop the shadow run; its final summary.
+#[utoipa::path(
+    delete,
+    path = "/{name}/shadow",
+    operation_id = "stop_plugin_shadow",
+    responses(
+        (status = OK, description = "The shadow run's final summary.", body = ShadowSummary),
+        errors::NotFound,
+    )
+)]
 async fn stop_shadow(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -181,13 +266,26 @@ async fn stop_shadow(
 }
 
 /// Which version to roll back to.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct RollbackTo {
     /// A version id or a unique prefix; default: the one before the live one.
     #[serde(default)]
     pub to: Option<String>,
 }
 
+/// Make an earlier version live again.
+#[utoipa::path(
+    post,
+    path = "/{name}/rollback",
+    operation_id = "rollback_plugin",
+    request_body = Option<RollbackTo>,
+    responses(
+        (status = OK, description = "The version now live.", body = Loaded),
+        errors::BadRequest,
+        errors::NotFound,
+        errors::Unprocessable,
+    )
+)]
 async fn rollback(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -198,17 +296,18 @@ async fn rollback(
 }
 
 /// A function call with JSON arguments.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Invocation {
     /// The exported function, as named in the WIT (`pick-agent`).
     pub function: String,
     /// Arguments by WIT parameter name.
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub input: Map<String, JsonValue>,
 }
 
 /// The result of an invocation.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Invoked {
     /// The version that answered.
     pub version: String,
@@ -220,6 +319,20 @@ pub struct Invoked {
     pub elapsed_us: u64,
 }
 
+/// Call a plugin function with JSON arguments.
+#[utoipa::path(
+    post,
+    path = "/{name}/invoke",
+    operation_id = "invoke_plugin",
+    request_body = Invocation,
+    responses(
+        (status = OK, description = "What it returned.", body = Invoked),
+        errors::BadRequest,
+        errors::NotFound,
+        errors::Unprocessable,
+        errors::Unavailable,
+    )
+)]
 async fn invoke(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,

@@ -3,51 +3,72 @@
 //! in a response's field codes for an interaction; supervisors change
 //! them, and move the whole library as one file (export, import).
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 
-use super::auth::{Principal, forbidden};
+use super::auth::{Access, Principal, forbidden};
+use super::error::errors;
 use super::interactions::may_see;
+use super::openapi::ApiRouter;
 use super::{ApiError, AppState, JsonBody, OptionalJson};
-use parley_core::agents::Role;
 use parley_store::responses::fields::{Context, Fields, Rendered};
 use parley_store::responses::library::{Library, Mode};
 use parley_store::{Category, StandardResponse, Store, StoreError};
 
 /// The routes.
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/responses", get(list).post(put))
-        .route("/responses/export", get(export))
-        .route("/responses/import", post(import))
-        .route("/responses/{id}", delete(remove))
-        .route("/responses/{id}/render", post(render))
-        .route("/response-categories", get(categories).post(put_category))
-        .route("/response-categories/{id}", delete(remove_category))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new("standard responses")
+        .routes(Access::AGENT, routes!(list))
+        .routes(Access::SUPERVISOR, routes!(put))
+        .routes(Access::SUPERVISOR, routes!(export))
+        .routes(Access::SUPERVISOR, routes!(import))
+        .routes(Access::SUPERVISOR, routes!(remove))
+        .routes(Access::AGENT, routes!(render))
+        .routes(Access::AGENT, routes!(categories))
+        .routes(Access::SUPERVISOR, routes!(put_category))
+        .routes(Access::SUPERVISOR, routes!(remove_category))
 }
 
 fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-async fn list(
-    State(state): State<Arc<AppState>>,
-    principal: Principal,
-) -> Result<Json<Vec<StandardResponse>>, ApiError> {
-    principal.require(Role::Agent)?;
+/// The standard responses, by name (each with its category's id).
+#[utoipa::path(
+    get,
+    path = "/responses",
+    operation_id = "list_responses",
+    responses(
+        (status = OK, description = "The responses.", body = Vec<StandardResponse>),
+        errors::Unavailable,
+    )
+)]
+async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Vec<StandardResponse>>, ApiError> {
     Ok(Json(state.engine.store().responses().await?))
 }
 
+/// Create or replace a standard response (its category must exist).
+#[utoipa::path(
+    post,
+    path = "/responses",
+    operation_id = "put_response",
+    request_body = StandardResponse,
+    responses(
+        (status = CREATED, description = "The response, with its id.", body = StandardResponse),
+        errors::BadRequest,
+        errors::NotFound,
+        errors::Unavailable,
+    )
+)]
 async fn put(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     JsonBody(mut response): JsonBody<StandardResponse>,
 ) -> Result<(StatusCode, Json<StandardResponse>), ApiError> {
-    principal.require(Role::Supervisor)?;
     if response.id.is_empty() {
         response.id = new_id();
     }
@@ -55,30 +76,57 @@ async fn put(
     Ok((StatusCode::CREATED, Json(response)))
 }
 
+/// Delete a standard response.
+#[utoipa::path(
+    delete,
+    path = "/responses/{id}",
+    operation_id = "delete_response",
+    responses(
+        (status = NO_CONTENT, description = "Deleted."),
+        errors::NotFound,
+        errors::Unavailable,
+    )
+)]
 async fn remove(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    principal.require(Role::Supervisor)?;
     state.engine.store().delete_response(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn categories(
-    State(state): State<Arc<AppState>>,
-    principal: Principal,
-) -> Result<Json<Vec<Category>>, ApiError> {
-    principal.require(Role::Agent)?;
+/// The categories of standard responses: a tree of id, name, parent.
+#[utoipa::path(
+    get,
+    path = "/response-categories",
+    operation_id = "list_response_categories",
+    responses(
+        (status = OK, description = "The categories.", body = Vec<Category>),
+        errors::Unavailable,
+    )
+)]
+async fn categories(State(state): State<Arc<AppState>>) -> Result<Json<Vec<Category>>, ApiError> {
     Ok(Json(state.engine.store().categories().await?))
 }
 
+/// Create or replace a category (its parent must exist; no cycles).
+#[utoipa::path(
+    post,
+    path = "/response-categories",
+    operation_id = "put_response_category",
+    request_body = Category,
+    responses(
+        (status = CREATED, description = "The category, with its id.", body = Category),
+        errors::BadRequest,
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn put_category(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     JsonBody(mut category): JsonBody<Category>,
 ) -> Result<(StatusCode, Json<Category>), ApiError> {
-    principal.require(Role::Supervisor)?;
     if category.id.is_empty() {
         category.id = new_id();
     }
@@ -86,27 +134,45 @@ async fn put_category(
     Ok((StatusCode::CREATED, Json(category)))
 }
 
+/// Delete an empty category.
+#[utoipa::path(
+    delete,
+    path = "/response-categories/{id}",
+    operation_id = "delete_response_category",
+    responses(
+        (status = NO_CONTENT, description = "Deleted."),
+        errors::NotFound,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn remove_category(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    principal.require(Role::Supervisor)?;
     state.engine.store().delete_category(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn export(
-    State(state): State<Arc<AppState>>,
-    principal: Principal,
-) -> Result<Json<Library>, ApiError> {
-    principal.require(Role::Supervisor)?;
+/// The whole library, categories and responses, as one
+/// `parley-responses` file.
+#[utoipa::path(
+    get,
+    path = "/responses/export",
+    operation_id = "export_responses",
+    responses(
+        (status = OK, description = "The library file.", body = Library),
+        errors::Unavailable,
+    )
+)]
+async fn export(State(state): State<Arc<AppState>>) -> Result<Json<Library>, ApiError> {
     Ok(Json(state.engine.store().export_library().await?))
 }
 
 /// `POST /v1/responses/import` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// `merge` (the default) or `replace`.
     #[serde(default)]
@@ -114,7 +180,7 @@ pub struct ImportQuery {
 }
 
 /// What an import did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Imported {
     /// How the file was applied.
@@ -125,13 +191,25 @@ pub struct Imported {
     pub responses: usize,
 }
 
+/// Import a library file, merging by id (the default) or replacing the
+/// library; atomic, a bad file changes nothing.
+#[utoipa::path(
+    post,
+    path = "/responses/import",
+    operation_id = "import_responses",
+    request_body = Library,
+    responses(
+        (status = OK, description = "What the import did.", body = Imported),
+        errors::BadRequest,
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
 async fn import(
     State(state): State<Arc<AppState>>,
-    principal: Principal,
     Query(query): Query<ImportQuery>,
     JsonBody(library): JsonBody<Library>,
 ) -> Result<Json<Imported>, ApiError> {
-    principal.require(Role::Supervisor)?;
     let imported = Imported {
         mode: query.mode,
         categories: library.categories.len(),
@@ -146,7 +224,7 @@ async fn import(
 }
 
 /// `POST /v1/responses/{id}/render`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct RenderFor {
     /// The interaction replied to (its contact, subject...).
@@ -154,13 +232,27 @@ pub struct RenderFor {
     pub interaction: Option<String>,
 }
 
+/// A response's text with its field codes filled in for an interaction
+/// and the caller.
+#[utoipa::path(
+    post,
+    path = "/responses/{id}/render",
+    operation_id = "render_response",
+    request_body = Option<RenderFor>,
+    responses(
+        (status = OK, description = "The text.", body = Rendered),
+        errors::BadRequest,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Unavailable,
+    )
+)]
 async fn render(
     State(state): State<Arc<AppState>>,
     principal: Principal,
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson<RenderFor>,
 ) -> Result<Json<Rendered>, ApiError> {
-    principal.require(Role::Agent)?;
     let store = state.engine.store();
     let response = store
         .responses()

@@ -1,20 +1,21 @@
 //! Running the retention sweep on demand (`/v1/retention/run`), for
 //! administrators.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
 use std::sync::Arc;
+use utoipa_axum::routes;
 
-use super::auth::Principal;
+use super::auth::Access;
+use super::error::errors;
+use super::openapi::ApiRouter;
 use super::{ApiError, AppState};
-use parley_core::agents::Role;
 use parley_store::retention::{Report, RetentionError};
 
 /// The routes.
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new().route("/retention/run", post(run))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new("retention").routes(Access::ADMIN, routes!(run))
 }
 
 impl From<RetentionError> for ApiError {
@@ -30,10 +31,18 @@ impl From<RetentionError> for ApiError {
     }
 }
 
-async fn run(
-    State(state): State<Arc<AppState>>,
-    principal: Principal,
-) -> Result<Json<Report>, ApiError> {
-    principal.require(Role::Admin)?;
+/// Run the retention sweep now: how many interactions were archived and
+/// deleted.
+#[utoipa::path(
+    post,
+    path = "/retention/run",
+    operation_id = "run_retention",
+    responses(
+        (status = OK, description = "What the sweep did.", body = Report),
+        errors::Conflict,
+        errors::Unavailable,
+    )
+)]
+async fn run(State(state): State<Arc<AppState>>) -> Result<Json<Report>, ApiError> {
     Ok(Json(state.retention.sweep().await?))
 }

@@ -1,59 +1,126 @@
 //! Operations: live statistics for supervisors (`/v1/stats/...`),
 //! Prometheus metrics (`/metrics`) and readiness (`/ready`).
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::{Value as Json_, json};
+use serde::Serialize;
+use serde_json::Value as Json_;
 use std::fmt::Write as _;
 use std::sync::Arc;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
-use super::auth::Principal;
+use super::auth::Access;
+use super::error::errors;
+use super::openapi::ApiRouter;
 use super::{ApiError, AppState};
-use parley_core::agents::{PresenceState, Role};
+use parley_core::agents::PresenceState;
 use parley_engine::stats::{AgentStats, QueueStats, Totals};
 
 /// The supervisor routes, under `/v1`.
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/stats/queues", get(queues))
-        .route("/stats/agents", get(agents))
-        .route("/stats/totals", get(totals))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new("statistics")
+        .routes(Access::SUPERVISOR, routes!(queues))
+        .routes(Access::SUPERVISOR, routes!(agents))
+        .routes(Access::SUPERVISOR, routes!(totals))
 }
 
-async fn queues(
-    State(state): State<Arc<AppState>>,
-    principal: Principal,
-) -> Result<Json<Vec<QueueStats>>, ApiError> {
-    principal.require(Role::Supervisor)?;
+/// The routes for operators: `/health`, `/ready`, `/metrics`.
+pub fn operations() -> ApiRouter {
+    ApiRouter::new("operations")
+        .routes(Access::PUBLIC, routes!(health))
+        .routes(Access::PUBLIC, routes!(ready))
+        .routes(Access::PUBLIC, routes!(metrics))
+}
+
+/// Per queue: waiting, offered, oldest, estimated wait.
+#[utoipa::path(
+    get,
+    path = "/stats/queues",
+    operation_id = "queue_stats",
+    responses(
+        (status = OK, description = "The queues.", body = Vec<QueueStats>),
+        errors::Unavailable,
+    )
+)]
+async fn queues(State(state): State<Arc<AppState>>) -> Result<Json<Vec<QueueStats>>, ApiError> {
     Ok(Json(state.engine.queue_stats().await?))
 }
 
-async fn agents(
-    State(state): State<Arc<AppState>>,
-    principal: Principal,
-) -> Result<Json<Vec<AgentStats>>, ApiError> {
-    principal.require(Role::Supervisor)?;
-    Ok(Json(state.engine.agent_stats()))
+/// Per agent: presence, load, idle time, offers answered.
+#[utoipa::path(
+    get,
+    path = "/stats/agents",
+    operation_id = "agent_stats",
+    responses((status = OK, description = "The agents.", body = Vec<AgentStats>))
+)]
+async fn agents(State(state): State<Arc<AppState>>) -> Json<Vec<AgentStats>> {
+    Json(state.engine.agent_stats())
 }
 
-async fn totals(
-    State(state): State<Arc<AppState>>,
-    principal: Principal,
-) -> Result<Json<Totals>, ApiError> {
-    principal.require(Role::Supervisor)?;
-    Ok(Json(state.engine.totals()))
+/// Counters since start.
+#[utoipa::path(
+    get,
+    path = "/stats/totals",
+    operation_id = "totals",
+    responses((status = OK, description = "The counters.", body = Totals))
+)]
+async fn totals(State(state): State<Arc<AppState>>) -> Json<Totals> {
+    Json(state.engine.totals())
 }
 
-/// `GET /ready`: 200 when the database answers and routing has resumed.
-pub async fn ready(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+/// What `/health` and `/ready` answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = HealthStatus)]
+pub struct Status {
+    /// `ok` (health), `ready` or `unavailable` (readiness).
+    pub status: &'static str,
+    /// Why not ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(
+    get,
+    path = "/health",
+    operation_id = "health",
+    responses((status = OK, description = "Alive.", body = Status))
+)]
+async fn health() -> Json<Status> {
+    Json(Status {
+        status: "ok",
+        reason: None,
+    })
+}
+
+/// Readiness: 200 when the database answers and routing has resumed.
+#[utoipa::path(
+    get,
+    path = "/ready",
+    operation_id = "ready",
+    responses(
+        (status = OK, description = "Ready.", body = Status),
+        (status = SERVICE_UNAVAILABLE, description = "Not ready, and why.", body = Status),
+    )
+)]
+async fn ready(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     match state.engine.store().ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(Status {
+                status: "ready",
+                reason: None,
+            }),
+        ),
         Err(err) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "unavailable", "reason": err.to_string() })),
+            Json(Status {
+                status: "unavailable",
+                reason: Some(err.to_string()),
+            }),
         ),
     }
 }
@@ -62,8 +129,17 @@ fn metric(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 
-/// `GET /metrics`, in the Prometheus text format.
-pub async fn metrics(State(state): State<Arc<AppState>>) -> Result<impl IntoResponse, ApiError> {
+/// Prometheus metrics, in the text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    responses(
+        (status = OK, description = "The metrics.", content_type = "text/plain", body = String),
+        errors::Unavailable,
+    )
+)]
+async fn metrics(State(state): State<Arc<AppState>>) -> Result<impl IntoResponse, ApiError> {
     let totals = serde_json::to_value(state.engine.totals()).unwrap_or(Json_::Null);
     let mut out = String::new();
     for (key, help) in [

@@ -5,46 +5,66 @@
 //! live; a subscriber that falls behind reads the gap from the log again,
 //! so a reconnect or a slow client misses nothing and sees nothing twice.
 
-use axum::Router;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use futures_util::stream::{self, Stream};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 
-use super::auth::Principal;
+use super::auth::{Access, Principal};
+use super::error::errors;
 use super::interactions::event_scope;
+use super::openapi::ApiRouter;
 use super::{ApiError, AppState};
 use parley_store::{Event, Store};
 
 /// The routes.
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/events/stream", get(sse))
-        .route("/events/ws", get(websocket))
-        .route("/events/cursor", get(cursor_now))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new("events")
+        .routes(Access::AGENT.or_token_in_query(), routes!(sse))
+        .routes(Access::AGENT.or_token_in_query(), routes!(websocket))
+        .routes(Access::AGENT, routes!(cursor_now))
 }
 
-/// `GET /v1/events/cursor`: the newest event's `seq`, to follow the stream
-/// from now on after reading the current state.
+/// The newest event's `seq`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Cursor {
+    /// The cursor to follow the stream from now (0: no events yet).
+    pub seq: i64,
+}
+
+/// The newest event's `seq`, to follow the stream from now on after
+/// reading the current state.
+#[utoipa::path(
+    get,
+    path = "/events/cursor",
+    operation_id = "event_cursor",
+    responses(
+        (status = OK, description = "The cursor.", body = Cursor),
+        errors::BadRequest,
+        errors::Unavailable,
+    )
+)]
 async fn cursor_now(
     State(state): State<Arc<AppState>>,
     principal: Principal,
-) -> Result<axum::Json<serde_json::Value>, ApiError> {
+) -> Result<axum::Json<Cursor>, ApiError> {
     event_scope(&principal)?;
     let seq = state.engine.store().last_seq().await?;
-    Ok(axum::Json(serde_json::json!({ "seq": seq })))
+    Ok(axum::Json(Cursor { seq }))
 }
 
 /// Where to resume (`?token=` is read by authentication).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Resume {
     /// The `seq` of the last event seen (0: from the start).
     #[serde(default)]
@@ -113,6 +133,19 @@ fn cursor(resume: &Resume, headers: &HeaderMap) -> Result<i64, ApiError> {
     }
 }
 
+/// Server-Sent Events from a cursor (`?after=` or `Last-Event-ID`), then
+/// live: each event's `id` is its `seq`, its `event` its kind, its data the
+/// event as JSON. Agents receive their own events.
+#[utoipa::path(
+    get,
+    path = "/events/stream",
+    operation_id = "event_stream",
+    params(("Last-Event-ID" = Option<i64>, Header, description = "The cursor, when `after` is absent (EventSource sends it on reconnecting).")),
+    responses(
+        (status = OK, description = "The event stream.", content_type = "text/event-stream", body = Event),
+        errors::BadRequest,
+    )
+)]
 async fn sse(
     State(state): State<Arc<AppState>>,
     principal: Principal,
@@ -134,6 +167,17 @@ async fn sse(
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
+/// The same stream over WebSocket: one event per text message, as JSON.
+#[utoipa::path(
+    get,
+    path = "/events/ws",
+    operation_id = "event_socket",
+    params(("Last-Event-ID" = Option<i64>, Header, description = "The cursor, when `after` is absent.")),
+    responses(
+        (status = SWITCHING_PROTOCOLS, description = "Upgraded to a WebSocket carrying the events, each a JSON `Event` in a text message."),
+        errors::BadRequest,
+    )
+)]
 async fn websocket(
     State(state): State<Arc<AppState>>,
     principal: Principal,

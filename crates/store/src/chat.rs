@@ -18,8 +18,9 @@ use super::{lifecycle, sql};
 use parley_core::Media;
 
 /// Who wrote a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schema(as = ChatRole)]
 pub enum Role {
     /// The customer.
     Customer,
@@ -32,7 +33,7 @@ pub enum Role {
 }
 
 /// Who a message is shown to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Visibility {
     /// Everyone in the chat, the customer too.
@@ -42,8 +43,9 @@ pub enum Visibility {
 }
 
 /// What a message is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schema(as = MessageKind)]
 pub enum Kind {
     /// Text.
     Text,
@@ -56,7 +58,7 @@ pub enum Kind {
 }
 
 /// A participant as shown in the transcript.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Party {
     /// Their role in the chat.
@@ -68,7 +70,7 @@ pub struct Party {
 }
 
 /// A file sent in a chat, as messages refer to it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct FileInfo {
     /// File id.
@@ -82,7 +84,7 @@ pub struct FileInfo {
 }
 
 /// What a message carries.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Content {
     /// Text (text and system messages; an optional caption otherwise).
@@ -101,7 +103,7 @@ pub struct Content {
 }
 
 /// A stored message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Message {
     /// Position in the transcript log (increasing, not contiguous within
@@ -138,8 +140,9 @@ pub struct NewMessage {
 }
 
 /// A stored session.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schema(as = ChatSession)]
 pub struct Session {
     /// The interaction id.
     pub id: String,

@@ -10,7 +10,7 @@ use super::writer::{Outcome, Tx, Written};
 use parley_core::agents::Role;
 
 /// A stored credential.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Credential {
     /// SHA-256 of the secret, hex.

@@ -23,7 +23,7 @@ use super::sql::{name_of, parse_name};
 use super::writer::{Outcome, Tx, Written};
 
 /// Which way a message went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Direction {
     /// From a customer (mailbox or web form).
@@ -33,8 +33,9 @@ pub enum Direction {
 }
 
 /// Where a message is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schema(as = EmailStatus)]
 pub enum Status {
     /// Inbound, parsed and stored.
     Received,
@@ -57,7 +58,7 @@ pub enum Status {
 }
 
 /// What a stored copy of raw MIME is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum MimeKind {
     /// As received (after the inbound transform, if any).
@@ -69,7 +70,7 @@ pub enum MimeKind {
 }
 
 /// An attachment as messages list it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct AttachmentInfo {
     /// Attachment id.
@@ -87,7 +88,7 @@ pub struct AttachmentInfo {
 }
 
 /// A stored e-mail message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct EmailMessage {
     /// Message id in the store.

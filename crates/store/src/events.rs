@@ -13,7 +13,7 @@ use super::sql;
 /// What an event records. Kebab-case on the wire and in the store; the
 /// producers (the engine, the store's writes) and the consumers (the
 /// channels following the log, the desktops) name the same variant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum EventKind {
     /// An interaction was taken in (its data is the interaction).
@@ -124,7 +124,7 @@ impl From<State> for EventKind {
 pub const MAX_PAGE: i64 = 1000;
 
 /// One event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Event {
     /// Position in the log; the cursor to resume after this event.

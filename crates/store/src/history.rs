@@ -14,7 +14,7 @@ use super::error::StoreError;
 use super::interactions::{self, Interaction};
 
 /// A file that came with an interaction, without its bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Attachment {
     /// Its id.
@@ -30,8 +30,9 @@ pub struct Attachment {
 }
 
 /// What a channel stored of one interaction.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schema(as = HistoryContent)]
 pub struct Content {
     /// Its subject: the channel's, else the attached data's `subject`.
     pub subject: Option<String>,
@@ -46,8 +47,9 @@ pub struct Content {
 }
 
 /// One interaction of a history, with its content.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schema(as = HistoryEntry)]
 pub struct Entry {
     /// The interaction.
     pub interaction: Interaction,

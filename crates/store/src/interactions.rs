@@ -12,8 +12,9 @@ use super::error::StoreError;
 use super::events::EventKind;
 
 /// Where an interaction is in its lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schema(as = InteractionState)]
 pub enum State {
     /// Taken in, not yet in a queue.
     Submitted,
@@ -88,7 +89,7 @@ impl fmt::Display for State {
 }
 
 /// A stored interaction.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Interaction {
     /// Time-ordered unique id.
@@ -128,7 +129,7 @@ pub struct Interaction {
 }
 
 /// A new interaction to submit.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NewInteraction {
     /// Client-supplied id (for idempotent submission); generated if absent.
@@ -360,8 +361,9 @@ pub async fn get<'e>(
 }
 
 /// Which interactions to list; every field given must match.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Filter {
     /// In this queue.
     #[serde(default)]

@@ -99,12 +99,13 @@ pub fn fts_query(query: &str) -> Option<String> {
 }
 
 /// An interaction found, with where its newest match is.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Hit {
     /// The interaction.
     pub interaction: Interaction,
     /// The channel of the newest matching document.
+    #[schema(value_type = String)]
     pub channel: Media,
     /// When that document was written.
     pub at: i64,

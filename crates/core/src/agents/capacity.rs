@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 pub type Load = BTreeMap<String, u32>;
 
 /// An agent's capacity rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct CapacityRule {
     /// At most this many at once, per media type; media types not listed

@@ -15,7 +15,7 @@ pub use role::Role;
 use serde::{Deserialize, Serialize};
 
 /// A skill and the agent's level in it (0 to 10 by convention).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Skill {
     /// Skill name, e.g. `billing`.
@@ -25,7 +25,7 @@ pub struct Skill {
 }
 
 /// An agent (or supervisor, or administrator) account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Agent {
     /// Login name, unique.
@@ -51,7 +51,7 @@ pub struct Agent {
 }
 
 /// A new account, or the full replacement of one.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct AgentSpec {
     /// Login name (taken from the path when replacing).

@@ -35,7 +35,7 @@ pub struct ProcessFile {
 }
 
 /// A business process: queues, views and workbins for some media types.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Process {
     /// Name, unique in the file.
@@ -55,7 +55,7 @@ pub struct Process {
 }
 
 /// A queue and the strategy that routes out of it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Queue {
     /// Name, unique across processes.
@@ -68,8 +68,9 @@ pub struct Queue {
 }
 
 /// What to do with an interaction when its queue's router fails.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schema(as = QueueFallback)]
 pub enum Fallback {
     /// Keep it queued and ask the router again later.
     #[default]
@@ -81,7 +82,7 @@ pub enum Fallback {
 }
 
 /// An ordered, optionally filtered, window on a queue.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct View {
     /// Name, unique across processes.
@@ -97,8 +98,9 @@ pub struct View {
 }
 
 /// How a view is ordered.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schema(as = ViewOrder)]
 pub enum Order {
     /// Higher priority first, then older.
     #[default]
@@ -110,8 +112,9 @@ pub enum Order {
 }
 
 /// A segmentation filter on attached data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[schema(as = ViewFilter)]
 pub struct Filter {
     /// Attribute key.
     pub key: String,
@@ -120,7 +123,7 @@ pub struct Filter {
 }
 
 /// A workbin: interactions parked for later.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Workbin {
     /// Name, unique across processes.
@@ -131,7 +134,7 @@ pub struct Workbin {
 }
 
 /// Whose workbin.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum WorkbinScope {
     /// One per agent.

@@ -27,9 +27,10 @@ pub struct Processes {
 }
 
 /// The processes as the API shows them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProcessesStatus {
     /// The file they come from.
+    #[schema(value_type = String)]
     pub path: PathBuf,
     /// The running configuration.
     pub processes: Vec<Process>,

@@ -75,7 +75,7 @@ pub struct Recorded {
 }
 
 /// How far a recording is.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct RecordingStatus {
     /// The plugin recorded.
@@ -83,6 +83,7 @@ pub struct RecordingStatus {
     /// The share of calls recorded.
     pub sample: f64,
     /// The file.
+    #[schema(value_type = String)]
     pub file: PathBuf,
     /// Its size now.
     pub bytes: u64,

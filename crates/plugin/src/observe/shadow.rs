@@ -21,7 +21,7 @@ pub const MAX_RUNNING: usize = 8;
 const KEPT: usize = 20;
 
 /// Counts of one function's (or all) compared calls.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Tally {
     /// Calls both answered, compared.
@@ -39,7 +39,7 @@ impl Tally {
 }
 
 /// A call the two versions answered differently.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Disagreement {
     /// The function.
@@ -55,7 +55,7 @@ pub struct Disagreement {
 }
 
 /// What a shadow run shows so far.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct ShadowSummary {
     /// The plugin.

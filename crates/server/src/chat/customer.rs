@@ -1,42 +1,48 @@
 //! The customer's side of a chat, opened by the session key (the
 //! `X-Chat-Key` header, or `?key=` where headers cannot be set).
 
+use axum::Json;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::cors::CorsLayer;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::UtoipaMethodRouterExt;
+use utoipa_axum::routes;
 
-use super::super::download::download;
+use super::super::auth::Access;
+use super::super::download::{FileBytes, download};
+use super::super::error::errors;
+use super::super::openapi::ApiRouter;
 use super::super::{ApiError, AppState, JsonBody};
 use super::read_body;
 use super::socket::{self, Cursor};
 use parley_chat::hub::FrameKind;
 use parley_chat::{ChatError, Participant, StartChat, Started};
+use parley_store::State as Lifecycle;
 use parley_store::chat::Message;
 
 /// The routes, open to any origin.
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/chat/sessions", post(start))
-        .route("/chat/sessions/{id}", get(show))
-        .route("/chat/sessions/{id}/messages", post(say).get(poll))
-        .route("/chat/sessions/{id}/typing", post(typing))
-        .route("/chat/sessions/{id}/url", post(push_url))
-        .route(
-            "/chat/sessions/{id}/files",
-            post(send_file).layer(DefaultBodyLimit::disable()),
+pub fn routes() -> ApiRouter {
+    ApiRouter::new("chat (customer)")
+        .routes(Access::PUBLIC, routes!(start))
+        .routes(Access::CHAT_KEY, routes!(show))
+        .routes(Access::CHAT_KEY, routes!(say))
+        .routes(Access::CHAT_KEY, routes!(poll))
+        .routes(Access::CHAT_KEY, routes!(typing))
+        .routes(Access::CHAT_KEY, routes!(push_url))
+        .routes(
+            Access::CHAT_KEY,
+            routes!(send_file).layer(DefaultBodyLimit::disable()),
         )
-        .route("/chat/sessions/{id}/files/{file}", get(file))
-        .route("/chat/sessions/{id}/ws", get(websocket))
-        .route("/chat/sessions/{id}/leave", post(leave))
+        .routes(Access::CHAT_KEY, routes!(file))
+        .routes(Access::CHAT_KEY, routes!(websocket))
+        .routes(Access::CHAT_KEY, routes!(leave))
         .layer(
             CorsLayer::new()
                 .allow_origin(tower_http::cors::Any)
@@ -82,6 +88,20 @@ async fn customer(state: &AppState, id: &str, key: &Key) -> Result<Participant, 
     Ok(state.chat.customer(id, &key.0).await?)
 }
 
+/// Start a chat as a customer: nickname, e-mail, subject, attached data;
+/// answers the session id and its key.
+#[utoipa::path(
+    post,
+    path = "/chat/sessions",
+    operation_id = "start_chat",
+    request_body = StartChat,
+    responses(
+        (status = CREATED, description = "The chat.", body = Started),
+        errors::BadRequest,
+        errors::Unprocessable,
+        errors::Unavailable,
+    )
+)]
 async fn start(
     State(state): State<Arc<AppState>>,
     JsonBody(request): JsonBody<StartChat>,
@@ -89,11 +109,43 @@ async fn start(
     Ok((StatusCode::CREATED, Json(state.chat.start(request).await?)))
 }
 
+/// A chat as its customer sees it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CustomerChat)]
+pub struct Show {
+    /// The session id.
+    pub id: String,
+    /// The customer's name.
+    pub nickname: String,
+    /// What it is about.
+    pub subject: Option<String>,
+    /// Its interaction's state.
+    pub state: Lifecycle,
+    /// Whether it has ended.
+    pub ended: bool,
+    /// The names of the agents in it.
+    pub agents: Vec<String>,
+}
+
+/// The chat as its customer sees it: state, agents, ended.
+#[utoipa::path(
+    get,
+    path = "/chat/sessions/{id}",
+    operation_id = "show_chat",
+    responses(
+        (status = OK, description = "The chat.", body = Show),
+        errors::Unauthorized,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Gone,
+        errors::Unavailable,
+    )
+)]
 async fn show(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     key: Key,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Show>, ApiError> {
     customer(&state, &id, &key).await?;
     let session = state.chat.session(&id).await?;
     let interaction = state.engine.store().get(&id).await?;
@@ -112,24 +164,42 @@ async fn show(
                 .map_or_else(|| a.clone(), |a| a.name)
         })
         .collect();
-    Ok(Json(json!({
-        "id": id,
-        "nickname": session.nickname,
-        "subject": session.subject,
-        "state": interaction.state,
-        "ended": session.ended_at.is_some(),
-        "agents": agents,
-    })))
+    Ok(Json(Show {
+        id,
+        nickname: session.nickname,
+        subject: session.subject,
+        state: interaction.state,
+        ended: session.ended_at.is_some(),
+        agents,
+    }))
 }
 
 /// A text to send.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Say {
     /// The text.
     pub text: String,
 }
 
+/// Send a message: stored (masked by the privacy rules) before the answer.
+#[utoipa::path(
+    post,
+    path = "/chat/sessions/{id}/messages",
+    operation_id = "customer_say",
+    request_body = Say,
+    responses(
+        (status = CREATED, description = "The stored message.", body = Message),
+        errors::BadRequest,
+        errors::Unauthorized,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Gone,
+        errors::TooLarge,
+        errors::Unprocessable,
+        errors::Unavailable,
+    )
+)]
 async fn say(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -144,13 +214,28 @@ async fn say(
 }
 
 /// A typing indicator.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Typing {
     /// Started (true) or stopped (false).
     pub typing: bool,
 }
 
+/// Typing started or stopped.
+#[utoipa::path(
+    post,
+    path = "/chat/sessions/{id}/typing",
+    operation_id = "customer_typing",
+    request_body = Typing,
+    responses(
+        (status = NO_CONTENT, description = "Told."),
+        errors::BadRequest,
+        errors::Unauthorized,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Gone,
+    )
+)]
 async fn typing(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -163,13 +248,29 @@ async fn typing(
 }
 
 /// A URL to push.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct PushUrl {
     /// The URL (http or https).
     pub url: String,
 }
 
+/// Push a URL.
+#[utoipa::path(
+    post,
+    path = "/chat/sessions/{id}/url",
+    operation_id = "customer_push_url",
+    request_body = PushUrl,
+    responses(
+        (status = CREATED, description = "The stored message.", body = Message),
+        errors::BadRequest,
+        errors::Unauthorized,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Gone,
+        errors::Unavailable,
+    )
+)]
 async fn push_url(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -184,7 +285,8 @@ async fn push_url(
 }
 
 /// `?name=` of an upload.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FileName {
     /// The file's name.
     #[serde(default)]
@@ -210,6 +312,25 @@ pub async fn receive_file(
     Ok((StatusCode::CREATED, Json(message)))
 }
 
+/// Send a file: the raw body, its `Content-Type`, `?name=`; size and type
+/// are checked.
+#[utoipa::path(
+    post,
+    path = "/chat/sessions/{id}/files",
+    operation_id = "customer_send_file",
+    request_body(content = inline(FileBytes), content_type = "application/octet-stream", description = "The file, with its type as `Content-Type`."),
+    responses(
+        (status = CREATED, description = "The stored message.", body = Message),
+        errors::BadRequest,
+        errors::Unauthorized,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Gone,
+        errors::TooLarge,
+        errors::UnsupportedType,
+        errors::Unavailable,
+    )
+)]
 async fn send_file(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -222,6 +343,19 @@ async fn send_file(
     receive_file(&state, &me, &query.name, &headers, body).await
 }
 
+/// Download a file of the chat (also after it ended).
+#[utoipa::path(
+    get,
+    path = "/chat/sessions/{id}/files/{file}",
+    operation_id = "customer_file",
+    responses(
+        (status = OK, description = "The file, as an attachment of its type.", content_type = "application/octet-stream", body = inline(FileBytes)),
+        errors::Unauthorized,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Unavailable,
+    )
+)]
 async fn file(
     State(state): State<Arc<AppState>>,
     Path((id, file)): Path<(String, String)>,
@@ -237,7 +371,8 @@ async fn file(
 }
 
 /// `GET .../messages` query (`?key=` is read by [`Key`]).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "kebab-case")]
 pub struct Poll {
     /// The `seq` of the last message seen (0: from the start).
@@ -249,7 +384,7 @@ pub struct Poll {
 }
 
 /// A long poll's answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Polled {
     /// Messages after the cursor, oldest first.
@@ -263,6 +398,21 @@ pub struct Polled {
 /// The most a long poll waits.
 const MAX_WAIT: Duration = Duration::from_secs(30);
 
+/// Long poll: the messages after `after`, waiting up to `wait` seconds
+/// for one; an ended chat answers at once.
+#[utoipa::path(
+    get,
+    path = "/chat/sessions/{id}/messages",
+    operation_id = "customer_poll",
+    responses(
+        (status = OK, description = "Messages, typing, whether it ended.", body = Polled),
+        errors::Unauthorized,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Gone,
+        errors::Unavailable,
+    )
+)]
 async fn poll(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -313,6 +463,20 @@ async fn poll(
     }
 }
 
+/// The chat's WebSocket, resuming after `after`: messages and frames as
+/// JSON text; the customer sends `message`, `url` and `typing` frames.
+#[utoipa::path(
+    get,
+    path = "/chat/sessions/{id}/ws",
+    operation_id = "customer_socket",
+    responses(
+        (status = SWITCHING_PROTOCOLS, description = "Upgraded to the chat's WebSocket."),
+        errors::Unauthorized,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Gone,
+    )
+)]
 async fn websocket(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -330,12 +494,33 @@ async fn websocket(
         .into_response())
 }
 
+/// What leaving answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Left {
+    /// Always true.
+    pub left: bool,
+}
+
+/// Leave the chat.
+#[utoipa::path(
+    post,
+    path = "/chat/sessions/{id}/leave",
+    operation_id = "customer_leave",
+    responses(
+        (status = OK, description = "Left.", body = Left),
+        errors::Unauthorized,
+        errors::Forbidden,
+        errors::NotFound,
+        errors::Gone,
+        errors::Unavailable,
+    )
+)]
 async fn leave(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     key: Key,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Left>, ApiError> {
     let me = customer(&state, &id, &key).await?;
     state.chat.leave(&me, "customer left").await?;
-    Ok(Json(json!({ "left": true })))
+    Ok(Json(Left { left: true }))
 }

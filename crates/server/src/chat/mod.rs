@@ -7,19 +7,18 @@ mod agent;
 mod customer;
 mod socket;
 
-use axum::Router;
 use axum::http::StatusCode;
-use std::sync::Arc;
 
+use super::ApiError;
 use super::channel::{ChannelApi, DesktopView};
-use super::{ApiError, AppState};
+use super::openapi::ApiRouter;
 use parley_chat::{ChatError, files};
 
 /// The chat channel's part of the API and the desktop.
 pub struct ChatApi;
 
 impl ChannelApi for ChatApi {
-    fn routes(&self) -> Router<Arc<AppState>> {
+    fn routes(&self) -> ApiRouter {
         customer::routes().merge(agent::routes())
     }
 

@@ -31,7 +31,8 @@ pub fn small(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
 }
 
 /// Where a socket resumes (`?key=` and `?token=` are read elsewhere).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Cursor {
     /// The `seq` of the last message seen (0: from the start).
     #[serde(default)]

@@ -20,7 +20,7 @@ use super::interactions::json_column;
 use identity::{EMAIL, PHONE, Reference};
 
 /// A contact.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Contact {
     /// Time-ordered unique id (UUIDv7).
@@ -32,6 +32,7 @@ pub struct Contact {
     /// Last name.
     pub last_name: Option<String>,
     /// Free attributes, e.g. `{"segment": "gold"}`.
+    #[schema(value_type = Object)]
     pub attributes: Map<String, Json>,
     /// E-mail addresses, normalised.
     pub emails: Vec<String>,
@@ -72,7 +73,7 @@ pub struct Identity {
 }
 
 /// A contact to create.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NewContact {
     /// Display name.
@@ -86,6 +87,7 @@ pub struct NewContact {
     pub last_name: Option<String>,
     /// Free attributes.
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub attributes: Map<String, Json>,
     /// E-mail addresses (each may belong to one contact only).
     #[serde(default)]
@@ -98,7 +100,7 @@ pub struct NewContact {
 /// Changes to a contact: a field left out stays as it is; a name set to
 /// `null` is cleared; each attribute given is set, or removed if `null`;
 /// `emails` and `phones`, when given, replace the lists.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ContactPatch {
     /// New display name.
@@ -112,6 +114,7 @@ pub struct ContactPatch {
     pub last_name: Option<Option<String>>,
     /// Attributes to set (`null`: remove).
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub attributes: Map<String, Json>,
     /// The e-mail addresses, all of them.
     #[serde(default)]

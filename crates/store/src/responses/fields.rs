@@ -45,7 +45,7 @@ pub struct Context<'a> {
 }
 
 /// A text with its field codes filled in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Rendered {
     /// The text.
     pub text: String,

@@ -34,7 +34,7 @@ const MAX_CATEGORIES: usize = 2_000;
 const MAX_RESPONSES: usize = 20_000;
 
 /// A library file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Library {
     /// Always [`FORMAT`].
@@ -48,8 +48,9 @@ pub struct Library {
 }
 
 /// How an import treats what the server has.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schema(as = ImportMode)]
 pub enum Mode {
     /// Creates or replaces what the file has, by id; keeps the rest.
     #[default]

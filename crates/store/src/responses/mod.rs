@@ -14,7 +14,7 @@ use super::writer::{Outcome, Tx, Written};
 use library::{Library, Mode};
 
 /// A standard response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct StandardResponse {
     /// Id (generated when absent).
@@ -30,7 +30,7 @@ pub struct StandardResponse {
 }
 
 /// A category of standard responses: a node of a tree.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Category {
     /// Id (generated when absent).

@@ -76,7 +76,7 @@ impl RetentionSettings {
 }
 
 /// What one sweep did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Report {
     /// Interactions archived.
@@ -84,6 +84,7 @@ pub struct Report {
     /// Interactions deleted.
     pub deleted: u64,
     /// The archive file written, if any.
+    #[schema(value_type = Option<String>)]
     pub archive_file: Option<PathBuf>,
 }
 
