@@ -255,7 +255,7 @@ async fn each_operation_refuses_the_callers_its_security_leaves_out() {
             );
         }
         // `?token=` counts only where the document says so.
-        let query = format!("?token={}", &admin.token);
+        let query = format!("?token={}", admin.token);
         let (status, body) = call(&http, &base, &method, &path, "", &query).await;
         if roles.contains_key("tokenQuery") {
             assert_ne!(status, StatusCode::UNAUTHORIZED, "{what}{query}: {body}");

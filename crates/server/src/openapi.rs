@@ -15,6 +15,7 @@
 //! [`errors`]: super::error::errors
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Extension, Request};
 use axum::http::header;
 use axum::middleware::{self, Next};
@@ -133,15 +134,15 @@ impl ApiRouter {
         for (name, scheme) in security_schemes() {
             components.add_security_scheme(name, scheme);
         }
-        let text = serde_json::to_string(&doc).expect("the OpenAPI document serializes");
-        let router = router.layer(Extension(Document(Arc::from(text))));
+        let text = serde_json::to_vec(&doc).expect("the OpenAPI document serializes");
+        let router = router.layer(Extension(Document(Bytes::from(text))));
         (router, doc)
     }
 }
 
 /// The serialized document, for [`document`].
 #[derive(Clone)]
-struct Document(Arc<str>);
+struct Document(Bytes);
 
 /// This document.
 #[utoipa::path(
@@ -151,11 +152,7 @@ struct Document(Arc<str>);
     responses((status = OK, description = "The OpenAPI 3.1 document of this API.", content_type = "application/json", body = Object))
 )]
 async fn document(Extension(Document(text)): Extension<Document>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        text.to_string(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "application/json")], text).into_response()
 }
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
