@@ -14,9 +14,6 @@ export PARLEY_COMPONENTIZE_PY="$polyglot_venv/bin/componentize-py"
 
 if [ ! -x plugins/js/node_modules/.bin/componentize-js ]; then
     echo "installing ComponentizeJS (npm) into plugins/js/node_modules"
-    # Where the registry lacks the optional packages of other platforms the
-    # lock lists, `npm ci` refuses the lock; `npm install --no-save` then
-    # installs the same locked versions without touching it.
-    (cd plugins/js && { npm ci --no-audit --no-fund --loglevel=error || npm install --no-save --no-audit --no-fund --loglevel=error; })
+    (cd plugins/js && npm ci --no-audit --no-fund --loglevel=error)
 fi
 export PARLEY_COMPONENTIZE_JS="$PWD/plugins/js/node_modules/.bin/componentize-js"

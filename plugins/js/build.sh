@@ -18,11 +18,7 @@ wit="$(cd "$here/../../wit" && pwd)"
 cd "$here"
 
 if [ ! -x node_modules/.bin/componentize-js ]; then
-  # Where the registry lacks optional platform packages that the locked
-  # dependencies list (other OSes' native bindings), `npm ci` refuses the
-  # lock as out of sync; `npm install --no-save` then installs the same
-  # locked versions without touching the lock.
-  npm ci --no-audit --no-fund || npm install --no-save --no-audit --no-fund
+  npm ci --no-audit --no-fund
 fi
 componentize="$here/node_modules/.bin/componentize-js"
 
