@@ -7,7 +7,7 @@
 //! a failed call.
 
 use parley_tests::client::agent_spec;
-use parley_tests::{TestServer, parley_bin};
+use parley_tests::{Options, TestServer, parley_bin};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -149,7 +149,17 @@ async fn a_python_router_replaces_the_rust_one_under_load_without_a_failed_call(
         std::fs::read(dir.join("plugin.wasm")).unwrap(),
     );
 
-    let server = TestServer::start(|_| {}).await;
+    // Nobody answers the offers here, and the chats offered before the
+    // swap must still be offered when they are checked at the end: with
+    // the default 30 s offer timeout, a slow load of the Python component
+    // (compiled cold, on a busy machine) let early offers time out, which
+    // makes their agents not ready, until no agent was left for the chats
+    // still queued.
+    let options = Options {
+        settings: "[routing]\noffer-timeout-ms = 86400000\n".into(),
+        ..Options::default()
+    };
+    let server = TestServer::start_with(options, |_| {}).await;
     let admin = server.admin();
     let rust_version = server
         .server
