@@ -67,7 +67,6 @@ pub struct RunningServer {
     pub chat: Arc<Chat>,
     /// The e-mail channel.
     pub email: Arc<EmailChannel>,
-    /// The admin token.
     pub admin_token: String,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     sweep: Option<tokio::task::JoinHandle<()>>,

@@ -150,7 +150,6 @@ fn yes() -> bool {
     true
 }
 
-/// `[engine]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct EngineSection {
@@ -179,7 +178,6 @@ impl Default for EngineSection {
     }
 }
 
-/// `[limits]`.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct LimitsSection {
@@ -222,7 +220,6 @@ impl Settings {
             .unwrap_or_else(|| self.data_dir.join("plugins"))
     }
 
-    /// The database URL.
     pub fn database_url(&self) -> String {
         self.database
             .clone()

@@ -4,7 +4,6 @@ use super::files;
 use parley_engine::EngineError;
 use parley_store::StoreError;
 
-/// A chat error.
 #[derive(Debug, thiserror::Error)]
 pub enum ChatError {
     /// No such session.
@@ -21,7 +20,6 @@ pub enum ChatError {
     TooLong {
         /// Its length.
         chars: usize,
-        /// The limit.
         limit: usize,
     },
     /// A privacy rule refused the message.

@@ -5,10 +5,7 @@
 pub enum Refused {
     /// Over the size limit.
     #[error("the file is larger than the limit of {limit} bytes")]
-    TooLarge {
-        /// The limit.
-        limit: usize,
-    },
+    TooLarge { limit: usize },
     /// Its type is not allowed, or its content is not of its type.
     #[error("{0}")]
     Type(String),

@@ -41,7 +41,6 @@ pub enum FrameKind {
 pub struct Frame {
     /// What it tells.
     pub kind: FrameKind,
-    /// The session.
     pub session: Arc<str>,
     /// The message's number, for message frames.
     pub seq: Option<i64>,

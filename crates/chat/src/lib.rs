@@ -77,7 +77,6 @@ pub struct Started {
 /// Someone taking part in a chat, as the checks of the chat found them.
 #[derive(Debug, Clone)]
 pub struct Participant {
-    /// The session.
     pub session: String,
     /// Who they are.
     pub party: Party,
@@ -168,7 +167,6 @@ impl Chat {
         self.engine.store()
     }
 
-    /// The settings.
     pub fn settings(&self) -> &ChatSettings {
         &self.settings
     }

@@ -86,7 +86,6 @@ impl EmailChannel {
         Ok(())
     }
 
-    /// The settings.
     pub fn settings(&self) -> &EmailSettings {
         &self.settings
     }

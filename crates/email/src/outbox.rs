@@ -34,7 +34,6 @@ pub struct Reply {
     pub cc: Vec<String>,
     /// Subject (default: `Re:` the customer's).
     pub subject: Option<String>,
-    /// The text.
     pub text: String,
     /// New attachments.
     pub attachments: Vec<NewAttachment>,
@@ -49,7 +48,6 @@ pub enum Verdict {
     Reject(String),
 }
 
-/// The outbox.
 pub struct Outbox {
     engine: Arc<Engine>,
     settings: Arc<EmailSettings>,

@@ -36,32 +36,20 @@ impl Default for Limits {
 pub enum Malformed {
     /// Larger than the limit.
     #[error("the message has {size} bytes; the limit is {limit}")]
-    TooLarge {
-        /// Its size.
-        size: usize,
-        /// The limit.
-        limit: usize,
-    },
+    TooLarge { size: usize, limit: usize },
     /// A header block larger than the limit.
     #[error("the header block is larger than {limit} bytes")]
-    HeadersTooLarge {
-        /// The limit.
-        limit: usize,
-    },
+    HeadersTooLarge { limit: usize },
     /// More parts than the limit.
     #[error("the message has {parts} MIME parts; the limit is {limit}")]
     TooManyParts {
         /// How many.
         parts: usize,
-        /// The limit.
         limit: usize,
     },
     /// Its parts decode to more than the limit (a bomb, or a mistake).
     #[error("the message's parts decode to more than {limit} bytes")]
-    DecodesTooLarge {
-        /// The limit.
-        limit: usize,
-    },
+    DecodesTooLarge { limit: usize },
     /// Not a MIME message at all.
     #[error("not an e-mail message: {0}")]
     NotMime(String),
@@ -108,7 +96,6 @@ pub struct Email {
     pub references: Vec<String>,
     /// Sender.
     pub from: Option<Mailbox>,
-    /// `Reply-To`.
     pub reply_to: Vec<Mailbox>,
     /// Recipients.
     pub to: Vec<Mailbox>,

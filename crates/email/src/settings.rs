@@ -5,7 +5,6 @@
 use serde::Deserialize;
 use std::path::PathBuf;
 
-/// `[email]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
 pub struct EmailSettings {
@@ -80,7 +79,6 @@ pub struct Endpoint {
     pub security: Security,
     /// User name.
     pub user: Option<String>,
-    /// Password.
     pub password: Option<String>,
     /// Environment variable holding the password instead.
     pub password_env: Option<String>,
@@ -112,7 +110,6 @@ impl Endpoint {
 pub enum Protocol {
     /// IMAP4rev1, with IDLE when the server offers it.
     Imap,
-    /// POP3.
     Pop3,
 }
 
@@ -122,7 +119,6 @@ pub enum Protocol {
 pub struct MailboxSettings {
     /// Name, unique: intake progress is kept under it.
     pub name: String,
-    /// Protocol.
     pub protocol: Protocol,
     /// Server and credentials.
     #[serde(flatten)]

@@ -11,7 +11,6 @@ use parley_store::Interaction;
 /// Whom an interaction is to be offered to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    /// One agent.
     Agent(String),
     /// Any agent of a group.
     Group(String),
@@ -124,7 +123,6 @@ pub(super) struct Offer {
     pub generation: u64,
 }
 
-/// The board.
 #[derive(Default)]
 pub(super) struct Board {
     pub agents: HashMap<String, LiveAgent>,

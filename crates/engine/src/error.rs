@@ -2,7 +2,6 @@
 
 use parley_store::StoreError;
 
-/// An engine error.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// The store refused or failed.

@@ -48,7 +48,6 @@ use parley_plugin::{PluginVersion, Registry, World};
 use parley_store::{NewInteraction, Store};
 use stats::Counters;
 
-/// `[routing]` settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct RoutingSettings {
@@ -96,7 +95,6 @@ impl Default for RoutingSettings {
     }
 }
 
-/// The engine.
 pub struct Engine {
     store: Store,
     registry: Arc<Registry>,
@@ -125,7 +123,6 @@ impl Engine {
         })
     }
 
-    /// The store.
     pub fn store(&self) -> &Store {
         &self.store
     }

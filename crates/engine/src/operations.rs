@@ -18,7 +18,6 @@ use parley_store::{EventKind, Interaction, State, StoreError, Transition, now_ms
 pub struct Actor {
     /// The acting account, if it is one (API keys act for none).
     pub agent: Option<String>,
-    /// Its role.
     pub role: Role,
 }
 

@@ -137,7 +137,6 @@ pub struct AgentStats {
     /// Interactions held now, per media type.
     #[schema(value_type = std::collections::BTreeMap<String, u32>)]
     pub load: Load,
-    /// Idle for, ms.
     pub idle_ms: u64,
     /// Offers answered since start.
     pub counts: AgentCounts,

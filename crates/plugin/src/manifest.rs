@@ -167,7 +167,6 @@ pub struct Capabilities {
     /// Host environment variables passed through.
     #[serde(default)]
     pub env: Vec<String>,
-    /// Directories.
     #[serde(default)]
     pub directories: Vec<DirectoryGrant>,
 }

@@ -64,9 +64,7 @@ pub struct LiveVersion {
 /// One plugin as listed.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PluginStatus {
-    /// Name.
     pub name: String,
-    /// World.
     pub world: World,
     /// The live version.
     pub live: LiveVersion,
@@ -127,7 +125,6 @@ impl Registry {
         *self.content.write().unwrap_or_else(|p| p.into_inner()) = Some(content);
     }
 
-    /// The engine.
     pub fn engine(&self) -> &Arc<PluginRuntime> {
         &self.engine
     }

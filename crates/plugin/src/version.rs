@@ -89,9 +89,7 @@ impl PluginSource {
 pub enum Exports {
     /// A routing strategy.
     Router(routing::GuestIndices),
-    /// A screener.
     Screener(screening::GuestIndices),
-    /// A MIME transformer.
     MimeTransformer(mime_transform::GuestIndices),
 }
 
@@ -143,9 +141,7 @@ struct Slot {
 pub struct PluginVersion {
     /// Content hash (hex SHA-256).
     pub id: String,
-    /// The manifest.
     pub manifest: Manifest,
-    /// The manifest text.
     pub manifest_text: String,
     /// Where it came from.
     pub origin: String,

@@ -25,7 +25,6 @@ pub struct VersionRecord {
     pub id: String,
     /// Plugin name.
     pub plugin: String,
-    /// World.
     pub world: World,
     /// The author's version label.
     pub author_version: Option<String>,

@@ -16,7 +16,6 @@ use super::{ApiError, AppState, JsonBody};
 use parley_core::agents::{Agent, AgentSpec, Presence, PresenceState, Role, password};
 use parley_store::{Credential, now_ms};
 
-/// The routes.
 pub fn routes() -> ApiRouter {
     ApiRouter::new("accounts")
         .routes(Access::PUBLIC, routes!(log_in))
@@ -39,7 +38,6 @@ pub fn routes() -> ApiRouter {
 pub struct LogIn {
     /// Account id.
     pub id: String,
-    /// Password.
     pub password: String,
 }
 
@@ -343,7 +341,6 @@ pub struct NewApiKey {
 /// A new API key, shown once.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NewKey {
-    /// Its name.
     pub name: String,
     /// The role it acts with.
     pub role: Role,

@@ -34,7 +34,6 @@ pub struct Principal {
     pub id: String,
     /// The account, for sessions.
     pub agent: Option<String>,
-    /// Its role.
     pub role: Role,
     /// The digest of the session token or API key presented (none for the
     /// admin token).

@@ -14,7 +14,6 @@ use super::openapi::ApiRouter;
 pub struct DesktopView {
     /// Its file name under `/web/`.
     pub module: &'static str,
-    /// Its source.
     pub source: &'static str,
 }
 

@@ -20,7 +20,6 @@ use parley_store::history::Entry;
 use parley_store::search::Hit;
 use parley_store::{Contact, ContactPatch, NewContact, Store};
 
-/// The routes.
 pub fn routes() -> ApiRouter {
     ApiRouter::new("contacts")
         .routes(Access::AGENT, routes!(list))

@@ -14,7 +14,6 @@ use super::AppState;
 use super::auth::Access;
 use super::openapi::ApiRouter;
 
-/// The routes.
 pub fn routes() -> ApiRouter {
     ApiRouter::new("desktop").routes(Access::AGENT, routes!(directory))
 }
@@ -39,11 +38,9 @@ pub struct Colleague {
 pub struct Directory {
     /// The agents, with readiness.
     pub agents: Vec<Colleague>,
-    /// The queues.
     pub queues: Vec<String>,
     /// Disposition codes to complete with.
     pub dispositions: Vec<String>,
-    /// Reasons for `not-ready`.
     pub not_ready_reasons: Vec<String>,
 }
 

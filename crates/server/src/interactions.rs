@@ -22,7 +22,6 @@ use parley_engine::{EngineError, TransferTo};
 use parley_store::attached::{self, Value};
 use parley_store::{Event, Filter, Interaction, NewInteraction, State as Lifecycle, StoreError};
 
-/// The routes.
 pub fn routes() -> ApiRouter {
     ApiRouter::new("interactions")
         .routes(Access::AGENT, routes!(submit))
@@ -173,7 +172,6 @@ impl IntoParams for ListQuery {
     }
 }
 
-/// `?limit=`.
 fn limit_parameter() -> Parameter {
     ParameterBuilder::new()
         .name("limit")
@@ -256,7 +254,6 @@ pub struct Park {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Move {
-    /// Queue.
     pub queue: String,
 }
 

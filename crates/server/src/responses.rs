@@ -20,7 +20,6 @@ use parley_store::responses::fields::{Context, Fields, Rendered};
 use parley_store::responses::library::{Library, Mode};
 use parley_store::{Category, StandardResponse, Store, StoreError};
 
-/// The routes.
 pub fn routes() -> ApiRouter {
     ApiRouter::new("standard responses")
         .routes(Access::AGENT, routes!(list))

@@ -13,7 +13,6 @@ use super::openapi::ApiRouter;
 use super::{ApiError, AppState};
 use parley_store::retention::{Report, RetentionError};
 
-/// The routes.
 pub fn routes() -> ApiRouter {
     ApiRouter::new("retention").routes(Access::ADMIN, routes!(run))
 }

@@ -26,7 +26,6 @@ use super::openapi::ApiRouter;
 use super::{ApiError, AppState};
 use parley_store::{Event, Store};
 
-/// The routes.
 pub fn routes() -> ApiRouter {
     ApiRouter::new("events")
         .routes(Access::AGENT.or_token_in_query(), routes!(sse))

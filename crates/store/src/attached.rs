@@ -28,7 +28,6 @@ pub enum Value {
 pub struct Attribute {
     /// The key, unique in its list.
     pub key: String,
-    /// The value.
     pub value: Value,
 }
 

@@ -22,7 +22,6 @@ use parley_core::Media;
 #[serde(rename_all = "kebab-case")]
 #[schema(as = ChatRole)]
 pub enum Role {
-    /// The customer.
     Customer,
     /// An agent in the chat.
     Agent,
@@ -47,11 +46,9 @@ pub enum Visibility {
 #[serde(rename_all = "kebab-case")]
 #[schema(as = MessageKind)]
 pub enum Kind {
-    /// Text.
     Text,
     /// A pushed URL.
     Url,
-    /// A file.
     File,
     /// A notice from the server.
     System,
@@ -127,7 +124,6 @@ pub struct Message {
 /// A message to store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewMessage {
-    /// The session.
     pub session: String,
     /// What it is.
     pub kind: Kind,
@@ -199,7 +195,6 @@ pub struct Activity {
     pub last_at: Option<i64>,
 }
 
-/// A chat write.
 pub(super) enum ChatWrite {
     /// Creates the interaction and its session.
     Start {

@@ -103,7 +103,6 @@ pub struct EmailMessage {
     pub source: Option<String>,
     /// The `Message-ID` header, without angle brackets.
     pub message_id: Option<String>,
-    /// `In-Reply-To`.
     pub in_reply_to: Option<String>,
     /// `References`, oldest first.
     pub references: Vec<String>,
@@ -117,7 +116,6 @@ pub struct EmailMessage {
     pub to: Vec<String>,
     /// Copy recipients.
     pub cc: Vec<String>,
-    /// Subject.
     pub subject: Option<String>,
     /// Plain-text body.
     pub text: String,
@@ -137,7 +135,6 @@ pub struct EmailMessage {
     pub at: i64,
     /// When it last changed.
     pub updated_at: i64,
-    /// Its attachments.
     pub attachments: Vec<AttachmentInfo>,
 }
 
@@ -148,7 +145,6 @@ pub struct NewAttachment {
     pub name: String,
     /// Media type.
     pub content_type: String,
-    /// `Content-ID`.
     pub content_id: Option<String>,
     /// Shown inline.
     pub inline: bool,
@@ -165,23 +161,18 @@ pub struct NewEmail {
     pub status: Status,
     /// Mailbox or web form.
     pub source: Option<String>,
-    /// `Message-ID`.
     pub message_id: Option<String>,
-    /// `In-Reply-To`.
     pub in_reply_to: Option<String>,
-    /// `References`.
     pub references: Vec<String>,
     /// Sender address.
     pub from: Option<String>,
     /// Sender name.
     pub from_name: Option<String>,
-    /// `Reply-To`.
     pub reply_to: Option<String>,
     /// Recipients.
     pub to: Vec<String>,
     /// Copy recipients.
     pub cc: Vec<String>,
-    /// Subject.
     pub subject: Option<String>,
     /// Plain-text body.
     pub text: String,
@@ -191,7 +182,6 @@ pub struct NewEmail {
     pub error: Option<String>,
     /// Author (outbound).
     pub author: Option<String>,
-    /// Attachments.
     pub attachments: Vec<NewAttachment>,
     /// Raw MIME copies to keep.
     pub mime: Vec<(MimeKind, Vec<u8>)>,

@@ -8,7 +8,6 @@ pub enum StoreError {
     NotFound {
         /// What kind of record: `interaction`, `agent`...
         what: &'static str,
-        /// Its id.
         id: String,
     },
     /// A record with this id exists already.
@@ -16,7 +15,6 @@ pub enum StoreError {
     Duplicate {
         /// What kind of record.
         what: &'static str,
-        /// Its id.
         id: String,
     },
     /// The record changed since the caller looked (another owner...).

@@ -123,7 +123,6 @@ impl From<State> for EventKind {
 /// Most events one read returns.
 pub const MAX_PAGE: i64 = 1000;
 
-/// One event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Event {

@@ -17,7 +17,6 @@ use super::interactions::{self, Interaction};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Attachment {
-    /// Its id.
     pub id: String,
     /// File name.
     pub name: String,
@@ -51,7 +50,6 @@ pub struct Content {
 #[serde(rename_all = "kebab-case")]
 #[schema(as = HistoryEntry)]
 pub struct Entry {
-    /// The interaction.
     pub interaction: Interaction,
     /// What its channel stored.
     #[serde(flatten)]

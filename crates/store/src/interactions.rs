@@ -94,7 +94,6 @@ impl fmt::Display for State {
 pub struct Interaction {
     /// Time-ordered unique id.
     pub id: String,
-    /// Tenant.
     pub tenant: String,
     /// Media type (`chat`, `email`, ...).
     pub media_type: String,
@@ -135,20 +134,16 @@ pub struct NewInteraction {
     /// Client-supplied id (for idempotent submission); generated if absent.
     #[serde(default)]
     pub id: Option<String>,
-    /// Tenant.
     pub tenant: String,
-    /// Media type.
     pub media_type: String,
     /// Queue to enter; without one the interaction stays `submitted`.
     #[serde(default)]
     pub queue: Option<String>,
-    /// Priority.
     #[serde(default)]
     pub priority: i64,
     /// Typed attached data.
     #[serde(default = "empty_list")]
     pub attached: Json,
-    /// Contact.
     #[serde(default)]
     pub contact_id: Option<String>,
     /// Parent interaction.

@@ -77,7 +77,6 @@ impl Backend {
     }
 }
 
-/// The store.
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,

@@ -22,9 +22,7 @@ use super::{Backend, sql};
 /// A text an interaction is found by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
-    /// The interaction.
     pub interaction_id: String,
-    /// Its channel.
     pub channel: Media,
     /// When the text was written, ms since the Unix epoch.
     pub at: i64,
@@ -102,7 +100,6 @@ pub fn fts_query(query: &str) -> Option<String> {
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Hit {
-    /// The interaction.
     pub interaction: Interaction,
     /// The channel of the newest matching document.
     #[schema(value_type = String)]

@@ -38,7 +38,6 @@ const QUEUE_DEPTH: usize = 8192;
 /// chat messages.
 pub(super) const LIVE_EVENTS: usize = 16384;
 
-/// A write.
 pub(super) enum Write {
     Submit(NewInteraction),
     Transition(Transition),

@@ -68,16 +68,13 @@ pub struct AgentSpec {
     /// without one.
     #[serde(default)]
     pub password: Option<String>,
-    /// Skills.
     #[serde(default)]
     pub skills: Vec<Skill>,
-    /// Groups.
     #[serde(default)]
     pub groups: Vec<String>,
     /// Capacity rule ([`CapacityRule::default`] if absent).
     #[serde(default)]
     pub capacity: CapacityRule,
-    /// After-call work in ms.
     #[serde(default)]
     pub after_call_work_ms: u64,
 }

@@ -20,7 +20,6 @@ pub enum PresenceState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct MediaPresence {
-    /// The state.
     pub state: PresenceState,
     /// Reason code of `not-ready`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

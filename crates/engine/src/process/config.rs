@@ -29,7 +29,6 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProcessFile {
-    /// The processes.
     #[serde(default, rename = "process")]
     pub processes: Vec<Process>,
 }
@@ -43,13 +42,10 @@ pub struct Process {
     /// Media types it handles.
     #[serde(default)]
     pub media_types: Vec<String>,
-    /// Its queues.
     #[serde(default, rename(deserialize = "queue", serialize = "queues"))]
     pub queues: Vec<Queue>,
-    /// Its views.
     #[serde(default, rename(deserialize = "view", serialize = "views"))]
     pub views: Vec<View>,
-    /// Its workbins.
     #[serde(default, rename(deserialize = "workbin", serialize = "workbins"))]
     pub workbins: Vec<Workbin>,
 }
@@ -89,7 +85,6 @@ pub struct View {
     pub name: String,
     /// The queue it shows.
     pub queue: String,
-    /// Order.
     #[serde(default)]
     pub order: Order,
     /// Segmentation: only interactions whose attribute has this value.

@@ -26,13 +26,9 @@ use shadow::Shadow;
 /// One call into a router, with its arguments.
 #[derive(Debug, Clone)]
 pub enum RouterCall {
-    /// `on-queued`.
     OnQueued(Interaction),
-    /// `on-timer`.
     OnTimer(Interaction, String),
-    /// `pick-agent`.
     PickAgent(Interaction, Vec<AgentCandidate>),
-    /// `pick-interaction`.
     PickInteraction(AgentCandidate, Vec<Interaction>),
 }
 

@@ -82,7 +82,6 @@ pub struct RecordingStatus {
     pub plugin: String,
     /// The share of calls recorded.
     pub sample: f64,
-    /// The file.
     #[schema(value_type = String)]
     pub file: PathBuf,
     /// Its size now.

@@ -16,7 +16,6 @@ use crate::version::PluginVersion;
 pub struct Changed {
     /// The call's place in the recording (`call-N`, N its line).
     pub call: String,
-    /// The function.
     pub function: String,
     /// What it was about (the interaction).
     pub about: Option<String>,

@@ -42,7 +42,6 @@ impl Tally {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Disagreement {
-    /// The function.
     pub function: String,
     /// The interaction decided on, if any.
     pub interaction: Option<String>,
@@ -58,7 +57,6 @@ pub struct Disagreement {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct ShadowSummary {
-    /// The plugin.
     pub plugin: String,
     /// The candidate's version id.
     pub candidate: String,

@@ -39,7 +39,6 @@ fn contact(c: &ContactSummary) -> Json {
     })
 }
 
-/// An interaction.
 pub fn interaction(i: &Interaction) -> Json {
     json!({
         "id": i.id,
@@ -109,7 +108,6 @@ pub fn decision(d: &Decision) -> Json {
     json!({ "action": action, "changes": changes })
 }
 
-/// A screen request.
 pub fn screen_request(r: &ScreenRequest) -> Json {
     json!({
         "media-type": r.media_type,
@@ -120,7 +118,6 @@ pub fn screen_request(r: &ScreenRequest) -> Json {
     })
 }
 
-/// A screen result.
 pub fn screen_result(r: &ScreenResult) -> Json {
     json!({
         "categories": r.categories.iter().map(|c| json!({ "name": c.name, "score": c.score })).collect::<Vec<_>>(),

@@ -24,7 +24,6 @@ use super::socket;
 use parley_chat::{LiveChat, Mode, Participant};
 use parley_store::chat::{MAX_PAGE, Message, Session};
 
-/// The routes.
 pub fn routes() -> ApiRouter {
     ApiRouter::new("chats")
         .routes(Access::SUPERVISOR, routes!(live))
@@ -104,7 +103,6 @@ fn max_page() -> i64 {
 /// A chat's session and a page of its transcript.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Transcript {
-    /// The session.
     pub session: Session,
     /// Messages after the cursor, oldest first, coaching included.
     pub messages: Vec<Message>,

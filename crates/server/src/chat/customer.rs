@@ -178,7 +178,6 @@ async fn show(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Say {
-    /// The text.
     pub text: String,
 }
 
@@ -247,7 +246,6 @@ async fn typing(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A URL to push.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct PushUrl {

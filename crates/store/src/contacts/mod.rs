@@ -19,7 +19,6 @@ use super::error::StoreError;
 use super::interactions::json_column;
 use identity::{EMAIL, PHONE, Reference};
 
-/// A contact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Contact {
@@ -27,9 +26,7 @@ pub struct Contact {
     pub id: String,
     /// Display name.
     pub name: Option<String>,
-    /// First name.
     pub first_name: Option<String>,
-    /// Last name.
     pub last_name: Option<String>,
     /// Free attributes, e.g. `{"segment": "gold"}`.
     #[schema(value_type = Object)]
@@ -79,10 +76,8 @@ pub struct NewContact {
     /// Display name.
     #[serde(default)]
     pub name: Option<String>,
-    /// First name.
     #[serde(default)]
     pub first_name: Option<String>,
-    /// Last name.
     #[serde(default)]
     pub last_name: Option<String>,
     /// Free attributes.

@@ -12,7 +12,6 @@ use super::{
 use crate::StoreError;
 use crate::writer::{Outcome, Tx, Written};
 
-/// A write to contacts.
 pub(crate) enum ContactWrite {
     /// Finds the contact owning any of the identities, or creates it.
     Identify(Identity),

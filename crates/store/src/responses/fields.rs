@@ -38,7 +38,6 @@ pub struct Context<'a> {
     pub interaction: Option<&'a Interaction>,
     /// What its channel stored of it.
     pub content: Option<&'a Content>,
-    /// Its contact.
     pub contact: Option<&'a Contact>,
     /// The agent replying: account id and name.
     pub agent: Option<(&'a str, &'a str)>,
@@ -47,7 +46,6 @@ pub struct Context<'a> {
 /// A text with its field codes filled in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Rendered {
-    /// The text.
     pub text: String,
     /// Unknown field codes, left as written.
     pub unknown: Vec<String>,

@@ -13,7 +13,6 @@ use super::error::StoreError;
 use super::writer::{Outcome, Tx, Written};
 use library::{Library, Mode};
 
-/// A standard response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct StandardResponse {

@@ -20,7 +20,6 @@ pub use sweep::{Report, Retention, RetentionError, RetentionSettings};
 
 /// A table holding content of interactions.
 pub struct ContentTable {
-    /// The table.
     pub table: &'static str,
     /// Its column naming the interaction.
     pub interaction_column: &'static str,
@@ -141,7 +140,6 @@ pub(super) async fn record(pool: &AnyPool, id: &str) -> Result<Option<Json>, Sto
     })))
 }
 
-/// A retention write.
 pub(super) enum RetentionWrite {
     /// Notes that interactions were written to archive `file`.
     Archived { ids: Vec<String>, file: String },
