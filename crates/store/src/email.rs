@@ -16,6 +16,7 @@ use sqlx::{AnyPool, Row};
 use std::collections::HashSet;
 
 use super::error::StoreError;
+use super::history;
 use super::interactions::{self, Interaction, NewInteraction, json_column};
 use super::lifecycle;
 use super::search::Document;
@@ -807,4 +808,39 @@ pub(super) async fn mime(
             .fetch_optional(pool)
             .await?;
     Ok(row.map(|(raw,)| raw))
+}
+
+/// What an e-mail interaction shows in its contact's history: the
+/// subject, the sender's name, the text and the attachments of the message
+/// that opened it (its first message from the customer that is not a
+/// delivery report); nothing for an interaction without one.
+pub(super) async fn history_content(
+    pool: &AnyPool,
+    interaction: &str,
+) -> Result<history::Content, StoreError> {
+    let opening = of_interaction(pool, interaction)
+        .await?
+        .into_iter()
+        .find(|m| m.direction == Direction::Inbound && m.status != Status::Bounce);
+    let Some(opening) = opening else {
+        return Ok(history::Content::default());
+    };
+    let attachments = opening
+        .attachments
+        .into_iter()
+        .map(|a| history::Attachment {
+            url: format!("/v1/email/attachments/{}", a.id),
+            id: a.id,
+            name: a.name,
+            content_type: a.content_type,
+            size: a.size,
+        })
+        .collect();
+    Ok(history::Content {
+        subject: opening.subject,
+        customer_name: opening.from_name,
+        body: Some(opening.text),
+        transcript: None,
+        attachments,
+    })
 }

@@ -10,6 +10,7 @@ use sqlx::AnyPool;
 
 use super::attached;
 use super::chat::{self, Message};
+use super::email;
 use super::error::StoreError;
 use super::interactions::{self, Interaction};
 
@@ -63,7 +64,8 @@ pub(super) async fn content(
 ) -> Result<Content, StoreError> {
     let mut content = match interaction.media() {
         Media::Chat => chat::content(pool, &interaction.id).await?,
-        Media::Email | Media::Other(_) => Content::default(),
+        Media::Email => email::history_content(pool, &interaction.id).await?,
+        Media::Other(_) => Content::default(),
     };
     if content.subject.is_none() {
         let list = attached::parse(&interaction.attached).unwrap_or_default();
