@@ -163,6 +163,25 @@ async fn check_corpus(admin: &Client, interactions: &[Value]) {
     )
     .await;
     assert_eq!(&png[..4], b"\x89PNG");
+    // The contact's history carries the e-mail's body, sender and files.
+    let (status, history) = admin
+        .get("/v1/contacts/email:ada@example.com/history")
+        .await;
+    assert_eq!(status, 200, "{history}");
+    let entry = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["interaction"]["id"] == reply["id"])
+        .unwrap_or_else(|| panic!("the reply is in the history: {history}"));
+    assert_eq!(entry["body"], message["text"], "{entry}");
+    assert!(!message["text"].as_str().unwrap().is_empty(), "{message}");
+    assert_eq!(entry["customer-name"], message["from-name"], "{entry}");
+    assert_eq!(entry["attachments"][0]["id"], image["id"], "{entry}");
+    assert_eq!(
+        entry["attachments"][0]["url"],
+        format!("/v1/email/attachments/{}", image["id"].as_str().unwrap()),
+    );
     let forwarded = by_subject
         .values()
         .find(|(_, m)| m["attachments"][0]["content-type"] == "message/rfc822")

@@ -27,6 +27,7 @@ mod api;
 mod browser;
 mod chat;
 mod cli;
+mod contact_access;
 mod contacts;
 mod email;
 mod email_channel;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::hub::{Frame, FrameKind};
-use super::{Chat, members_of, system};
+use super::{Chat, system};
 use parley_core::Media;
 use parley_store::chat::{Message, Visibility};
 use parley_store::{Event, EventKind, Interaction, State};
@@ -34,6 +34,8 @@ fn frame(message: &Message) -> Frame {
         session: message.session.as_str().into(),
         seq: Some(message.seq),
         everyone: message.visibility == Visibility::All,
+        coached: (message.visibility == Visibility::Agents)
+            .then(|| message.audience.iter().cloned().collect()),
         text: text.to_string().into(),
     }
 }
@@ -107,7 +109,7 @@ async fn follow_engine(chat: Arc<Chat>) {
 async fn resync(chat: &Chat) {
     for id in chat.hub.ids() {
         if let Ok(interaction) = chat.store().get(&id).await {
-            chat.hub.set_members(&id, members_of(&interaction));
+            chat.hub.set_members(&id, interaction.members());
         }
     }
 }
@@ -137,7 +139,7 @@ fn on_event(chat: &Arc<Chat>, event: Event) {
             .live_agent(agent)
             .map_or_else(|| agent.to_string(), |a| a.name)
     };
-    let (joined, left) = chat.hub.set_members(&id, members_of(&interaction));
+    let (joined, left) = chat.hub.set_members(&id, interaction.members());
     let mut notices = Vec::new();
     if interaction.state.is_final() {
         let (reason, text) = match (interaction.state, &interaction.owner) {
@@ -165,6 +167,7 @@ fn on_event(chat: &Arc<Chat>, event: Event) {
                 session: id.as_str().into(),
                 seq: None,
                 everyone: false,
+                coached: None,
                 text: text.to_string().into(),
             },
         );

@@ -46,6 +46,9 @@ pub struct Frame {
     pub seq: Option<i64>,
     /// Whether the customer gets it (everything but coaching).
     pub everyone: bool,
+    /// For a coaching message, the agents it was written for: the other
+    /// agents in the chat (who joined since) do not get it.
+    pub coached: Option<Arc<[String]>>,
     /// The JSON text sent.
     pub text: Arc<str>,
 }
@@ -161,13 +164,17 @@ impl Hub {
     }
 
     /// Sends `frame` to the customer (unless coaching) and to the agents
-    /// and supervisors of its session.
+    /// (those coached, for coaching) and supervisors of its session.
     pub fn deliver(&self, frame: Frame) {
         let inner = self.inner();
         let Some(session) = inner.sessions.get(&*frame.session) else {
             return;
         };
-        for agent in session.members.iter().chain(session.supervisors.keys()) {
+        let agents = session
+            .members
+            .iter()
+            .filter(|agent| frame.coached.as_ref().is_none_or(|c| c.contains(agent)));
+        for agent in agents.chain(session.supervisors.keys()) {
             if let Some(sender) = inner.agents.get(agent) {
                 let _ = sender.send(frame.clone());
             }
@@ -267,6 +274,7 @@ impl Hub {
             session: id.into(),
             seq: None,
             everyone,
+            coached: None,
             text: text.to_string().into(),
         });
     }
@@ -303,6 +311,7 @@ impl Hub {
             session: id.into(),
             seq: None,
             everyone: true,
+            coached: None,
             text: text.to_string().into(),
         });
     }
@@ -343,6 +352,7 @@ mod tests {
             session: "s".into(),
             seq: Some(1),
             everyone,
+            coached: (!everyone).then(|| Arc::from(["alice".to_string()])),
             text: "{}".into(),
         }
     }
@@ -354,13 +364,23 @@ mod tests {
         let mut alice = hub.follow_agent("alice");
         let mut boss = hub.follow_agent("boss");
         let mut outsider = hub.follow_agent("mallory");
+        let mut newcomer = hub.follow_agent("nick");
         let (mut customer, _connection) = hub.follow_customer("s").unwrap();
         hub.supervise("s", "boss", Some(Mode::Coach));
+        // Nick joins after the coaching message was written for Alice.
+        hub.set_members(
+            "s",
+            BTreeSet::from(["alice".to_string(), "nick".to_string()]),
+        );
         hub.deliver(frame(false));
         assert!(alice.try_recv().is_ok());
         assert!(boss.try_recv().is_ok());
         assert!(customer.try_recv().is_err());
         assert!(outsider.try_recv().is_err());
+        assert!(
+            newcomer.try_recv().is_err(),
+            "coaching is for those coached"
+        );
         hub.deliver(frame(true));
         assert!(customer.try_recv().is_ok());
     }

@@ -37,7 +37,7 @@ use parley_store::chat::{
     Visibility,
 };
 use parley_store::contacts::identity::normalise_email;
-use parley_store::{Interaction, NewInteraction, State, Store, StoreError};
+use parley_store::{NewInteraction, Reader, State, Store, StoreError};
 
 /// A customer's request to start a chat.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -118,20 +118,6 @@ pub struct Chat {
     hub: Hub,
 }
 
-/// The agents in a chat: the owner and conference parties of an accepted
-/// interaction.
-fn members_of(interaction: &Interaction) -> BTreeSet<String> {
-    if interaction.state != State::Accepted {
-        return BTreeSet::new();
-    }
-    interaction
-        .owner
-        .iter()
-        .chain(&interaction.parties)
-        .cloned()
-        .collect()
-}
-
 fn system(session: &str, event: &str, text: String, visibility: Visibility) -> NewMessage {
     NewMessage {
         session: session.to_string(),
@@ -200,7 +186,7 @@ impl Chat {
             id,
             &session.key_hash,
             &session.nickname,
-            members_of(&interaction),
+            interaction.members(),
         );
         Ok(self.hub.view(id))
     }
@@ -468,18 +454,16 @@ impl Chat {
         Ok(self.store().chat_session(id).await?)
     }
 
-    /// Session `id`'s messages after `after`; coaching too if `coaching`.
+    /// Session `id`'s messages after `after`, with the coaching `reader`
+    /// may see.
     pub async fn transcript(
         &self,
         id: &str,
         after: i64,
         limit: i64,
-        coaching: bool,
+        reader: &Reader,
     ) -> Result<Vec<Message>, ChatError> {
-        Ok(self
-            .store()
-            .chat_messages(id, after, limit, coaching)
-            .await?)
+        Ok(self.store().chat_messages(id, after, limit, reader).await?)
     }
 
     /// The customer leaves: the session ends; an interaction not yet with

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use super::{ApiError, AppState};
 use parley_core::agents::{Role, password};
 use parley_engine::Actor;
-use parley_store::{Credential, now_ms};
+use parley_store::{Credential, Reader, now_ms};
 
 /// How long a session token lasts.
 pub const SESSION_MS: i64 = 12 * 60 * 60 * 1000;
@@ -59,6 +59,17 @@ impl Principal {
             Err(forbidden(format!(
                 "only {agent} or a supervisor may do this"
             )))
+        }
+    }
+
+    /// As a reader of interactions: supervisors read all, an account's
+    /// session as that agent, other credentials (agent-role API keys) as
+    /// outsiders.
+    pub fn reader(&self) -> Reader {
+        match &self.agent {
+            _ if self.role.allows(Role::Supervisor) => Reader::Supervisor,
+            Some(agent) => Reader::Agent(agent.clone()),
+            None => Reader::Outsider,
         }
     }
 

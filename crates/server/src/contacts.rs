@@ -11,7 +11,7 @@ use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
-use super::auth::Access;
+use super::auth::{Access, Principal};
 use super::error::errors;
 use super::openapi::ApiRouter;
 use super::{ApiError, AppState, JsonBody};
@@ -223,7 +223,9 @@ async fn merge(
 }
 
 /// A contact's interactions on every channel, newest first, with
-/// subjects, bodies, transcripts and attachments.
+/// subjects, bodies, transcripts and attachments: for an agent, those it
+/// may read (as `/v1/interactions/{id}`, or a chat it wrote in), with the
+/// coaching written for it; everything for supervisors.
 #[utoipa::path(
     get,
     path = "/contacts/{contact}/history",
@@ -237,13 +239,17 @@ async fn merge(
 )]
 async fn history(
     State(state): State<Arc<AppState>>,
+    principal: Principal,
     Path(contact): Path<String>,
     Query(page): Query<Page>,
 ) -> Result<Json<Vec<Entry>>, ApiError> {
     let store = state.engine.store();
     let contact = store.contact(&contact).await?;
     let (limit, offset) = (page.limit.unwrap_or(200), page.offset.unwrap_or(0));
-    Ok(Json(store.history(&contact.id, limit, offset).await?))
+    let reader = principal.reader();
+    Ok(Json(
+        store.history(&contact.id, &reader, limit, offset).await?,
+    ))
 }
 
 /// `GET /v1/search` query.
@@ -278,8 +284,9 @@ pub struct Found {
 /// Most results per page.
 const MAX_RESULTS: i64 = 100;
 
-/// Full-text search of subjects and messages: interactions with every
-/// word of `q` (of `contact`, if given), newest first, with a snippet.
+/// Full-text search of subjects and messages: interactions the caller may
+/// read (as in a contact's history) with every word of `q` (of `contact`,
+/// if given), newest first, with a snippet.
 #[utoipa::path(
     get,
     path = "/search",
@@ -293,6 +300,7 @@ const MAX_RESULTS: i64 = 100;
 )]
 async fn search(
     State(state): State<Arc<AppState>>,
+    principal: Principal,
     Query(query): Query<SearchQuery>,
 ) -> Result<Json<Found>, ApiError> {
     if query.q.trim().is_empty() {
@@ -307,7 +315,13 @@ async fn search(
     let offset = query.offset.unwrap_or(0).max(0);
     // One more than asked tells whether there is a next page.
     let mut results = store
-        .search(&query.q, contact.as_deref(), limit + 1, offset)
+        .search(
+            &query.q,
+            contact.as_deref(),
+            &principal.reader(),
+            limit + 1,
+            offset,
+        )
         .await?;
     let next_offset = (results.len() as i64 > limit).then_some(offset + limit);
     results.truncate(limit as usize);

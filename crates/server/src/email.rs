@@ -20,7 +20,6 @@ use super::auth::{Access, Principal, forbidden};
 use super::channel::{ChannelApi, DesktopView};
 use super::download::{FileBytes, download};
 use super::error::errors;
-use super::interactions::may_see;
 use super::openapi::ApiRouter;
 use super::{ApiError, AppState, JsonBody};
 use parley_email::EmailError;
@@ -98,7 +97,7 @@ async fn check_may_see(
     id: &str,
 ) -> Result<parley_store::Interaction, ApiError> {
     let interaction = state.engine.store().get(id).await?;
-    if !may_see(principal, &interaction) {
+    if !principal.reader().sees(&interaction) {
         return Err(forbidden(format!("interaction `{id}` is not yours")));
     }
     Ok(interaction)

@@ -115,20 +115,6 @@ async fn submit(
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
-/// Whether the caller may see `interaction`: supervisors, and the agents
-/// who own it, are in it, or have it parked.
-pub(super) fn may_see(principal: &Principal, interaction: &Interaction) -> bool {
-    if principal.role.allows(Role::Supervisor) {
-        return true;
-    }
-    let Some(me) = principal.agent.as_deref() else {
-        return false;
-    };
-    interaction.owner.as_deref() == Some(me)
-        || interaction.parties.iter().any(|p| p == me)
-        || interaction.workbin_owner.as_deref() == Some(me)
-}
-
 /// One interaction: supervisors, or the agents in it.
 #[utoipa::path(
     get,
@@ -147,7 +133,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<Interaction>, ApiError> {
     let interaction = state.engine.store().get(&id).await?;
-    if !may_see(&principal, &interaction) {
+    if !principal.reader().sees(&interaction) {
         return Err(forbidden(format!("interaction `{id}` is not yours")));
     }
     Ok(Json(interaction))

@@ -13,7 +13,6 @@ use utoipa_axum::routes;
 
 use super::auth::{Access, Principal, forbidden};
 use super::error::errors;
-use super::interactions::may_see;
 use super::openapi::ApiRouter;
 use super::{ApiError, AppState, JsonBody, OptionalJson};
 use parley_store::responses::fields::{Context, Fields, Rendered};
@@ -265,7 +264,7 @@ async fn render(
     let interaction = match &body.interaction {
         Some(id) => {
             let interaction = store.get(id).await?;
-            if !may_see(&principal, &interaction) {
+            if !principal.reader().sees(&interaction) {
                 return Err(forbidden(format!("interaction `{id}` is not yours")));
             }
             Some(interaction)
@@ -274,7 +273,7 @@ async fn render(
     };
     let (content, contact) = match &interaction {
         Some(interaction) => (
-            Some(store.content(interaction).await?),
+            Some(store.content(interaction, &principal.reader()).await?),
             match &interaction.contact_id {
                 Some(contact) => Some(store.contact(contact).await?),
                 None => None,

@@ -7,14 +7,15 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 
+use super::access::{self, Reader};
 use super::contacts::{self, Identity};
 use super::error::StoreError;
 use super::history;
-use super::interactions::{NewInteraction, json_column};
+use super::interactions::{self, NewInteraction, json_column};
 use super::search::Document;
 use super::sql::{name_of, parse_name};
 use super::writer::{Outcome, Tx, Written};
-use super::{lifecycle, sql};
+use super::{Backend, lifecycle, sql};
 use parley_core::Media;
 
 /// Who wrote a message.
@@ -116,6 +117,10 @@ pub struct Message {
     pub from: Party,
     /// Who sees it.
     pub visibility: Visibility,
+    /// The agents a coaching message was for: those in the chat when it
+    /// was written (none for messages everyone sees).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audience: Vec<String>,
     /// What it says.
     #[serde(flatten)]
     pub content: Content,
@@ -224,7 +229,7 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &ChatWrite) -> Result<Outcome,
             if let Err(refused) = check_open(tx, &message.session).await? {
                 return Ok(Err(refused));
             }
-            Ok(Ok(Written::Message(append(tx, message.clone()))))
+            Ok(Ok(Written::Message(append(tx, message.clone()).await?)))
         }
         ChatWrite::File { file, message } => {
             if let Err(refused) = check_open(tx, &message.session).await? {
@@ -233,7 +238,7 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &ChatWrite) -> Result<Outcome,
             let info = insert_file(tx, &message.session, file).await?;
             let mut message = message.clone();
             message.content.file = Some(info);
-            Ok(Ok(Written::Message(append(tx, message))))
+            Ok(Ok(Written::Message(append(tx, message).await?)))
         }
         ChatWrite::End {
             session,
@@ -251,7 +256,7 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &ChatWrite) -> Result<Outcome,
             .rows_affected();
             tx.open_chats.remove(session);
             Ok(Ok(match notice {
-                Some(notice) if ended > 0 => Written::Message(append(tx, notice.clone())),
+                Some(notice) if ended > 0 => Written::Message(append(tx, notice.clone()).await?),
                 _ => Written::Done,
             }))
         }
@@ -309,9 +314,17 @@ async fn start(
 }
 
 /// Appends a message to the batch; one everyone sees is indexed for
-/// search (its text, URL or file name; never coaching or notices).
-fn append(tx: &mut Tx<'_>, new: NewMessage) -> Message {
-    let message = tx.message(new);
+/// search (its text, URL or file name; never coaching or notices), one for
+/// agents only is addressed to the agents in the chat now.
+async fn append(tx: &mut Tx<'_>, new: NewMessage) -> Result<Message, StoreError> {
+    let audience = match new.visibility {
+        Visibility::All => Vec::new(),
+        Visibility::Agents => interactions::get(&mut *tx.conn, &new.session)
+            .await?
+            .map(|interaction| interaction.members().into_iter().collect())
+            .unwrap_or_default(),
+    };
+    let message = tx.message(new, audience);
     let searchable = match message.kind {
         _ if message.visibility != Visibility::All => None,
         Kind::Text => message.content.text.clone(),
@@ -327,7 +340,7 @@ fn append(tx: &mut Tx<'_>, new: NewMessage) -> Message {
             text,
         });
     }
-    message
+    Ok(message)
 }
 
 /// Refuses writes to an unknown or ended session; reads only the first
@@ -386,10 +399,10 @@ pub(super) async fn insert_all(
     conn: &mut AnyConnection,
     messages: &[Message],
 ) -> Result<(), StoreError> {
-    const COLUMNS: usize = 9;
+    const COLUMNS: usize = 10;
     for chunk in messages.chunks(sql::ROWS_PER_INSERT) {
         let text = format!(
-            "INSERT INTO chat_messages (seq, session_id, at, kind, from_role, from_id, from_name, visibility, body) VALUES {}",
+            "INSERT INTO chat_messages (seq, session_id, at, kind, from_role, from_id, from_name, visibility, audience, body) VALUES {}",
             sql::values(chunk.len(), COLUMNS)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(text));
@@ -403,6 +416,7 @@ pub(super) async fn insert_all(
                 .bind(m.from.id.clone())
                 .bind(m.from.name.clone())
                 .bind(name_of(&m.visibility))
+                .bind(serde_json::to_string(&m.audience).unwrap_or_default())
                 .bind(serde_json::to_string(&m.content).unwrap_or_default());
         }
         query.execute(&mut *conn).await?;
@@ -422,38 +436,48 @@ fn message_from_row(row: &AnyRow) -> Result<Message, StoreError> {
             name: row.try_get("from_name")?,
         },
         visibility: parse_name(row, "visibility")?,
+        audience: json_column(row, "audience")?,
         content: json_column(row, "body")?,
     })
 }
 
 macro_rules! message_columns {
     () => {
-        "SELECT seq, session_id, at, kind, from_role, from_id, from_name, visibility, body FROM chat_messages"
+        "SELECT seq, session_id, at, kind, from_role, from_id, from_name, visibility, audience, body FROM chat_messages"
     };
 }
 
 /// Most messages one read returns.
 pub const MAX_PAGE: i64 = 1000;
 
-/// A session's messages after `after`, oldest first, at most `limit`;
-/// only those everyone sees unless `coaching` is set.
+/// A session's messages after `after`, oldest first, at most `limit`, as
+/// `reader` sees them: supervisors every one, an agent the coaching
+/// addressed to it too, others those everyone sees.
 pub(super) async fn messages(
     pool: &AnyPool,
+    backend: Backend,
     session: &str,
     after: i64,
     limit: i64,
-    coaching: bool,
+    reader: &Reader,
 ) -> Result<Vec<Message>, StoreError> {
-    let rows = sqlx::query(concat!(
+    let coaching = match reader {
+        Reader::Supervisor => "TRUE".to_string(),
+        Reader::Agent(_) => access::json_list_contains(backend, "audience", "$4"),
+        Reader::Outsider => "FALSE".to_string(),
+    };
+    let text = format!(
+        "{} WHERE session_id = $1 AND seq > $2 AND (visibility = 'all' OR {coaching}) ORDER BY seq LIMIT $3",
         message_columns!(),
-        " WHERE session_id = $1 AND seq > $2 AND ($3 = 1 OR visibility = 'all') ORDER BY seq LIMIT $4"
-    ))
-    .bind(session)
-    .bind(after)
-    .bind(i64::from(coaching))
-    .bind(limit.clamp(1, MAX_PAGE))
-    .fetch_all(pool)
-    .await?;
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(text))
+        .bind(session)
+        .bind(after)
+        .bind(limit.clamp(1, MAX_PAGE));
+    if let Some(me) = reader.agent() {
+        query = query.bind(me);
+    }
+    let rows = query.fetch_all(pool).await?;
     rows.iter().map(message_from_row).collect()
 }
 
@@ -526,9 +550,15 @@ pub(super) async fn open_sessions(pool: &AnyPool) -> Result<Vec<Activity>, Store
         .collect()
 }
 
-/// What a chat stored, for its history: its subject, the customer's
-/// nickname, the transcript (coaching included) and the files sent.
-pub(super) async fn content(pool: &AnyPool, id: &str) -> Result<history::Content, StoreError> {
+/// What a chat stored, for its history as `reader` sees it: its subject,
+/// the customer's nickname, the transcript (with the coaching the reader
+/// may see) and the files sent.
+pub(super) async fn content(
+    pool: &AnyPool,
+    backend: Backend,
+    id: &str,
+    reader: &Reader,
+) -> Result<history::Content, StoreError> {
     let session = session(pool, id).await?;
     let files = sqlx::query(
         "SELECT id, name, content_type, size FROM chat_files WHERE session_id = $1 ORDER BY at, id",
@@ -553,7 +583,7 @@ pub(super) async fn content(pool: &AnyPool, id: &str) -> Result<history::Content
         subject: session.as_ref().and_then(|s| s.subject.clone()),
         customer_name: session.map(|s| s.nickname),
         body: None,
-        transcript: Some(messages(pool, id, 0, MAX_PAGE, true).await?),
+        transcript: Some(messages(pool, backend, id, 0, MAX_PAGE, reader).await?),
         attachments,
     })
 }

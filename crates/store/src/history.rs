@@ -1,18 +1,15 @@
-//! A contact's history: every interaction of the contact, on every
-//! channel, newest first, each with what its channel stored of it (a
-//! subject, a body, a transcript, attachments). What a channel stores is
-//! read in one place, [`content`]: a channel that keeps content adds its
-//! branch there.
+//! A contact's history: the interactions of the contact a reader sees, on
+//! every channel, newest first, each with what its channel stored of it (a
+//! subject, a body, a transcript, attachments), read by the channel's part
+//! of the store ([`channel::ChannelStore::history`]).
 
-use parley_core::Media;
 use serde::Serialize;
-use sqlx::AnyPool;
 
-use super::attached;
-use super::chat::{self, Message};
-use super::email;
+use super::access::Reader;
+use super::chat::Message;
 use super::error::StoreError;
 use super::interactions::{self, Interaction};
+use super::{Store, attached, channel};
 
 /// A file that came with an interaction, without its bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -57,15 +54,20 @@ pub struct Entry {
     pub content: Content,
 }
 
-/// What the channel of `interaction` stored of it.
+/// What the channel of `interaction` stored of it, as `reader` sees it,
+/// with the attached data's `subject` when the channel keeps none.
 pub(super) async fn content(
-    pool: &AnyPool,
+    store: &Store,
     interaction: &Interaction,
+    reader: &Reader,
 ) -> Result<Content, StoreError> {
-    let mut content = match interaction.media() {
-        Media::Chat => chat::content(pool, &interaction.id).await?,
-        Media::Email => email::history_content(pool, &interaction.id).await?,
-        Media::Other(_) => Content::default(),
+    let mut content = match interaction.media().channel() {
+        Some(channel) => {
+            channel::of(channel)
+                .history(store, &interaction.id, reader)
+                .await?
+        }
+        None => Content::default(),
     };
     if content.subject.is_none() {
         let list = attached::parse(&interaction.attached).unwrap_or_default();
@@ -74,18 +76,22 @@ pub(super) async fn content(
     Ok(content)
 }
 
-/// The interactions of contact `contact` with their content, newest
-/// first: at most `limit` after skipping `offset`.
+/// The interactions of contact `contact` that `reader` sees, with their
+/// content, newest first: at most `limit` after skipping `offset`.
 pub(super) async fn of_contact(
-    pool: &AnyPool,
+    store: &Store,
     contact: &str,
+    reader: &Reader,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Entry>, StoreError> {
-    let mut entries = Vec::new();
-    for interaction in interactions::of_contact(pool, contact, limit, offset).await? {
+    let interactions =
+        interactions::of_contact(&store.pool, store.backend, contact, reader, limit, offset)
+            .await?;
+    let mut entries = Vec::with_capacity(interactions.len());
+    for interaction in interactions {
         entries.push(Entry {
-            content: content(pool, &interaction).await?,
+            content: content(store, &interaction, reader).await?,
             interaction,
         });
     }

@@ -4,10 +4,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
+use std::collections::BTreeSet;
 use std::fmt;
 
 use parley_core::Media;
 
+use super::Backend;
+use super::access::Reader;
 use super::error::StoreError;
 use super::events::EventKind;
 
@@ -171,6 +174,15 @@ impl Interaction {
     /// Its media type.
     pub fn media(&self) -> Media {
         Media::parse(&self.media_type)
+    }
+
+    /// The agents working on it now: the owner and conference parties of
+    /// an accepted interaction (in a chat: those who get its messages).
+    pub fn members(&self) -> BTreeSet<String> {
+        if self.state != State::Accepted {
+            return BTreeSet::new();
+        }
+        self.owner.iter().chain(&self.parties).cloned().collect()
     }
 }
 
@@ -400,24 +412,29 @@ pub async fn list(
     rows.iter().map(from_row).collect()
 }
 
-/// The interactions of contact `contact`, newest first: at most `limit`
-/// after skipping `offset`.
-pub async fn of_contact(
+/// The interactions of contact `contact` that `reader` sees, newest
+/// first: at most `limit` after skipping `offset`.
+pub(super) async fn of_contact(
     pool: &sqlx::AnyPool,
+    backend: Backend,
     contact: &str,
+    reader: &Reader,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Interaction>, StoreError> {
-    let rows = sqlx::query(concat!(
-        "SELECT ",
+    let text = format!(
+        "SELECT {} FROM interactions WHERE contact_id = $1 AND {} ORDER BY submitted_at DESC, id DESC LIMIT $2 OFFSET $3",
         columns!(),
-        " FROM interactions WHERE contact_id = $1 ORDER BY submitted_at DESC, id DESC LIMIT $2 OFFSET $3"
-    ))
-    .bind(contact)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(pool)
-    .await?;
+        reader.condition(backend, 4),
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(text))
+        .bind(contact)
+        .bind(limit)
+        .bind(offset);
+    if let Some(me) = reader.agent() {
+        query = query.bind(me);
+    }
+    let rows = query.fetch_all(pool).await?;
     rows.iter().map(from_row).collect()
 }
 

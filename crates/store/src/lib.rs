@@ -9,6 +9,7 @@
 //! committed, and events get their sequence numbers in commit order, so a
 //! reader resuming from a cursor never skips one. Reads use the pool.
 
+pub mod access;
 mod agents;
 pub mod attached;
 pub mod channel;
@@ -34,6 +35,7 @@ use tokio::sync::broadcast;
 
 pub use parley_core::now_ms;
 
+pub use access::Reader;
 pub use contacts::{Contact, ContactPatch, Identity, NewContact};
 pub use credentials::Credential;
 pub use error::StoreError;
@@ -383,16 +385,16 @@ impl Store {
             .ok_or_else(|| StoreError::no_chat(id))
     }
 
-    /// A session's messages after `after`, oldest first, at most `limit`;
-    /// coaching messages only if `coaching`.
+    /// A session's messages after `after`, oldest first, at most `limit`,
+    /// with the coaching `reader` may see.
     pub async fn chat_messages(
         &self,
         session: &str,
         after: i64,
         limit: i64,
-        coaching: bool,
+        reader: &Reader,
     ) -> Result<Vec<chat::Message>, StoreError> {
-        chat::messages(&self.pool, session, after, limit, coaching).await
+        chat::messages(&self.pool, self.backend, session, after, limit, reader).await
     }
 
     /// Messages of every session after `after`, oldest first.
@@ -572,31 +574,54 @@ impl Store {
         contacts::search(&mut conn, query, limit.clamp(1, 500), offset.max(0)).await
     }
 
-    /// The interactions of contact `contact` (an id) with their content,
-    /// newest first: at most `limit` (up to 1000) after skipping `offset`.
+    /// The interactions of contact `contact` (an id) that `reader` sees,
+    /// with their content as it sees it, newest first: at most `limit`
+    /// (up to 1000) after skipping `offset`.
     pub async fn history(
         &self,
         contact: &str,
+        reader: &Reader,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<history::Entry>, StoreError> {
-        history::of_contact(&self.pool, contact, limit.clamp(1, 1000), offset.max(0)).await
+        let (limit, offset) = (limit.clamp(1, 1000), offset.max(0));
+        history::of_contact(self, contact, reader, limit, offset).await
     }
 
-    /// What the channel of `interaction` stored of it.
-    pub async fn content(&self, interaction: &Interaction) -> Result<history::Content, StoreError> {
-        history::content(&self.pool, interaction).await
+    /// Whether `reader` sees interaction `id`, on any ground: the ones of
+    /// [`Reader::sees`] and the channels' own (an agent wrote in a chat).
+    pub async fn may_read(&self, id: &str, reader: &Reader) -> Result<bool, StoreError> {
+        let text = format!(
+            "SELECT COUNT(*) FROM interactions WHERE id = $1 AND {}",
+            reader.condition(self.backend, 2)
+        );
+        let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(text)).bind(id);
+        if let Some(me) = reader.agent() {
+            query = query.bind(me);
+        }
+        let count: i64 = query.fetch_one(&self.pool).await?;
+        Ok(count > 0)
     }
 
-    /// Interactions whose subjects or texts contain every word of `query`
-    /// (of contact `contact`, an id, if given), newest first, each with an
-    /// extract of its newest match: at most `limit` (up to 1000) after
-    /// skipping `offset`. Any text is a valid query; one without words
-    /// finds nothing.
+    /// What the channel of `interaction` stored of it, as `reader` sees it.
+    pub async fn content(
+        &self,
+        interaction: &Interaction,
+        reader: &Reader,
+    ) -> Result<history::Content, StoreError> {
+        history::content(self, interaction, reader).await
+    }
+
+    /// Interactions `reader` sees whose subjects or texts contain every
+    /// word of `query` (of contact `contact`, an id, if given), newest
+    /// first, each with an extract of its newest match: at most `limit`
+    /// (up to 1000) after skipping `offset`. Any text is a valid query; one
+    /// without words finds nothing.
     pub async fn search(
         &self,
         query: &str,
         contact: Option<&str>,
+        reader: &Reader,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<search::Hit>, StoreError> {
@@ -604,7 +629,12 @@ impl Store {
             return Ok(Vec::new());
         };
         let (limit, offset) = (limit.clamp(1, 1000), offset.max(0));
-        search::search(&self.pool, self.backend, &query, contact, limit, offset).await
+        let found = search::Found {
+            query: &query,
+            contact,
+            reader,
+        };
+        search::search(&self.pool, self.backend, found, limit, offset).await
     }
 
     /// Finished interactions due for `due` that finished at or before

@@ -14,6 +14,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 
+use super::access::Reader;
 use super::error::StoreError;
 use super::interactions::{self, Interaction, columns};
 use super::writer::Tx;
@@ -110,46 +111,54 @@ pub struct Hit {
     pub snippet: String,
 }
 
-/// Interactions matching `query` (made by [`fts_query`]), of `contact` if
-/// given, newest first: at most `limit` after skipping `offset`.
+/// What is searched for.
+pub(super) struct Found<'a> {
+    /// Made by [`fts_query`].
+    pub query: &'a str,
+    /// Only this contact's interactions, if given.
+    pub contact: Option<&'a str>,
+    /// Only the interactions this reader sees.
+    pub reader: &'a Reader,
+}
+
+/// Interactions matching `found`, newest first: at most `limit` after
+/// skipping `offset`.
 pub(super) async fn search(
     pool: &AnyPool,
     backend: Backend,
-    query: &str,
-    contact: Option<&str>,
+    found: Found<'_>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Hit>, StoreError> {
     let (matching, newest_match) = match backend {
         Backend::Sqlite => (
-            concat!(
-                "SELECT ",
-                columns!(),
-                " FROM interactions WHERE id IN (SELECT d.interaction_id FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid WHERE search_fts MATCH $1) AND (CAST($2 AS TEXT) IS NULL OR contact_id = $2) ORDER BY submitted_at DESC, id DESC LIMIT $3 OFFSET $4"
-            ),
+            "id IN (SELECT d.interaction_id FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid WHERE search_fts MATCH $1)",
             "SELECT d.channel AS channel, d.at AS at, snippet(search_fts, 0, '**', '**', '…', 16) AS snippet FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid WHERE search_fts MATCH $1 AND d.interaction_id = $2 ORDER BY d.at DESC, d.id DESC LIMIT 1",
         ),
         Backend::Postgres => (
-            concat!(
-                "SELECT ",
-                columns!(),
-                " FROM interactions WHERE id IN (SELECT interaction_id FROM search_documents WHERE tsv @@ websearch_to_tsquery('simple', $1)) AND (CAST($2 AS TEXT) IS NULL OR contact_id = $2) ORDER BY submitted_at DESC, id DESC LIMIT $3 OFFSET $4"
-            ),
+            "id IN (SELECT interaction_id FROM search_documents WHERE tsv @@ websearch_to_tsquery('simple', $1))",
             "SELECT channel, at, ts_headline('simple', text, websearch_to_tsquery('simple', $1), 'StartSel=**, StopSel=**, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet FROM search_documents WHERE tsv @@ websearch_to_tsquery('simple', $1) AND interaction_id = $2 ORDER BY at DESC, id DESC LIMIT 1",
         ),
     };
-    let rows = sqlx::query(matching)
-        .bind(query)
-        .bind(contact)
+    let text = format!(
+        "SELECT {} FROM interactions WHERE {matching} AND (CAST($2 AS TEXT) IS NULL OR contact_id = $2) AND {} ORDER BY submitted_at DESC, id DESC LIMIT $3 OFFSET $4",
+        columns!(),
+        found.reader.condition(backend, 5),
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(text))
+        .bind(found.query)
+        .bind(found.contact)
         .bind(limit)
-        .bind(offset)
-        .fetch_all(pool)
-        .await?;
+        .bind(offset);
+    if let Some(me) = found.reader.agent() {
+        query = query.bind(me);
+    }
+    let rows = query.fetch_all(pool).await?;
     let mut hits = Vec::with_capacity(rows.len());
     for row in &rows {
         let interaction = interactions::from_row(row)?;
         let found: Option<AnyRow> = sqlx::query(newest_match)
-            .bind(query)
+            .bind(found.query)
             .bind(&interaction.id)
             .fetch_optional(pool)
             .await?;

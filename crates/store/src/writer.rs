@@ -120,8 +120,9 @@ impl Tx<'_> {
         self.next.event += 1;
     }
 
-    /// Appends a chat message (written with the batch); returns it numbered.
-    pub fn message(&mut self, new: NewMessage) -> Message {
+    /// Appends a chat message (written with the batch) addressed to
+    /// `audience` if it is coaching; returns it numbered.
+    pub fn message(&mut self, new: NewMessage, audience: Vec<String>) -> Message {
         let message = Message {
             seq: self.next.message,
             session: new.session,
@@ -129,6 +130,7 @@ impl Tx<'_> {
             kind: new.kind,
             from: new.from,
             visibility: new.visibility,
+            audience,
             content: new.content,
         };
         self.next.message += 1;

@@ -16,7 +16,6 @@ use utoipa_axum::routes;
 use super::super::auth::{Access, Principal, forbidden};
 use super::super::download::{FileBytes, download};
 use super::super::error::errors;
-use super::super::interactions::may_see;
 use super::super::openapi::ApiRouter;
 use super::super::{ApiError, AppState, JsonBody};
 use super::customer::{FileName, PushUrl, Say, Typing, receive_file};
@@ -57,13 +56,10 @@ async fn writer(
 /// (supervisors; the agent it is offered to, its owner and parties) or
 /// wrote in it (agents it was transferred away from).
 async fn may_read(state: &AppState, principal: &Principal, id: &str) -> Result<(), ApiError> {
-    let interaction = state.engine.store().get(id).await?;
-    if may_see(principal, &interaction) {
-        return Ok(());
-    }
-    let me = principal.account()?;
-    let transcript = state.chat.transcript(id, 0, MAX_PAGE, true).await?;
-    if transcript.iter().any(|m| m.from.id.as_deref() == Some(me)) {
+    let store = state.engine.store();
+    let interaction = store.get(id).await?;
+    let reader = principal.reader();
+    if reader.sees(&interaction) || store.may_read(id, &reader).await? {
         return Ok(());
     }
     Err(forbidden(format!("chat `{id}` is not yours")))
@@ -131,7 +127,7 @@ async fn show(
     let session = state.chat.session(&id).await?;
     let messages = state
         .chat
-        .transcript(&id, page.after, page.limit, true)
+        .transcript(&id, page.after, page.limit, &principal.reader())
         .await?;
     Ok(Json(Transcript { session, messages }))
 }

@@ -24,6 +24,7 @@ use super::read_body;
 use super::socket::{self, Cursor};
 use parley_chat::hub::FrameKind;
 use parley_chat::{ChatError, Participant, StartChat, Started};
+use parley_store::Reader;
 use parley_store::State as Lifecycle;
 use parley_store::chat::Message;
 
@@ -426,7 +427,10 @@ async fn poll(
         Ok(_) => {}
         // An ended chat still answers, so the customer reads the end.
         Err(ChatError::Ended(_)) => {
-            let messages = state.chat.transcript(&id, query.after, 1000, false).await?;
+            let messages = state
+                .chat
+                .transcript(&id, query.after, 1000, &Reader::Outsider)
+                .await?;
             return Ok(Json(ended(messages)));
         }
         Err(err) => return Err(err.into()),
@@ -437,7 +441,10 @@ async fn poll(
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(query.wait).min(MAX_WAIT);
     loop {
-        let messages = state.chat.transcript(&id, query.after, 1000, false).await?;
+        let messages = state
+            .chat
+            .transcript(&id, query.after, 1000, &Reader::Outsider)
+            .await?;
         let ended = hub.view(&id).is_none_or(|v| v.ended);
         let typing = hub.typing_now(&id, true);
         if !messages.is_empty() || ended || tokio::time::Instant::now() >= deadline {

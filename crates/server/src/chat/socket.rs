@@ -17,6 +17,7 @@ use crate::ApiError;
 use parley_chat::hub::{Connection, Frame, FrameKind};
 use parley_chat::{Chat, ChatError, Participant};
 use parley_core::agents::Role as AccountRole;
+use parley_store::Reader;
 use parley_store::chat::Message;
 
 /// Socket buffers for many small, mostly idle connections (the defaults
@@ -148,7 +149,10 @@ async fn send(socket: &mut WebSocket, text: impl Into<String>) -> bool {
 /// Sends the customer's messages after `seen` from the store.
 async fn catch_up(chat: &Chat, socket: &mut WebSocket, session: &str, seen: &mut i64) -> bool {
     loop {
-        let page = match chat.transcript(session, *seen, 1000, false).await {
+        let page = match chat
+            .transcript(session, *seen, 1000, &Reader::Outsider)
+            .await
+        {
             Ok(page) => page,
             Err(err) => {
                 tracing::warn!(session, "chat socket: {err}");

@@ -1,7 +1,9 @@
 //! The chat channel's part of the store: sessions, messages and files.
 
 use super::{BoxFuture, ChannelStore, Screened};
+use crate::access::Reader;
 use crate::chat::{MAX_PAGE, Role};
+use crate::history;
 use crate::retention::ContentTable;
 use crate::{Store, StoreError};
 
@@ -47,7 +49,9 @@ impl ChannelStore for ChatStore {
             };
             let mut after = 0;
             'pages: loop {
-                let page = store.chat_messages(id, after, MAX_PAGE, false).await?;
+                let page = store
+                    .chat_messages(id, after, MAX_PAGE, &Reader::Outsider)
+                    .await?;
                 let customer = page
                     .iter()
                     .filter(|m| m.from.role == Role::Customer)
@@ -66,7 +70,24 @@ impl ChannelStore for ChatStore {
         })
     }
 
+    /// The subject, the customer's nickname, the transcript (with the
+    /// coaching the reader may see) and the files sent.
+    fn history<'a>(
+        &'a self,
+        store: &'a Store,
+        id: &'a str,
+        reader: &'a Reader,
+    ) -> BoxFuture<'a, Result<history::Content, StoreError>> {
+        Box::pin(crate::chat::content(&store.pool, store.backend, id, reader))
+    }
+
     fn tables(&self) -> &'static [ContentTable] {
         TABLES
+    }
+
+    /// The chats an agent wrote in: it reads them after they were
+    /// transferred away from it.
+    fn readers(&self) -> Option<&'static str> {
+        Some("SELECT session_id FROM chat_messages WHERE from_role = 'agent' AND from_id = $agent")
     }
 }

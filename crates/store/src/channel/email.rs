@@ -2,7 +2,9 @@
 //! raw MIME kept of them.
 
 use super::{BoxFuture, ChannelStore, Screened};
+use crate::access::Reader;
 use crate::email::{Direction, Status};
+use crate::history;
 use crate::retention::ContentTable;
 use crate::{Store, StoreError};
 
@@ -54,7 +56,23 @@ impl ChannelStore for EmailStore {
         })
     }
 
+    /// The subject, sender's name, text and attachments of the message
+    /// that opened the interaction; e-mail has nothing only some readers
+    /// see.
+    fn history<'a>(
+        &'a self,
+        store: &'a Store,
+        id: &'a str,
+        _reader: &'a Reader,
+    ) -> BoxFuture<'a, Result<history::Content, StoreError>> {
+        Box::pin(crate::email::history_content(&store.pool, id))
+    }
+
     fn tables(&self) -> &'static [ContentTable] {
         TABLES
+    }
+
+    fn readers(&self) -> Option<&'static str> {
+        None
     }
 }

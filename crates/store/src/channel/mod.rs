@@ -1,7 +1,7 @@
 //! Each channel's part of the store: what it keeps of an interaction
 //! beyond the interaction itself, read back for the contact history and
-//! for screening, and the tables retention archives and deletes with the
-//! interaction. Its writes (which also index its searchable text) are its
+//! for screening, the tables retention archives and deletes with the
+//! interaction, and who else may read it. Its writes (which also index its searchable text) are its
 //! variant of the writer's `Write`, applied inside the writer's
 //! transaction. [`of`] names every channel's part; a channel added to
 //! [`Channel`] does not compile until it has one.
@@ -14,6 +14,8 @@ use std::pin::Pin;
 
 use parley_core::Channel;
 
+use crate::access::Reader;
+use crate::history;
 use crate::retention::ContentTable;
 use crate::{Store, StoreError};
 
@@ -68,10 +70,26 @@ pub trait ChannelStore: Sync {
         id: &'a str,
     ) -> BoxFuture<'a, Result<Screened, StoreError>>;
 
+    /// What the channel stored of interaction `id` for the contact's
+    /// history, as `reader` sees it (the subject, the customer's name, a
+    /// body or transcript, the files that came with it).
+    fn history<'a>(
+        &'a self,
+        store: &'a Store,
+        id: &'a str,
+        reader: &'a Reader,
+    ) -> BoxFuture<'a, Result<history::Content, StoreError>>;
+
     /// The tables holding what the channel stored of an interaction:
     /// archived with it (every column; binary ones in base64) and deleted
     /// with it.
     fn tables(&self) -> &'static [ContentTable];
+
+    /// A `SELECT` of the ids of the interactions an agent (bound where the
+    /// text says `$agent`) may read on this channel's own grounds, beyond
+    /// those it owns, takes part in or has parked
+    /// ([`crate::access::Reader`]); none if there are no such grounds.
+    fn readers(&self) -> Option<&'static str>;
 }
 
 /// The store part of `channel`.
