@@ -13,8 +13,6 @@ fn main() {
         .nth(2)
         .expect("workspace")
         .to_path_buf();
-    guests::rerun_if_changed(&workspace, &["plugins", "sdk/src", "wit", "Cargo.lock"]);
-
     let mut plugin_dirs: Vec<PathBuf> = std::fs::read_dir(workspace.join("plugins"))
         .expect("plugins/")
         .filter_map(Result::ok)
@@ -26,6 +24,16 @@ fn main() {
         .iter()
         .map(|d| d.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
+    // The bundled plugins' own directories, not all of `plugins/`: the
+    // Python and JavaScript ports there get tools installed and components
+    // built beside them, which must not rebuild the binary. A new bundled
+    // plugin is a new workspace member, so `Cargo.toml` changes with it.
+    let mut watched: Vec<String> = packages.iter().map(|p| format!("plugins/{p}")).collect();
+    watched.extend(["sdk/src", "wit", "Cargo.toml", "Cargo.lock"].map(String::from));
+    guests::rerun_if_changed(
+        &workspace,
+        &watched.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     let wasm = guests::build_guests(&workspace, &packages);
 
     let mut code = String::from(

@@ -191,15 +191,6 @@ function categoryPath(id) {
 const viewOf = (interaction) => views[interaction['media-type']] || views.chat;
 const mediaOf = (interaction) => (views[interaction['media-type']] ? interaction['media-type'] : 'chat');
 
-async function chatDetails(id) {
-  try {
-    const answer = await api('GET', '/v1/chats/' + encodeURIComponent(id));
-    return answer && answer.session ? answer.session : null;
-  } catch {
-    return null;
-  }
-}
-
 function addOffer(interaction) {
   if (state.offers.has(interaction.id)) return;
   const media = mediaOf(interaction);
@@ -248,15 +239,15 @@ function addOffer(interaction) {
   updateTitle();
   accept.addEventListener('click', () => acceptOffer(interaction.id, accept, reject));
   reject.addEventListener('click', () => rejectOffer(interaction.id, accept, reject));
-  if (email) return;
-  chatDetails(interaction.id).then((session) => {
-    if (!session || !state.offers.has(interaction.id)) return;
-    if (session.nickname) {
-      nickname.textContent = session.nickname;
-      offer.nickname = session.nickname;
+  if (!view.details) return;
+  view.details(interaction.id).then((found) => {
+    if (!found || !state.offers.has(interaction.id)) return;
+    if (found.customer) {
+      nickname.textContent = found.customer;
+      offer.nickname = found.customer;
     }
-    if (session.subject) subject.textContent = session.subject;
-    if (session.email) contact.textContent = session.email;
+    if (found.subject) subject.textContent = found.subject;
+    if (found.address) contact.textContent = found.address;
   });
 }
 
@@ -336,6 +327,8 @@ const desk = {
   remove: (id) => removeView(id),
   tabKeys: (event, view) => tabKeys(event, view),
   download: (event) => downloadFile(event),
+  opened: (id) => state.chats.get(id),
+  open: (interaction, options) => openView(interaction, options),
 };
 
 /** The view of an interaction (a chat or an e-mail), opened if need be. */
@@ -474,37 +467,18 @@ function reconcile(interaction, event) {
   }
 }
 
-/**
- * An e-mail event: the open view reads its thread again; a reply of ours
- * the reviewer returned opens a view for its revision, even when the
- * interaction is no longer in our hands.
- */
-async function emailEvent(event) {
-  const id = event['interaction-id'];
-  if (!id) return;
-  const view = state.chats.get(id);
-  if (view instanceof EmailView) {
-    view.reloadSoon();
-    if (event.data && event.data.status === 'rejected') notify(view.label() + ': the reviewer returned your reply.');
-    return;
-  }
-  if (!(event.kind === 'email-status' && event.data && event.data.status === 'rejected')) return;
-  try {
-    const interaction = await api('GET', '/v1/interactions/' + encodeURIComponent(id));
-    const opened = openView(interaction, { returned: true });
-    notify(opened.label() + ': the reviewer returned your reply.');
-  } catch (err) {
-    notify('A returned reply could not be opened: ' + err.message, 'error');
-  }
-}
+/** The channel view whose own events (`email-status`...) `event` is. */
+const channelOfEvent = (event) =>
+  Object.values(views).find((view) => view.events && event.kind.startsWith(view.events));
 
 function onEvent(event) {
   if (event.kind === 'presence') {
     if (event['agent-id'] === state.me.id && event.data) showPresence(event.data.presence);
     return;
   }
-  if (event.kind.startsWith('email-')) {
-    emailEvent(event);
+  const channel = channelOfEvent(event);
+  if (channel) {
+    channel.onEvent(event, desk);
     return;
   }
   const interaction = event.data && event.data.interaction;

@@ -290,5 +290,15 @@ export const view = {
   noun: 'chat',
   customer: (interaction) => attachedText(interaction, 'nickname'),
   address: () => null,
+  /** What the chat session adds to an offer: nickname, subject, address. */
+  details: async (id) => {
+    try {
+      const answer = await api('GET', '/v1/chats/' + encodeURIComponent(id));
+      const session = answer && answer.session;
+      return session ? { customer: session.nickname, subject: session.subject, address: session.email } : null;
+    } catch {
+      return null;
+    }
+  },
   open: (interaction, desk) => new ChatView(interaction, desk),
 };

@@ -449,4 +449,30 @@ export const view = {
   customer: (interaction) => attachedText(interaction, 'from-name') || attachedText(interaction, 'from'),
   address: (interaction) => attachedText(interaction, 'from'),
   open: (interaction, desk, options) => new EmailView(interaction, desk, options),
+  /** The e-mail channel's own events, handled by `onEvent`. */
+  events: 'email-',
+  /**
+   * An e-mail event: the open view reads its thread again; a reply of ours
+   * the reviewer returned opens a view for its revision, even when the
+   * interaction is no longer in our hands.
+   */
+  onEvent: async (event, desk) => {
+    const id = event['interaction-id'];
+    if (!id) return;
+    const returned = event.kind === 'email-status' && event.data && event.data.status === 'rejected';
+    const view = desk.opened(id);
+    if (view instanceof EmailView) {
+      view.reloadSoon();
+      if (returned) desk.notify(view.label() + ': the reviewer returned your reply.');
+      return;
+    }
+    if (!returned) return;
+    try {
+      const interaction = await api('GET', '/v1/interactions/' + encodeURIComponent(id));
+      const opened = desk.open(interaction, { returned: true });
+      desk.notify(opened.label() + ': the reviewer returned your reply.');
+    } catch (err) {
+      desk.notify('A returned reply could not be opened: ' + err.message, 'error');
+    }
+  },
 };
