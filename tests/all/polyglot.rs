@@ -168,7 +168,13 @@ async fn a_python_router_replaces_the_rust_one_under_load_without_a_failed_call(
         .unwrap()
         .id
         .clone();
-    for agent in ["ann", "bob", "cid"] {
+    // Chats are submitted until the Python router has made 40 calls, so
+    // how many depends on how long its cold load takes on this machine;
+    // nobody answers them, so they all must fit in the agents' capacity
+    // (1,000 chats each, the most one agent may have): 8,000 chats at
+    // about 80 a second leave well over a minute for the load.
+    const AGENTS: [&str; 8] = ["ann", "bob", "cid", "dan", "eve", "fay", "gus", "hal"];
+    for agent in AGENTS {
         admin
             .create_agent(agent_spec(agent, json!({"chat": 1000})))
             .await;
@@ -189,7 +195,7 @@ async fn a_python_router_replaces_the_rust_one_under_load_without_a_failed_call(
                         .submit(json!({"tenant": "acme", "media-type": "chat", "queue": "inbound", "attached": []}))
                         .await;
                     ids.push(submitted["id"].as_str().unwrap().to_string());
-                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 ids
             })
@@ -220,9 +226,15 @@ async fn a_python_router_replaces_the_rust_one_under_load_without_a_failed_call(
         ids.extend(submitter.await.unwrap());
     }
     assert!(ids.len() > 40, "{} chats", ids.len());
+    assert!(
+        ids.len() < AGENTS.len() * 1000,
+        "{} chats: more than the agents can be offered",
+        ids.len()
+    );
+    let offered = format!("offered (one of {} chats)", ids.len());
     for id in &ids {
         admin
-            .wait_for(id, "offered", |i| i["state"] == "offered")
+            .wait_for(id, &offered, |i| i["state"] == "offered")
             .await;
     }
     let (_, totals) = admin.get("/v1/stats/totals").await;
