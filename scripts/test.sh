@@ -11,15 +11,7 @@ step() { printf '\n== %s\n' "$*"; }
 step "formatting"
 cargo fmt --all --check
 
-# Every step selects the same packages and targets, so cargo resolves the
-# same features for all of them and builds each dependency once: every
-# crate of the workspace with its unit tests, but the plugins and test
-# guests, which build scripts compile to WebAssembly.
-packages=(--workspace --all-targets)
-for guest in skills-router rules-screener mime-normalizer \
-    test-router probe-router test-transformer test-screener legacy-router; do
-    packages+=(--exclude "$guest")
-done
+source scripts/packages.sh
 
 step "build (the tests also run the parley binary as a process)"
 cargo build --release --locked "${packages[@]}"

@@ -1,0 +1,10 @@
+# Sourced by scripts/test.sh and scripts/serve.sh: what they build. Cargo
+# resolves dependency features per selection of packages and targets, so
+# both build exactly this selection and share one build: every crate of
+# the workspace with its unit tests, integration tests and benchmarks, but
+# the plugins and test guests, which build scripts compile to WebAssembly.
+packages=(--workspace --all-targets)
+for guest in skills-router rules-screener mime-normalizer \
+    test-router probe-router test-transformer test-screener legacy-router; do
+    packages+=(--exclude "$guest")
+done
