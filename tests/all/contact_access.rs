@@ -10,18 +10,6 @@ use parley_tests::client::{Client, agent_spec};
 use parley_tests::database::TestDb;
 use serde_json::{Value, json};
 
-/// Waits for interaction `id` to be offered to `agent_id`, and accepts it.
-async fn accept(admin: &Client, agent: &Client, agent_id: &str, id: &str) {
-    admin
-        .wait_for(id, &format!("offered to {agent_id}"), |i| {
-            i["state"] == "offered" && i["owner"] == agent_id
-        })
-        .await;
-    agent
-        .ok_post(&format!("/v1/interactions/{id}/accept"), json!({}))
-        .await;
-}
-
 /// The interaction ids of a history or of a page of search results.
 fn ids(list: &Value) -> Vec<String> {
     let items = list
@@ -74,7 +62,7 @@ async fn history_and_search_show_each_reader_what_it_may_read(db: &TestDb) {
     )
     .await;
     let chat = customer.id.clone();
-    accept(&admin, &ann, "ann", &chat).await;
+    admin.accept_when_offered(&ann, "ann", &chat).await;
     let (status, _) = customer.say("My parcel is late").await;
     assert_eq!(status, 201);
     ann.ok_post(
@@ -101,7 +89,7 @@ async fn history_and_search_show_each_reader_what_it_may_read(db: &TestDb) {
         json!({"agent": "bob"}),
     )
     .await;
-    accept(&admin, &bob, "bob", &chat).await;
+    admin.accept_when_offered(&bob, "bob", &chat).await;
     let (status, body) = sue.put(&supervision, json!({"mode": "coach"})).await;
     assert_eq!(status, 200, "{body}");
     sue.ok_post(
@@ -145,7 +133,7 @@ async fn history_and_search_show_each_reader_what_it_may_read(db: &TestDb) {
         .await;
     assert_eq!(status, 201, "{form}");
     let email = form["interaction"].as_str().unwrap().to_string();
-    accept(&admin, &cid, "cid", &email).await;
+    admin.accept_when_offered(&cid, "cid", &email).await;
 
     // Zed is an agent with nothing of Ada's; a CRM holds an agent-role key.
     let zed = admin.ready_agent("zed", "agent").await;

@@ -356,18 +356,6 @@ async fn email_agent(admin: &Client, id: &str, groups: &[&str]) -> Client {
     agent
 }
 
-/// Waits for e-mail interaction `id` to be offered to `agent` and accepts.
-async fn accept(admin: &Client, agent: &Client, agent_id: &str, id: &str) {
-    admin
-        .wait_for(id, &format!("offered to {agent_id}"), |i| {
-            i["state"] == "offered" && i["owner"] == agent_id
-        })
-        .await;
-    agent
-        .ok_post(&format!("/v1/interactions/{id}/accept"), json!({}))
-        .await;
-}
-
 /// The one e-mail interaction the mailbox took in, once offered and
 /// accepted by `agent`.
 async fn taken_and_accepted(admin: &Client, agent: &Client, agent_id: &str) -> String {
@@ -385,7 +373,7 @@ async fn taken_and_accepted(admin: &Client, agent: &Client, agent_id: &str) -> S
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    accept(admin, agent, agent_id, &id).await;
+    admin.accept_when_offered(agent, agent_id, &id).await;
     id
 }
 

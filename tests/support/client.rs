@@ -179,6 +179,18 @@ impl Client {
         }
     }
 
+    /// Waits (with this client, a supervisor's) for interaction `id` to be
+    /// offered to `agent_id`, and accepts it as `agent`.
+    pub async fn accept_when_offered(&self, agent: &Client, agent_id: &str, id: &str) {
+        self.wait_for(id, &format!("offered to {agent_id}"), |i| {
+            i["state"] == "offered" && i["owner"] == agent_id
+        })
+        .await;
+        agent
+            .ok_post(&format!("/v1/interactions/{id}/accept"), json!({}))
+            .await;
+    }
+
     /// Waits until interaction `id` was routed and waits in its queue (the
     /// strategy found no agent); needs a supervisor's credential.
     pub async fn wait_waiting(&self, id: &str) {
