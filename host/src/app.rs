@@ -23,22 +23,28 @@ use parley_store::retention::Retention;
 use crate::settings::Settings;
 
 /// The admin token: from the settings or `PARLEY_ADMIN_TOKEN`, else the
-/// one kept in `<data-dir>/admin-token`, created on first start.
+/// one kept in `<data-dir>/admin-token`, created on first start. An empty
+/// one is refused: it would make an empty credential an administrator's.
 pub fn admin_token(settings: &Settings) -> anyhow::Result<String> {
-    if let Some(token) = settings
-        .admin_token
-        .clone()
-        .or_else(|| std::env::var("PARLEY_ADMIN_TOKEN").ok())
-    {
-        return Ok(token);
-    }
     let path = settings.data_dir.join("admin-token");
-    if let Ok(token) = std::fs::read_to_string(&path) {
-        return Ok(token.trim().to_string());
-    }
-    let token = password::new_secret("");
-    write_private(&path, &token)?;
-    Ok(token)
+    let (token, source) = if let Some(token) = &settings.admin_token {
+        (token.clone(), "`admin-token` in the settings".to_string())
+    } else if let Ok(token) = std::env::var("PARLEY_ADMIN_TOKEN") {
+        (token, "PARLEY_ADMIN_TOKEN".to_string())
+    } else if let Ok(token) = std::fs::read_to_string(&path) {
+        (token, path.display().to_string())
+    } else {
+        let token = password::new_secret("");
+        write_private(&path, &token)?;
+        return Ok(token);
+    };
+    let token = token.trim();
+    anyhow::ensure!(
+        !token.is_empty(),
+        "the admin token in {source} is empty: give one, or remove it to have one generated into {}",
+        path.display()
+    );
+    Ok(token.to_string())
 }
 
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {

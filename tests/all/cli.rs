@@ -249,3 +249,37 @@ fn the_library_of_responses_is_exported_and_imported_from_the_cli() {
     assert_eq!(now, round);
     drop(server);
 }
+
+/// `parley serve` with `env` (and `--data-dir data`): its exit status and
+/// error output. A server that starts instead is killed after 60 s, and
+/// the test fails on it.
+async fn serve_refused(data: &Path, env: &[(&str, &str)]) -> String {
+    let mut command = tokio::process::Command::new(parley_bin());
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .env_remove("PARLEY_ADMIN_TOKEN")
+        .envs(env.iter().copied())
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), command.output())
+        .await
+        .expect("the server refuses to start instead of serving")
+        .unwrap();
+    assert!(!out.status.success());
+    text(&out.stderr)
+}
+
+#[tokio::test]
+async fn an_empty_admin_token_is_refused_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let error = serve_refused(&data, &[("PARLEY_ADMIN_TOKEN", " ")]).await;
+    assert!(
+        error.contains("admin token in PARLEY_ADMIN_TOKEN is empty"),
+        "{error}"
+    );
+    std::fs::write(data.join("admin-token"), "\n").unwrap();
+    let error = serve_refused(&data, &[]).await;
+    assert!(error.contains("admin-token is empty"), "{error}");
+}
