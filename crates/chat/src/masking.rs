@@ -31,12 +31,12 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// The default rule: card numbers (13 to 19 digits, with spaces or
-    /// dashes) masked but their last 4 digits.
+    /// The default rule: card numbers (13 to 19 digits, grouped with
+    /// spaces, dashes, dots or slashes) masked but their last 4 digits.
     pub fn card_numbers() -> Rule {
         Rule {
             name: "card-number".into(),
-            pattern: r"\b(?:\d[ -]?){12,18}\d\b".into(),
+            pattern: r"\b(?:\d[ ./-]?){12,18}\d\b".into(),
             action: Action::Mask,
             keep_last: 4,
         }
@@ -132,6 +132,19 @@ mod tests {
         assert_eq!(
             masking.apply("5500-0000-0000-0004").unwrap(),
             "****-****-****-0004"
+        );
+        assert_eq!(
+            masking
+                .apply("4111.1111.1111.1234 or 4111/1111/1111/1234")
+                .unwrap(),
+            "****.****.****.1234 or ****/****/****/1234"
+        );
+        // Dates, times and addresses are too short to be card numbers.
+        assert_eq!(
+            masking
+                .apply("on 2026/12/07 at 12.30 from 192.168.100.200")
+                .unwrap(),
+            "on 2026/12/07 at 12.30 from 192.168.100.200"
         );
         // Order numbers and phone numbers are left alone.
         assert_eq!(
