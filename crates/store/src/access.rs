@@ -6,6 +6,9 @@
 //! count only what the reader may see.
 
 use parley_core::Channel;
+use sqlx::Any;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
 
 use crate::Backend;
 use crate::channel;
@@ -48,6 +51,19 @@ impl Reader {
         match self {
             Reader::Agent(me) => Some(me),
             Reader::Supervisor | Reader::Outsider => None,
+        }
+    }
+
+    /// `query` with the agent reading bound, as the parameter
+    /// [`Reader::condition`] names; unchanged for supervisors and
+    /// outsiders, whose condition binds nothing.
+    pub(crate) fn bound<'q>(
+        &'q self,
+        query: Query<'q, Any, AnyArguments>,
+    ) -> Query<'q, Any, AnyArguments> {
+        match self.agent() {
+            Some(me) => query.bind(me),
+            None => query,
         }
     }
 

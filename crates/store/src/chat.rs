@@ -470,14 +470,11 @@ pub(super) async fn messages(
         "{} WHERE session_id = $1 AND seq > $2 AND (visibility = 'all' OR {coaching}) ORDER BY seq LIMIT $3",
         message_columns!(),
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(text))
+    let query = sqlx::query(sqlx::AssertSqlSafe(text))
         .bind(session)
         .bind(after)
         .bind(limit.clamp(1, MAX_PAGE));
-    if let Some(me) = reader.agent() {
-        query = query.bind(me);
-    }
-    let rows = query.fetch_all(pool).await?;
+    let rows = reader.bound(query).fetch_all(pool).await?;
     rows.iter().map(message_from_row).collect()
 }
 

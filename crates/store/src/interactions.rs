@@ -427,14 +427,11 @@ pub(super) async fn of_contact(
         columns!(),
         reader.condition(backend, 4),
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(text))
+    let query = sqlx::query(sqlx::AssertSqlSafe(text))
         .bind(contact)
         .bind(limit)
         .bind(offset);
-    if let Some(me) = reader.agent() {
-        query = query.bind(me);
-    }
-    let rows = query.fetch_all(pool).await?;
+    let rows = reader.bound(query).fetch_all(pool).await?;
     rows.iter().map(from_row).collect()
 }
 

@@ -30,7 +30,7 @@ mod sql;
 mod writer;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Executor, Row};
 use tokio::sync::broadcast;
 
 pub use parley_core::now_ms;
@@ -595,11 +595,8 @@ impl Store {
             "SELECT COUNT(*) FROM interactions WHERE id = $1 AND {}",
             reader.condition(self.backend, 2)
         );
-        let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(text)).bind(id);
-        if let Some(me) = reader.agent() {
-            query = query.bind(me);
-        }
-        let count: i64 = query.fetch_one(&self.pool).await?;
+        let query = reader.bound(sqlx::query(sqlx::AssertSqlSafe(text)).bind(id));
+        let count: i64 = query.fetch_one(&self.pool).await?.try_get(0)?;
         Ok(count > 0)
     }
 

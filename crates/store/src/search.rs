@@ -145,14 +145,12 @@ pub(super) async fn search(
         columns!(),
         found.reader.condition(backend, 5),
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(text))
+    let query = sqlx::query(sqlx::AssertSqlSafe(text))
         .bind(found.query)
         .bind(found.contact)
         .bind(limit)
         .bind(offset);
-    if let Some(me) = found.reader.agent() {
-        query = query.bind(me);
-    }
+    let query = found.reader.bound(query);
     let rows = query.fetch_all(pool).await?;
     let mut hits = Vec::with_capacity(rows.len());
     for row in &rows {
