@@ -2,7 +2,6 @@
 //! engine, the channels and the HTTP API from the settings, starts their
 //! background tasks and serves until stopped.
 
-use axum::serve::ListenerExt;
 use std::path::Path;
 use std::sync::{Arc, Weak};
 
@@ -12,25 +11,38 @@ use parley_core::watch::Watch;
 use parley_email::EmailChannel;
 use parley_engine::Engine;
 use parley_engine::process::{self, Processes};
+use parley_listener::connection::Listener;
 use parley_plugin::observe::recorder::Recorder;
 use parley_plugin::versions::VersionStore;
 use parley_plugin::{PluginRuntime, Registry, watcher};
-use parley_server::auth::CredentialCache;
+use parley_server::auth::Credentials;
+use parley_server::quotas::Quotas;
 use parley_server::{AppState, router};
 use parley_store::Store;
 use parley_store::retention::Retention;
 
 use crate::settings::Settings;
 
-/// The admin token: from the settings or `PARLEY_ADMIN_TOKEN`, else the
-/// one kept in `<data-dir>/admin-token`, created on first start. An empty
-/// one is refused: it would make an empty credential an administrator's.
+/// The admin token: from the settings, `PARLEY_ADMIN_TOKEN`, or the file
+/// `PARLEY_ADMIN_TOKEN_FILE` names (a systemd credential, a mounted
+/// secret), else the one kept in `<data-dir>/admin-token`, created on first
+/// start. An empty or short one is refused: it would make a guessable
+/// credential an administrator's.
 pub fn admin_token(settings: &Settings) -> anyhow::Result<String> {
     let path = settings.data_dir.join("admin-token");
     let (token, source) = if let Some(token) = &settings.admin_token {
         (token.clone(), "`admin-token` in the settings".to_string())
     } else if let Ok(token) = std::env::var("PARLEY_ADMIN_TOKEN") {
         (token, "PARLEY_ADMIN_TOKEN".to_string())
+    } else if let Some(file) = std::env::var_os("PARLEY_ADMIN_TOKEN_FILE") {
+        let file = std::path::PathBuf::from(file);
+        let token = std::fs::read_to_string(&file).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read the admin token file {} (PARLEY_ADMIN_TOKEN_FILE): {e}",
+                file.display()
+            )
+        })?;
+        (token, file.display().to_string())
     } else if let Ok(token) = std::fs::read_to_string(&path) {
         (token, path.display().to_string())
     } else {
@@ -44,18 +56,49 @@ pub fn admin_token(settings: &Settings) -> anyhow::Result<String> {
         "the admin token in {source} is empty: give one, or remove it to have one generated into {}",
         path.display()
     );
+    anyhow::ensure!(
+        token.chars().count() >= MIN_ADMIN_TOKEN,
+        "the admin token in {source} is shorter than {MIN_ADMIN_TOKEN} characters: give a longer one, or remove it to have one generated into {}",
+        path.display()
+    );
     Ok(token.to_string())
 }
 
+/// Shortest admin token taken.
+const MIN_ADMIN_TOKEN: usize = 16;
+
+/// Writes `text` to `path` readable by the server's user only: into a
+/// temporary file of mode 0600 beside it, then renamed over it, so no
+/// reader ever sees it half written or with wider permissions.
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
+    let temporary = path.with_extension("new");
     let mut file = std::fs::OpenOptions::new()
         .write(true)
-        .create_new(true)
+        .create(true)
+        .truncate(true)
         .mode(0o600)
-        .open(path)?;
+        .open(&temporary)?;
     file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, path)?;
+    Ok(())
+}
+
+/// Keeps the data directory to the server's user: it becomes 0700, so
+/// nothing in it (the database and its journals, archives, recordings,
+/// plugin versions, the admin token) is reachable by others, and the files
+/// directly in it become 0600.
+fn secure_data_dir(data_dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))?;
+    for entry in std::fs::read_dir(data_dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
     Ok(())
 }
 
@@ -75,7 +118,8 @@ pub struct RunningServer {
     pub email: Arc<EmailChannel>,
     pub admin_token: String,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
-    sweep: Option<tokio::task::JoinHandle<()>>,
+    /// Background sweeps (retention, idle rate-limit keys).
+    sweeps: Vec<tokio::task::JoinHandle<()>>,
     _watches: [Watch; 2],
 }
 
@@ -89,7 +133,7 @@ impl RunningServer {
 impl Drop for RunningServer {
     fn drop(&mut self) {
         self.task.abort();
-        if let Some(sweep) = &self.sweep {
+        for sweep in &self.sweeps {
             sweep.abort();
         }
     }
@@ -103,14 +147,22 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
     // compiled-code cache needs an absolute path).
     settings.data_dir = std::path::absolute(&settings.data_dir)?;
     let plugins_dir = settings.plugins_dir();
-    std::fs::create_dir_all(&plugins_dir)?;
+    if rustix::process::geteuid().is_root() {
+        tracing::warn!(
+            "parley is running as root: run it as its own user (docs/deploy.md shows how)"
+        );
+    }
     std::fs::create_dir_all(&settings.data_dir)?;
+    secure_data_dir(&settings.data_dir)?;
+    std::fs::create_dir_all(&plugins_dir)?;
     if settings.install_bundled {
         for name in parley_bundled::install_missing(&plugins_dir)? {
             tracing::info!(plugin = name, dir = %plugins_dir.display(), "installed bundled plugin");
         }
     }
     let store = Store::open(&settings.database_url()).await?;
+    // The database file, new on a first start.
+    secure_data_dir(&settings.data_dir)?;
     let engine = PluginRuntime::new(settings.engine_settings())?;
     let registry = Registry::new(
         engine,
@@ -161,36 +213,30 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
     )
     .map_err(anyhow::Error::msg)?;
     let sweep = retention.spawn();
+    let quotas = Arc::new(Quotas::new(&settings.quotas));
+    let quota_sweep = quotas.spawn_sweep();
     let state = Arc::new(AppState {
         registry: registry.clone(),
         engine: engine.clone(),
         admin_token: admin_token.clone(),
-        credentials: CredentialCache::default(),
+        credentials: Credentials::new(settings.accounts.clone()),
+        quotas: quotas.clone(),
         chat: chat.clone(),
         email: email.clone(),
         desktop: settings.desktop.clone(),
         retention,
     });
-    let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+    let listener = Listener::bind(settings.listen, settings.http.clone()).await?;
     let addr = listener.local_addr()?;
     tracing::info!(
         address = %addr,
+        tls = listener.is_tls(),
         plugins = ?registry.names(),
         plugins_dir = %plugins_dir.display(),
         database = ?store.backend(),
         "parley is listening"
     );
-    // No Nagle delay: chat frames and events are small and must go now.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!("TCP_NODELAY not set: {err}");
-        }
-    });
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-    });
+    let task = tokio::spawn(listener.serve(router(state), shutdown_signal()));
     Ok(RunningServer {
         addr,
         registry,
@@ -200,7 +246,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
         email,
         admin_token,
         task,
-        sweep,
+        sweeps: sweep.into_iter().chain([quota_sweep]).collect(),
         _watches: [plugin_watch, process_watch],
     })
 }

@@ -19,6 +19,8 @@
 //! max-memory-mb = 1024
 //! max-deadline-ms = 10000
 //! # default-fuel, max-fuel: instruction budgets (unset: none)
+//! grantable-env = ["TZ"]            # variables manifests may pass through (default: none)
+//! grantable-directories = ["/srv/parley/plugin-data"]  # besides a plugin's own directory
 //!
 //! [routing]
 //! offer-timeout-ms = 30000          # then the offer goes back to routing
@@ -33,6 +35,26 @@
 //! max-file-bytes = 5242880
 //! file-types = ["image/png", "image/jpeg", "image/gif", "application/pdf", "text/plain"]
 //! # [[chat.masking]] name, pattern, action = "mask" | "drop", keep-last
+//!
+//! [http]                            # see docs/deploy.md
+//! tls = { cert = "/etc/parley/cert.pem", key = "/etc/parley/key.pem" }  # reloaded on change
+//! header-timeout-s = 10             # to send a request's headers
+//! idle-timeout-s = 120              # no byte either way: closed
+//! max-connections = 10000
+//! max-connections-per-address = 256
+//! trusted-proxies = ["127.0.0.1"]   # whose X-Forwarded-For is believed
+//!
+//! [quotas]                          # per client address; see docs/security.md
+//! login = { per-minute = 120, burst = 60 }
+//! login-failures = 5                # per account id, then waits doubling from 1 s
+//! concurrent-hashes = 2             # default: the number of cores
+//! chat-start = { per-minute = 60, burst = 30 }
+//! form-post = { per-minute = 20, burst = 10 }
+//!
+//! [accounts]
+//! session-hours = 12                # a session ends this long after login
+//! idle-minutes = 60                 # or after this long unused (0: never)
+//! admin-accounts = false            # whether accounts may have the admin role
 //!
 //! [desktop]
 //! dispositions = ["resolved", "follow-up", "no-resolution"]
@@ -79,9 +101,11 @@ use std::time::Duration;
 use parley_chat::ChatSettings;
 use parley_email::EmailSettings;
 use parley_engine::RoutingSettings;
+use parley_listener::ListenerSettings;
 use parley_plugin::observe::recorder::RecordingSettings;
-use parley_plugin::{LimitPolicy, Limits, RuntimeSettings};
-use parley_server::DesktopSettings;
+use parley_plugin::{GrantPolicy, LimitPolicy, Limits, RuntimeSettings};
+use parley_server::quotas::QuotaSettings;
+use parley_server::{AccountSettings, DesktopSettings};
 use parley_store::retention::RetentionSettings;
 
 /// Server settings.
@@ -127,6 +151,15 @@ pub struct Settings {
     /// Pick lists of the agent desktop.
     #[serde(default)]
     pub desktop: DesktopSettings,
+    /// Sessions and accounts.
+    #[serde(default)]
+    pub accounts: AccountSettings,
+    /// The listener: TLS, connection limits, trusted proxies.
+    #[serde(default)]
+    pub http: ListenerSettings,
+    /// Rate limits by client address.
+    #[serde(default)]
+    pub quotas: QuotaSettings,
     /// The e-mail channel.
     #[serde(default)]
     pub email: EmailSettings,
@@ -193,6 +226,12 @@ pub struct LimitsSection {
     pub max_deadline_ms: Option<u64>,
     /// Most fuel a plugin may ask for.
     pub max_fuel: Option<u64>,
+    /// Host environment variables manifests may pass through.
+    #[serde(default)]
+    pub grantable_env: Vec<String>,
+    /// Host directories manifests may grant (besides a plugin's own).
+    #[serde(default)]
+    pub grantable_directories: Vec<PathBuf>,
 }
 
 impl Default for Settings {
@@ -268,6 +307,10 @@ impl Settings {
                     .max_deadline_ms
                     .map_or(base.max.deadline, Duration::from_millis),
                 fuel: l.max_fuel.or(base.max.fuel),
+            },
+            grants: GrantPolicy {
+                env: l.grantable_env.clone(),
+                directories: l.grantable_directories.clone(),
             },
         }
     }

@@ -135,11 +135,14 @@ async fn roles_are_enforced_on_every_route(db: &TestDb) {
     let (status, _) = wallboard.get("/v1/agents").await;
     assert_eq!(status, 401, "a revoked key is refused at once");
 
-    // A role change applies to live sessions.
+    // A role change ends the account's sessions; the next one has it.
     let mut promoted = agent_spec("ann", json!({"chat": 1}));
     promoted["role"] = json!("supervisor");
     let (status, _) = admin.put("/v1/agents/ann", promoted).await;
     assert_eq!(status, 200);
+    let (status, _) = ann.get("/v1/agents").await;
+    assert_eq!(status, 401);
+    let ann = admin.login("ann", "password-ann").await;
     let (status, _) = ann.get("/v1/agents").await;
     assert_eq!(status, 200);
 

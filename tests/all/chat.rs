@@ -688,7 +688,11 @@ async fn acknowledged_messages_survive_a_crash() {
     let data = dir.path().join("data").display().to_string();
     std::fs::write(
         &config,
-        format!("data-dir = {data:?}\nadmin-token = \"test-token\"\n"),
+        // A load, not a customer: no message rate.
+        format!(
+            "data-dir = {data:?}\nadmin-token = \"test-admin-token-0123\"\n\
+             [chat]\ncustomer-messages = {{ per-minute = 0, burst = 0 }}\n"
+        ),
     )
     .unwrap();
     let listen = format!("127.0.0.1:{}", free_port());

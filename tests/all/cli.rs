@@ -259,6 +259,7 @@ async fn serve_refused(data: &Path, env: &[(&str, &str)]) -> String {
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data)
         .env_remove("PARLEY_ADMIN_TOKEN")
+        .env_remove("PARLEY_ADMIN_TOKEN_FILE")
         .envs(env.iter().copied())
         .kill_on_drop(true);
     let out = tokio::time::timeout(std::time::Duration::from_secs(60), command.output())
@@ -282,4 +283,33 @@ async fn an_empty_admin_token_is_refused_at_start() {
     std::fs::write(data.join("admin-token"), "\n").unwrap();
     let error = serve_refused(&data, &[]).await;
     assert!(error.contains("admin-token is empty"), "{error}");
+    let error = serve_refused(&data, &[("PARLEY_ADMIN_TOKEN", "letmein")]).await;
+    assert!(error.contains("shorter than 16 characters"), "{error}");
+    let file = tmp.path().join("token");
+    std::fs::write(&file, "short\n").unwrap();
+    let error = serve_refused(
+        &data,
+        &[("PARLEY_ADMIN_TOKEN_FILE", file.to_str().unwrap())],
+    )
+    .await;
+    assert!(error.contains("shorter than 16 characters"), "{error}");
+}
+
+#[tokio::test]
+async fn a_generated_admin_token_is_the_servers_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let settings: parley::settings::Settings = toml::from_str(&format!(
+        "listen = \"127.0.0.1:0\"\ndata-dir = {:?}\n",
+        data.display().to_string()
+    ))
+    .unwrap();
+    assert!(std::env::var_os("PARLEY_ADMIN_TOKEN").is_none());
+    let server = parley::app::start(settings).await.unwrap();
+    let token = data.join("admin-token");
+    let mode = std::fs::metadata(&token).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert_eq!(std::fs::read_to_string(&token).unwrap(), server.admin_token);
+    assert!(server.admin_token.len() >= 16);
 }

@@ -149,18 +149,34 @@ async fn a_chat_finds_or_creates_its_contact(db: &TestDb) {
     let id = contact["id"].as_str().unwrap().to_string();
     assert_eq!(interaction(&admin, &first.id).await["contact-id"], id);
 
-    // The same customer under another nickname: the same contact, whose
-    // name stays.
+    // Typing an address someone owns proves nothing: the second chat gets
+    // a contact of its own claiming the address unverified, and does not
+    // enter the owner's history until staff merge the two.
     let second = chat::start(
         &base(&admin),
         json!({"nickname": "Ada L.", "email": " ada@example.COM"}),
     )
     .await;
-    assert_eq!(interaction(&admin, &second.id).await["contact-id"], id);
-    assert_eq!(
-        admin.get(&format!("/v1/contacts/{id}")).await.1["name"],
-        "Ada"
-    );
+    let claimant = interaction(&admin, &second.id).await["contact-id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(claimant, id);
+    let (_, claim) = admin.get(&format!("/v1/contacts/{claimant}")).await;
+    assert_eq!(claim["name"], "Ada L.");
+    assert_eq!(claim["emails"], json!([]));
+    assert_eq!(claim["attributes"]["unverified-email"], "ada@example.com");
+    let (_, owner_history) = admin.get(&format!("/v1/contacts/{id}/history")).await;
+    assert_eq!(ids_of(&owner_history), [first.id.as_str()]);
+    // Staff who know it is Ada merge the claim in; the name stays.
+    let (status, merged) = admin
+        .post(
+            &format!("/v1/contacts/{id}/merge"),
+            json!({"contacts": [claimant]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{merged}");
+    assert_eq!(merged["name"], "Ada");
     // Without an e-mail address there is no contact.
     let anonymous = chat::start(&base(&admin), json!({"nickname": "Anon"})).await;
     assert!(interaction(&admin, &anonymous.id).await["contact-id"].is_null());

@@ -4,7 +4,8 @@
 //! mailbox emptied, leaving mail on the server, threading, malformed mail
 //! kept for inspection without stopping the mailbox, the reply with its
 //! quote and attachments, review, retries, bounces, web forms and the
-//! automatic acknowledgement.
+//! automatic acknowledgement (limited for forms), and a send interrupted
+//! by a stop never repeated on its own.
 
 use parley_tests::TestServer;
 use parley_tests::client::{Client, agent_spec};
@@ -757,7 +758,7 @@ async fn killing_the_server_during_intake_loses_and_duplicates_nothing() {
     std::fs::write(
         &config,
         format!(
-            "data-dir = {:?}\nadmin-token = \"test-token\"\n{}",
+            "data-dir = {:?}\nadmin-token = \"test-admin-token-0123\"\n{}",
             dir.path().join("data").display().to_string(),
             dovecot.mailbox("support", "imap", dovecot.imaps, "tls", ""),
         ),
@@ -767,7 +768,7 @@ async fn killing_the_server_during_intake_loses_and_duplicates_nothing() {
     let mut kills = 0;
     for threshold in [40, 120, 200] {
         let server = ServerProcess::with_config(&listen, &config);
-        let admin = Client::new(&server.url(), "test-token");
+        let admin = Client::new(&server.url(), "test-admin-token-0123");
         // Kill it mid-intake, once it has taken in `threshold` messages.
         let start = Instant::now();
         loop {
@@ -786,7 +787,7 @@ async fn killing_the_server_during_intake_loses_and_duplicates_nothing() {
     }
     assert!(kills > 0, "the server was never killed mid-intake");
     let server = ServerProcess::with_config(&listen, &config);
-    let admin = Client::new(&server.url(), "test-token");
+    let admin = Client::new(&server.url(), "test-admin-token-0123");
     let start = Instant::now();
     let taken = loop {
         let taken = subjects(&admin).await.unwrap_or_default();
@@ -858,4 +859,144 @@ async fn the_mime_plugin_unwraps_forwarded_mail_on_the_way_in_and_keeps_the_orig
     )
     .await;
     assert_eq!(original, forwarded);
+}
+
+/// Posts web form `form` naming `address`; the interaction's id.
+async fn post_form(admin: &Client, form: &str, address: &str, message: &str) -> String {
+    let (status, created) = admin
+        .with_token("")
+        .post(
+            &format!("/v1/email/forms/{form}"),
+            json!({"email": address, "message": message}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    created["interaction"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn web_forms_acknowledge_an_address_a_few_times_a_day_or_never() {
+    let smtp = SmtpServer::start(&[], 0);
+    let settings = format!(
+        "[email]\nacknowledge-with = \"email-ack\"\n\
+         [[email.form]]\nname = \"contact\"\nacknowledgements-per-day = 2\n\
+         [[email.form]]\nname = \"quiet\"\nacknowledge = false\n{}",
+        smtp.settings("tls"),
+    );
+    let (_server, admin) = server(settings).await;
+    admin
+        .ok_post(
+            "/v1/responses",
+            json!({"id": "email-ack", "name": "Acknowledgement", "text": "We got it."}),
+        )
+        .await;
+    // Someone posts the forms in another person's name, again and again.
+    let mut posted = Vec::new();
+    for n in 0..4 {
+        posted.push(
+            post_form(
+                &admin,
+                "contact",
+                "victim@example.net",
+                &format!("spam {n}"),
+            )
+            .await,
+        );
+    }
+    for n in 0..2 {
+        posted.push(post_form(&admin, "quiet", "victim@example.net", &format!("spam {n}")).await);
+    }
+    // Acknowledgements are queued with the post: two in all.
+    let mut acknowledged = 0;
+    for id in &posted {
+        acknowledged += messages(&admin, id)
+            .await
+            .iter()
+            .filter(|m| m["direction"] == "outbound")
+            .count();
+    }
+    assert_eq!(acknowledged, 2);
+    wait_until("the two acknowledgements are sent", || {
+        smtp.received().len() == 2
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_interrupted_send_is_never_repeated_on_its_own() {
+    use parley_tests::process::{ServerProcess, free_port};
+    use sqlx::Connection;
+    let db = parley_tests::database::TestDb::postgres().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = |extra: &str| {
+        let path = dir.path().join("parley.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "data-dir = {:?}\nadmin-token = \"test-admin-token-0123\"\ndatabase = {:?}\n{extra}",
+                dir.path().join("data").display().to_string(),
+                db.url()
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let listen = format!("127.0.0.1:{}", free_port());
+    // A server without SMTP: the reply waits, queued.
+    let server = ServerProcess::with_config(&listen, &config(""));
+    let admin = Client::new(&server.url(), "test-admin-token-0123");
+    let agent = email_agent(&admin, "ella", &["tier1"]).await;
+    let id = post_form(&admin, "contact", "ada@example.com", "Where is my order?").await;
+    admin.accept_when_offered(&agent, "ella", &id).await;
+    let (status, reply) = agent
+        .post(
+            &format!("/v1/emails/{id}/replies"),
+            json!({"text": "On its way."}),
+        )
+        .await;
+    assert_eq!(status, 201, "{reply}");
+    let reply_id = reply["id"].as_str().unwrap().to_string();
+    // The server dies while handing it to the SMTP server: the attempt
+    // is recorded, its outcome is not.
+    server.kill();
+    let mut conn = sqlx::PgConnection::connect(&db.url()).await.unwrap();
+    sqlx::query(
+        "UPDATE email_messages SET status = 'sending', attempts = attempts + 1 WHERE id = $1",
+    )
+    .bind(&reply_id)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+
+    // The next start finds it `sending`: it may have gone out, so it is
+    // not sent again but failed, for a person to decide.
+    let smtp = SmtpServer::start(&[], 0);
+    let server = ServerProcess::with_config(&listen, &config(&smtp.settings("tls")));
+    let failed = wait_status(&admin, &reply_id, "failed").await;
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap()
+            .contains("may have been delivered"),
+        "{failed}"
+    );
+    assert_eq!(failed["attempts"], 1);
+    assert!(smtp.received().is_empty());
+
+    // Its author sends it again: once, with the same Message-ID.
+    let (status, body) = agent
+        .put(
+            &format!("/v1/email/messages/{reply_id}"),
+            json!({"text": "On its way."}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let sent = wait_status(&admin, &reply_id, "sent").await;
+    assert_eq!(sent["attempts"], 2);
+    let received = smtp.received();
+    assert_eq!(received.len(), 1);
+    let raw = String::from_utf8_lossy(&received[0].0);
+    let message_id = sent["message-id"].as_str().unwrap();
+    assert!(raw.contains(message_id), "{raw}");
+    drop(server);
 }

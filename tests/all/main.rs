@@ -24,6 +24,7 @@ macro_rules! on_both_backends {
 
 mod accounts;
 mod api;
+mod attacks;
 mod browser;
 mod chat;
 mod cli;
@@ -50,4 +51,5 @@ mod sandbox;
 mod screening;
 mod store;
 mod stream;
+mod tls;
 mod tutorial;

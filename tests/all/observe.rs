@@ -98,7 +98,7 @@ async fn a_recording_replays_the_same_on_the_same_version_and_shows_changes() {
     let lines = admin
         .http()
         .get(server.url("/v1/plugins/skills-router/recording/calls"))
-        .bearer_auth("test-token")
+        .bearer_auth("test-admin-token-0123")
         .send()
         .await
         .unwrap()

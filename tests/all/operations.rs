@@ -1,5 +1,5 @@
-//! What operators and integrators rely on: `/ready` and `/metrics`
-//! answer, and the demo business process routes a chat to a ready agent
+//! What operators and integrators rely on: `/ready` answers anyone,
+//! `/metrics` a supervisor's key, and the demo business process routes a chat to a ready agent
 //! through the reference Wasm router using only the documented API (the
 //! document itself is tested in `openapi.rs`).
 
@@ -24,7 +24,19 @@ async fn readiness_and_metrics_answer() {
         .unwrap()
         .to_string();
     admin.wait_state(&id, "offered").await;
-    let metrics = reqwest::get(admin.url("/metrics"))
+    let anonymous = reqwest::get(admin.url("/metrics")).await.unwrap();
+    assert_eq!(anonymous.status(), 401, "/metrics needs a credential");
+    let scraper = admin
+        .ok_post(
+            "/v1/api-keys",
+            json!({"name": "prometheus", "role": "supervisor"}),
+        )
+        .await;
+    let metrics = admin
+        .http()
+        .get(admin.url("/metrics"))
+        .bearer_auth(scraper["key"].as_str().unwrap())
+        .send()
         .await
         .unwrap()
         .text()

@@ -132,7 +132,7 @@ async fn killing_the_server_under_load_loses_nothing_acknowledged(db: &TestDb) {
     std::fs::write(
         &config,
         format!(
-            "data-dir = {:?}\nadmin-token = \"test-token\"\ndatabase = {:?}\n[routing]\noffer-timeout-ms = 600000\n",
+            "data-dir = {:?}\nadmin-token = \"test-admin-token-0123\"\ndatabase = {:?}\n[routing]\noffer-timeout-ms = 600000\n",
             dir.path().join("data").display().to_string(),
             db.url()
         ),
@@ -140,7 +140,7 @@ async fn killing_the_server_under_load_loses_nothing_acknowledged(db: &TestDb) {
     .unwrap();
     let listen = format!("127.0.0.1:{}", free_port());
     let mut server = ServerProcess::with_config(&listen, &config);
-    let admin = Client::new(&server.url(), "test-token");
+    let admin = Client::new(&server.url(), "test-admin-token-0123");
     let mut agents = Vec::new();
     for n in 0..AGENTS {
         let id = format!("agent-{n}");

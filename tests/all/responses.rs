@@ -177,7 +177,7 @@ async fn the_library_moves_as_one_file(db: &TestDb) {
     let not_json = server
         .http
         .post(server.url("/v1/responses/import"))
-        .bearer_auth("test-token")
+        .bearer_auth("test-admin-token-0123")
         .header("content-type", "application/json")
         .body("{\"format\": ")
         .send()

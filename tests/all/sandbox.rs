@@ -7,19 +7,23 @@ use parley_plugin::bindings::routing::{Action, Change, Decision, RouteRequest, T
 use parley_plugin::bindings::types::{Attribute, Value};
 use parley_plugin::versions::VersionStore;
 use parley_plugin::world::imported_functions;
-use parley_plugin::{LimitPolicy, Registry};
+use parley_plugin::{GrantPolicy, LimitPolicy, Registry};
 use parley_tests::{bundled_plugin, engine, guests, interaction, write_plugin};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-/// A registry with the bundled screener and a probe router granted `grants`.
+/// A registry with the bundled screener and a probe router granted
+/// `grants`, on a server whose operator lets manifests grant `PATH`.
 async fn registry_with_probe(root: &Path, grants: &str) -> (Arc<Registry>, Result<(), String>) {
-    let registry = Registry::new(
-        engine(),
-        LimitPolicy::default(),
-        VersionStore::new(root.join("versions")),
-    );
+    let policy = LimitPolicy {
+        grants: GrantPolicy {
+            env: vec!["PATH".into()],
+            directories: Vec::new(),
+        },
+        ..LimitPolicy::default()
+    };
+    let registry = Registry::new(engine(), policy, VersionStore::new(root.join("versions")));
     let plugins = root.join("plugins");
     registry
         .load_dir(&bundled_plugin(&plugins, "rules-screener"), "test")
@@ -239,4 +243,35 @@ async fn a_missing_granted_directory_refuses_the_version() {
     assert!(err.contains("directory grant /data: cannot open"), "{err}");
     assert!(err.contains("nowhere"), "{err}");
     assert!(registry.get("probe").is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grants_beyond_the_operators_policy_refuse_the_version() {
+    for (grants, refusal) in [
+        // The host's environment, beyond what the operator allows.
+        (
+            "env = [\"PARLEY_ADMIN_TOKEN\"]",
+            "`PARLEY_ADMIN_TOKEN` may not be granted",
+        ),
+        // The whole file system, read-write.
+        (
+            "directories = [{ host = \"/\", guest = \"/\", writable = true }]",
+            "the directory / may not be granted",
+        ),
+        // Out of its own directory by a relative path.
+        (
+            "directories = [{ host = \"..\", guest = \"/up\" }]",
+            "may not be granted",
+        ),
+    ] {
+        let root = tempfile::tempdir().unwrap();
+        let grants = format!("kv = true\ncalls = [\"rules-screener\"]\n{grants}");
+        let (registry, loaded) = registry_with_probe(root.path(), &grants).await;
+        let err = loaded.unwrap_err();
+        assert!(err.contains(refusal), "{grants}: {err}");
+        assert!(
+            registry.get("probe").is_err(),
+            "{grants}: nothing was loaded"
+        );
+    }
 }

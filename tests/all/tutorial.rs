@@ -46,7 +46,7 @@ async fn the_plugin_tutorial_runs_as_written() {
         .current_dir(work.path())
         .env("PATH", path)
         .env("PARLEY_SERVER", server.url(""))
-        .env("PARLEY_ADMIN_TOKEN", "test-token")
+        .env("PARLEY_ADMIN_TOKEN", "test-admin-token-0123")
         .env(
             "XDG_CACHE_HOME",
             std::env::temp_dir().join("parley-cli-tests"),

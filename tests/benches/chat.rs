@@ -56,7 +56,10 @@ fn start_server(dir: &std::path::Path) -> ServerProcess {
     std::fs::write(
         &config,
         format!(
-            "data-dir = {:?}\nadmin-token = \"bench\"\n[routing]\noffer-timeout-ms = 86400000\n[chat]\nresume-window-s = 86400\n",
+            "data-dir = {:?}\nadmin-token = \"bench-admin-token-0123\"\n[routing]\noffer-timeout-ms = 86400000\n[chat]\nresume-window-s = 86400\n\
+             customer-messages = {{ per-minute = 0, burst = 0 }}\n\
+             [quotas]\nchat-start = {{ per-minute = 0, burst = 0 }}\nlogin = {{ per-minute = 0, burst = 0 }}\n\
+             [http]\nmax-connections = 100000\nmax-connections-per-address = 100000\n",
             dir.join("data").display().to_string()
         ),
     )
@@ -194,7 +197,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 async fn run(scale: &Scale) {
     let dir = tempfile::tempdir().unwrap();
     let server = start_server(dir.path());
-    let admin = Client::new(&server.url(), "bench");
+    let admin = Client::new(&server.url(), "bench-admin-token-0123");
     let idle = server.resident_bytes();
     let arrivals: Arrivals = Arc::default();
     let agents = agents(&admin, scale, &arrivals).await;

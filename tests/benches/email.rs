@@ -20,7 +20,7 @@
 //! once, small, as a smoke test).
 
 use parley::app::RunningServer;
-use parley_email::intake::{Source, Taken};
+use parley_email::intake::{Acknowledgements, Source, Taken};
 use parley_plugin::Direction;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -84,7 +84,7 @@ fn message(n: usize) -> Vec<u8> {
 
 async fn start(data: &std::path::Path) -> RunningServer {
     let settings: parley::settings::Settings = toml::from_str(&format!(
-        "listen = \"127.0.0.1:0\"\ndata-dir = {:?}\nadmin-token = \"bench\"\n\
+        "listen = \"127.0.0.1:0\"\ndata-dir = {:?}\nadmin-token = \"bench-admin-token-0123\"\n\
          [email]\naddress = \"support@shop.example\"\n[email.mime]\ninbound = \"mime-normalizer\"\n",
         data.display().to_string(),
     ))
@@ -179,6 +179,7 @@ async fn stages(server: &RunningServer, scale: &Scale) {
     let source = Source {
         name: "bench".into(),
         queue: None,
+        acknowledgements: Acknowledgements::Each,
     };
     let take = stage(scale.calls, |i| {
         let intake = intake.clone();
@@ -301,6 +302,7 @@ async fn throughput(server: &RunningServer, scale: &Scale) {
                 let source = Source {
                     name: format!("reader-{r}"),
                     queue: None,
+                    acknowledgements: Acknowledgements::Each,
                 };
                 for i in 0..per_reader {
                     let taken = intake

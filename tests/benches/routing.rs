@@ -50,7 +50,7 @@ type Offers = Arc<Mutex<HashMap<String, Instant>>>;
 async fn start(db: &TestDb, data: &std::path::Path) -> RunningServer {
     let settings: parley::settings::Settings = toml::from_str(&format!(
         // Offers stay unanswered: no timeout may fire during the run.
-        "listen = \"127.0.0.1:0\"\ndata-dir = {:?}\nadmin-token = \"bench\"\ndatabase = {:?}\n[routing]\noffer-timeout-ms = 86400000\n",
+        "listen = \"127.0.0.1:0\"\ndata-dir = {:?}\nadmin-token = \"bench-admin-token-0123\"\ndatabase = {:?}\n[routing]\noffer-timeout-ms = 86400000\n",
         data.display().to_string(),
         db.url()
     ))

@@ -106,6 +106,11 @@ impl Client {
         response.bytes().await.expect("body").to_vec()
     }
 
+    /// GET that must succeed; the body as text.
+    pub async fn get_text(&self, path: &str) -> String {
+        String::from_utf8(self.get_bytes(path).await).expect("a UTF-8 body")
+    }
+
     /// POST that must succeed; the body.
     pub async fn ok_post(&self, path: &str, body: Value) -> Value {
         let (status, answer) = self.post(path, body).await;

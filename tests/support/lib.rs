@@ -199,7 +199,7 @@ impl TestServer {
             .map(|url| format!("database = {url:?}\n"))
             .unwrap_or_default();
         let settings: parley::settings::Settings = toml::from_str(&format!(
-            "listen = \"127.0.0.1:0\"\ndata-dir = {:?}\nadmin-token = \"test-token\"\n{database}{}\n",
+            "listen = \"127.0.0.1:0\"\ndata-dir = {:?}\nadmin-token = \"test-admin-token-0123\"\n{database}{}\n",
             data_dir.display().to_string(),
             options.settings,
         ))
@@ -244,7 +244,10 @@ impl TestServer {
 
     /// A client of this server with the admin token.
     pub fn admin(&self) -> Client {
-        Client::new(&format!("http://{}", self.server.addr), "test-token")
+        Client::new(
+            &format!("http://{}", self.server.addr),
+            "test-admin-token-0123",
+        )
     }
 
     /// The URL of `path`.
@@ -257,7 +260,7 @@ impl TestServer {
         let response = self
             .http
             .post(self.url(path))
-            .bearer_auth("test-token")
+            .bearer_auth("test-admin-token-0123")
             .json(&body)
             .send()
             .await
@@ -271,7 +274,7 @@ impl TestServer {
         let response = self
             .http
             .get(self.url(path))
-            .bearer_auth("test-token")
+            .bearer_auth("test-admin-token-0123")
             .send()
             .await
             .expect("request");

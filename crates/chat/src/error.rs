@@ -1,6 +1,7 @@
 //! Why a chat operation was refused.
 
 use super::files;
+use parley_core::quota::Limited;
 use parley_engine::EngineError;
 use parley_store::StoreError;
 
@@ -37,6 +38,9 @@ pub enum ChatError {
     /// The request is not acceptable.
     #[error("{0}")]
     Invalid(String),
+    /// Over a rate limit.
+    #[error(transparent)]
+    Limited(#[from] Limited),
     /// The engine refused.
     #[error(transparent)]
     Engine(#[from] EngineError),

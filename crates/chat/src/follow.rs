@@ -277,6 +277,7 @@ async fn sweep(chat: Arc<Chat>) {
             }
         }
         chat.hub.forget_ended(window);
+        chat.customer_messages.forget_idle();
     }
 }
 

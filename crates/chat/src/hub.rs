@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
+use super::ChatError;
+use parley_core::quota::Limited;
 use parley_store::chat::{Party, Role};
 
 /// Frames a customer's connection may fall behind by before it reads the
@@ -75,7 +77,9 @@ struct LiveSession {
     connections: usize,
     seen: Instant,
     ended: bool,
-    typing: BTreeMap<String, (Role, Instant)>,
+    /// Who is typing: role, whether the customer may see it (not a
+    /// coach's), since when.
+    typing: BTreeMap<String, (Role, bool, Instant)>,
 }
 
 #[derive(Default)]
@@ -214,14 +218,30 @@ impl Hub {
         }
     }
 
-    /// Frames of session `id` for its customer, and the connection's count.
-    pub fn follow_customer(&self, id: &str) -> Option<(broadcast::Receiver<Frame>, Connection)> {
+    /// Frames of session `id` for its customer, and the connection's
+    /// count; refused when the session is not open or has `max`
+    /// connections already.
+    pub fn follow_customer(
+        &self,
+        id: &str,
+        max: usize,
+    ) -> Result<(broadcast::Receiver<Frame>, Connection), ChatError> {
         let mut inner = self.inner();
-        let session = inner.sessions.get_mut(id)?;
+        let session = inner
+            .sessions
+            .get_mut(id)
+            .ok_or_else(|| ChatError::Ended(id.to_string()))?;
+        if session.connections >= max {
+            return Err(Limited {
+                what: "connections to this chat",
+                retry_after: Duration::from_secs(1),
+            }
+            .into());
+        }
         session.connections += 1;
         session.seen = Instant::now();
         let receiver = session.customer.subscribe();
-        Some((
+        Ok((
             receiver,
             Connection {
                 hub: self.clone(),
@@ -257,7 +277,7 @@ impl Hub {
             if typing {
                 session
                     .typing
-                    .insert(from.name.clone(), (from.role, Instant::now()));
+                    .insert(from.name.clone(), (from.role, everyone, Instant::now()));
             } else if session.typing.remove(&from.name).is_none() {
                 return;
             }
@@ -279,8 +299,9 @@ impl Hub {
         });
     }
 
-    /// Who is typing in session `id` now: agents and supervisors for the
-    /// customer, the customer for agents.
+    /// Who is typing in session `id` now: agents and supervisors the
+    /// customer sees (not a coach) for the customer, the customer for
+    /// agents.
     pub fn typing_now(&self, id: &str, for_customer: bool) -> Vec<String> {
         let inner = self.inner();
         let Some(session) = inner.sessions.get(id) else {
@@ -289,8 +310,13 @@ impl Hub {
         session
             .typing
             .iter()
-            .filter(|(_, (role, at))| {
-                at.elapsed() < TYPING_FOR && ((*role == Role::Customer) != for_customer)
+            .filter(|(_, (role, everyone, at))| {
+                let side = if for_customer {
+                    *role != Role::Customer && *everyone
+                } else {
+                    *role == Role::Customer
+                };
+                at.elapsed() < TYPING_FOR && side
             })
             .map(|(name, _)| name.clone())
             .collect()
@@ -365,7 +391,7 @@ mod tests {
         let mut boss = hub.follow_agent("boss");
         let mut outsider = hub.follow_agent("mallory");
         let mut newcomer = hub.follow_agent("nick");
-        let (mut customer, _connection) = hub.follow_customer("s").unwrap();
+        let (mut customer, _connection) = hub.follow_customer("s", 1).unwrap();
         hub.supervise("s", "boss", Some(Mode::Coach));
         // Nick joins after the coaching message was written for Alice.
         hub.set_members(
@@ -400,7 +426,11 @@ mod tests {
     fn a_customer_without_connections_is_abandoned_after_the_window() {
         let hub = Hub::default();
         hub.open("s", "h", "Ada", BTreeSet::new());
-        let connection = hub.follow_customer("s").unwrap();
+        let connection = hub.follow_customer("s", 1).unwrap();
+        assert!(matches!(
+            hub.follow_customer("s", 1),
+            Err(ChatError::Limited(_))
+        ));
         assert!(hub.abandoned(Duration::ZERO).is_empty());
         drop(connection);
         std::thread::sleep(Duration::from_millis(5));
@@ -423,5 +453,15 @@ mod tests {
         assert_eq!(hub.typing_now("s", false), vec!["Ada".to_string()]);
         hub.typing("s", &party(Role::Agent, "Alice"), false, true);
         assert!(hub.typing_now("s", true).is_empty());
+    }
+
+    #[test]
+    fn a_coach_typing_is_not_shown_to_the_customer() {
+        let hub = Hub::default();
+        hub.open("s", "h", "Ada", BTreeSet::new());
+        hub.typing("s", &party(Role::Supervisor, "Sam"), true, false);
+        assert!(hub.typing_now("s", true).is_empty());
+        hub.typing("s", &party(Role::Supervisor, "Sam"), true, true);
+        assert_eq!(hub.typing_now("s", true), vec!["Sam".to_string()]);
     }
 }

@@ -16,6 +16,7 @@ mod follow;
 pub mod hub;
 pub mod masking;
 mod settings;
+pub mod widget;
 
 pub use error::ChatError;
 pub use hub::Mode;
@@ -25,16 +26,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use hub::{Hub, SessionView};
 use masking::Masking;
 use parley_core::Media;
 use parley_core::agents::{Role as AccountRole, password};
+use parley_core::quota::RateLimit;
 use parley_engine::{Engine, EngineError};
 use parley_store::chat::{
-    self, Content, FileInfo, Kind, Message, NewFile, NewMessage, NewSession, Party, Role,
-    Visibility,
+    self, Content, FileInfo, FileQuota, Kind, Message, NewFile, NewMessage, NewSession, Party,
+    Role, Visibility,
 };
 use parley_store::contacts::identity::normalise_email;
 use parley_store::{NewInteraction, Reader, State, Store, StoreError};
@@ -52,12 +55,17 @@ pub struct StartChat {
     /// What it is about.
     #[serde(default)]
     pub subject: Option<String>,
-    /// Typed attached data, as for any interaction.
+    /// Typed attached data, as for any interaction: only the keys the
+    /// widget allows are kept.
     #[serde(default)]
     pub attached: Option<Json>,
-    /// The queue (default: `[chat] queue`).
+    /// The queue, one the widget offers (default: the widget's first).
     #[serde(default)]
     pub queue: Option<String>,
+    /// The site's widget, as declared under `[[chat.widget]]` (default:
+    /// `default`, which offers `[chat] queue` and takes no attached data).
+    #[serde(default)]
+    pub widget: Option<String>,
 }
 
 /// A started chat.
@@ -116,6 +124,10 @@ pub struct Chat {
     settings: ChatSettings,
     masking: Masking,
     hub: Hub,
+    /// Customers' messages per session.
+    customer_messages: RateLimit<String>,
+    /// Files refused by the per-session quota.
+    file_quota_refusals: AtomicU64,
 }
 
 fn system(session: &str, event: &str, text: String, visibility: Visibility) -> NewMessage {
@@ -143,6 +155,12 @@ impl Chat {
         let masking = Masking::new(&settings.masking)?;
         Ok(Arc::new(Chat {
             engine,
+            customer_messages: RateLimit::new(
+                "chat-message",
+                "messages in this chat",
+                settings.customer_messages,
+            ),
+            file_quota_refusals: AtomicU64::new(0),
             settings,
             masking,
             hub: Hub::default(),
@@ -155,6 +173,29 @@ impl Chat {
 
     pub fn settings(&self) -> &ChatSettings {
         &self.settings
+    }
+
+    /// Refusals so far: by the customers' message rate, and by the
+    /// per-session file quota.
+    pub fn refusals(&self) -> [(&'static str, u64); 2] {
+        [
+            (
+                self.customer_messages.name,
+                self.customer_messages.refused(),
+            ),
+            (
+                "chat-files",
+                self.file_quota_refusals.load(Ordering::Relaxed),
+            ),
+        ]
+    }
+
+    /// Takes one from a customer's message allowance.
+    fn count_message(&self, from: &Participant) -> Result<(), ChatError> {
+        if from.party.role == Role::Customer {
+            self.customer_messages.check(&from.session)?;
+        }
+        Ok(())
     }
 
     /// The live hub.
@@ -211,14 +252,16 @@ impl Chat {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(|s| s.chars().take(200).collect::<String>());
-        let queue = request.queue.unwrap_or_else(|| self.settings.queue.clone());
+        let widget = self.settings.widget(request.widget.as_deref())?;
+        let queue = widget.queue(request.queue.as_deref())?;
+        let attached = widget.attached(request.attached.as_ref())?;
         let new = NewInteraction {
             id: None,
             tenant: self.settings.tenant.clone(),
             media_type: Media::Chat.into(),
             queue: Some(queue.clone()),
             priority: 0,
-            attached: request.attached.unwrap_or_else(|| Json::Array(Vec::new())),
+            attached,
             // The store identifies the contact by the e-mail address.
             contact_id: None,
             parent_id: None,
@@ -363,6 +406,7 @@ impl Chat {
     /// Stores a text message (masked) and returns it once durable.
     pub async fn say(&self, from: &Participant, text: &str) -> Result<Message, ChatError> {
         let text = self.check_text(text)?;
+        self.count_message(from)?;
         let message = self.message(
             from,
             Kind::Text,
@@ -385,6 +429,7 @@ impl Chat {
     /// Stores a pushed URL (http or https) and returns it once durable.
     pub async fn push_url(&self, from: &Participant, url: &str) -> Result<Message, ChatError> {
         let url = self.check_text(url.trim())?;
+        self.count_message(from)?;
         let parsed = reqwest::Url::parse(&url)
             .map_err(|e| ChatError::Invalid(format!("`{url}` is not a URL: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {
@@ -414,7 +459,8 @@ impl Chat {
     }
 
     /// Stores a file sent by `from` (checked against the size limit, the
-    /// allowed types and its content) and the message announcing it.
+    /// allowed types, its content and the session's file quota) and the
+    /// message announcing it.
     pub async fn send_file(
         &self,
         from: &Participant,
@@ -439,9 +485,17 @@ impl Chat {
                 .trim()
                 .to_ascii_lowercase(),
             data,
+            quota: Some(FileQuota {
+                files: self.settings.max_files_per_session,
+                bytes: self.settings.max_file_bytes_per_session,
+            }),
         };
         let message = self.message(from, Kind::File, Content::default());
-        Ok(self.store().post_file(file, message).await?)
+        let stored = self.store().post_file(file, message).await;
+        if let Err(StoreError::QuotaExceeded(_)) = &stored {
+            self.file_quota_refusals.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(stored?)
     }
 
     /// A file of session `id`.

@@ -1,15 +1,17 @@
 //! The vocabulary every part of Parley shares and nothing of Parley's
-//! own below it: media types, agents and the rules on them, time, and
-//! file watching.
+//! own below it: media types, agents and the rules on them, time, file
+//! watching and rate limits.
 //!
 //! - [`media`]: the media types of interactions and the channels that
 //!   keep content for them.
 //! - [`agents`]: accounts, roles, skills, capacity rules and presence.
 //! - [`time`]: milliseconds since the epoch, as every record keeps time.
 //! - [`watch`]: a file or directory watched for changes.
+//! - [`quota`]: rate limits keyed by who asks, counted for the metrics.
 
 pub mod agents;
 pub mod media;
+pub mod quota;
 pub mod time;
 pub mod watch;
 

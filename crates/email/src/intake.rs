@@ -15,6 +15,7 @@ use super::settings::EmailSettings;
 use super::transform::{self, Inbound};
 use super::{bounce, compose};
 use parley_core::Media;
+use parley_core::quota::RateLimit;
 use parley_engine::{Engine, EngineError};
 use parley_store::contacts::Identity;
 use parley_store::email::{
@@ -40,6 +41,31 @@ pub struct Source {
     pub name: String,
     /// The queue its interaction enters, instead of `[email] queue`.
     pub queue: Option<String>,
+    /// Which of its messages are acknowledged.
+    pub acknowledgements: Acknowledgements,
+}
+
+/// Which messages of a source are acknowledged (when `[email]
+/// acknowledge-with` names a response).
+#[derive(Debug, Clone)]
+pub enum Acknowledgements {
+    /// Every message that is not automatic (mailboxes).
+    Each,
+    /// So many a day per address (web forms, where anyone names any
+    /// address).
+    Limited(Arc<RateLimit<String>>),
+    /// None.
+    Off,
+}
+
+impl Acknowledgements {
+    fn allow(&self, address: &str) -> bool {
+        match self {
+            Acknowledgements::Each => true,
+            Acknowledgements::Limited(limit) => limit.check(&address.to_string()).is_ok(),
+            Acknowledgements::Off => false,
+        }
+    }
 }
 
 /// Intake: what mailboxes and forms hand their messages to.
@@ -296,7 +322,8 @@ impl Intake {
                 EngineError::Store(err) => err,
                 other => StoreError::Invalid(other.to_string()),
             })?;
-        if !email.automatic {
+        let to = email.from.as_ref().map_or("", |from| from.address.as_str());
+        if !email.automatic && source.acknowledgements.allow(to) {
             self.outbox.acknowledge(&stored).await;
         }
         Ok(stored.interaction.id)

@@ -25,12 +25,13 @@ pub use settings::{
     SmtpSettings,
 };
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use intake::{Intake, Source};
+use intake::{Acknowledgements, Intake, Source};
 use mailbox::{Mailbox, MailboxStatus};
 use outbox::{Outbox, Reply, Verdict};
+use parley_core::quota::RateLimit;
 use parley_engine::Engine;
 use parley_store::Interaction;
 use parley_store::email::EmailMessage;
@@ -42,6 +43,8 @@ pub struct EmailChannel {
     intake: Arc<Intake>,
     outbox: Arc<Outbox>,
     mailboxes: std::sync::Mutex<Vec<Arc<Mailbox>>>,
+    /// Acknowledgements per address and day, per web form.
+    form_acknowledgements: HashMap<String, Arc<RateLimit<String>>>,
 }
 
 impl EmailChannel {
@@ -62,12 +65,25 @@ impl EmailChannel {
             settings.clone(),
             outbox.clone(),
         ));
+        let form_acknowledgements = settings
+            .forms
+            .iter()
+            .map(|form| {
+                let limit = RateLimit::per_day(
+                    "form-acknowledgement",
+                    "acknowledgements to this address today",
+                    form.acknowledgements_per_day,
+                );
+                (form.name.clone(), Arc::new(limit))
+            })
+            .collect();
         Ok(Arc::new(EmailChannel {
             engine,
             settings,
             intake,
             outbox,
             mailboxes: std::sync::Mutex::new(Vec::new()),
+            form_acknowledgements,
         }))
     }
 
@@ -107,9 +123,14 @@ impl EmailChannel {
         fields: &BTreeMap<String, String>,
     ) -> Result<String, EmailError> {
         let settings = self.form(form)?;
+        let acknowledgements = match self.form_acknowledgements.get(&settings.name) {
+            Some(limit) if settings.acknowledge => Acknowledgements::Limited(limit.clone()),
+            _ => Acknowledgements::Off,
+        };
         let source = Source {
             name: format!("form:{}", settings.name),
             queue: settings.queue.clone(),
+            acknowledgements,
         };
         self.intake.take_form(&source, fields).await
     }
@@ -164,7 +185,7 @@ impl EmailChannel {
         self.outbox.review(id, reviewer, verdict).await
     }
 
-    /// The author's new version of a rejected reply.
+    /// The author's new version of a rejected or failed reply.
     pub async fn resubmit(
         &self,
         id: &str,

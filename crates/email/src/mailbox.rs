@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::connect::ConnectError;
 use super::imap::Imap;
-use super::intake::{Intake, Source, Taken};
+use super::intake::{Acknowledgements, Intake, Source, Taken};
 use super::pop3::{Pop3, Pop3Error};
 use super::settings::{MailboxSettings, Protocol};
 use parley_store::email::MailboxItem;
@@ -104,6 +104,7 @@ impl Mailbox {
         Source {
             name: self.settings.name.clone(),
             queue: self.settings.queue.clone(),
+            acknowledgements: Acknowledgements::Each,
         }
     }
 

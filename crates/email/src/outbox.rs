@@ -18,7 +18,7 @@ use parley_engine::Engine;
 use parley_store::email::{
     Direction, EmailMessage, MimeKind, NewAttachment, NewEmail, Status, StatusChange, Stored,
 };
-use parley_store::{Interaction, now_ms};
+use parley_store::{Interaction, StoreError, now_ms};
 
 /// Longest pause between two send attempts of a message.
 const MAX_RETRY: Duration = Duration::from_secs(3600);
@@ -256,23 +256,32 @@ impl Outbox {
         Ok(())
     }
 
-    /// The author's new version of a rejected reply, back to review.
+    /// The author's new version of a rejected reply (back to review) or of
+    /// a failed one (queued to be sent again, with the same `Message-ID`).
     pub async fn resubmit(
         &self,
         id: &str,
         subject: Option<String>,
         text: String,
     ) -> Result<(), EmailError> {
-        self.engine
-            .store()
+        let store = self.engine.store();
+        // A rejected reply goes back to review; one that failed (or whose
+        // send was interrupted) is queued to be sent again.
+        let (status, next_attempt_at) = match store.email(id).await?.status {
+            Status::Failed => (Status::Queued, Some(Some(now_ms()))),
+            _ => (Status::Review, None),
+        };
+        store
             .change_email(StatusChange {
                 id: id.to_string(),
-                expect: vec![Status::Rejected],
-                status: Some(Status::Review),
+                expect: vec![Status::Rejected, Status::Failed],
+                status: Some(status),
                 edit: Some((subject, text)),
+                next_attempt_at,
                 ..StatusChange::default()
             })
             .await?;
+        self.wake.notify_one();
         Ok(())
     }
 
@@ -284,6 +293,9 @@ impl Outbox {
         let transport = transport(&smtp)?;
         let outbox = self.clone();
         tokio::spawn(async move {
+            if let Err(err) = outbox.reconcile().await {
+                tracing::warn!("reconciling interrupted sends failed: {err}");
+            }
             loop {
                 if let Err(err) = outbox.send_due(&smtp, &transport).await {
                     tracing::warn!("sending e-mail failed: {err}");
@@ -317,6 +329,38 @@ impl Outbox {
         }
     }
 
+    /// Messages a stopped server left `sending` may or may not have been
+    /// accepted by the SMTP server; none is sent again on its own. Each
+    /// becomes `failed`, saying so, for a person to resubmit or not.
+    async fn reconcile(&self) -> Result<(), EmailError> {
+        let store = self.engine.store();
+        loop {
+            let interrupted = store.emails_in_status(Status::Sending, None, BATCH).await?;
+            let full = interrupted.len() as i64 == BATCH;
+            for message in interrupted {
+                store
+                    .change_email(StatusChange {
+                        id: message.id.clone(),
+                        expect: vec![Status::Sending],
+                        status: Some(Status::Failed),
+                        error: Some(Some(
+                            "the server stopped while sending this message: it may have been delivered; resubmit it to send it again".into(),
+                        )),
+                        next_attempt_at: Some(None),
+                        ..StatusChange::default()
+                    })
+                    .await?;
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Sends one message: the attempt is stored first (`sending`, counted),
+    /// so a message the SMTP server accepted is never sent again, whatever
+    /// happens to the database afterwards; its outcome is then stored,
+    /// retried until the database takes it.
     async fn send(
         &self,
         smtp: &SmtpSettings,
@@ -324,6 +368,15 @@ impl Outbox {
         message: &EmailMessage,
     ) -> Result<(), EmailError> {
         let store = self.engine.store();
+        store
+            .change_email(StatusChange {
+                id: message.id.clone(),
+                expect: vec![Status::Queued],
+                status: Some(Status::Sending),
+                attempted: true,
+                ..StatusChange::default()
+            })
+            .await?;
         let attachments = store.email_attachment_data(&message.id).await?;
         let change = match compose::mime(&self.settings, message, &attachments) {
             Err(err) => StatusChange {
@@ -339,15 +392,23 @@ impl Outbox {
                     .await
             }
         };
-        store
-            .change_email(StatusChange {
-                id: message.id.clone(),
-                expect: vec![Status::Queued],
-                attempted: true,
-                ..change
-            })
-            .await?;
-        Ok(())
+        let outcome = StatusChange {
+            id: message.id.clone(),
+            expect: vec![Status::Sending],
+            ..change
+        };
+        let mut pause = Duration::from_millis(100);
+        loop {
+            match store.change_email(outcome.clone()).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Database(err)) => {
+                    tracing::warn!(message = %message.id, "storing the outcome of a send failed, trying again: {err}");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(MAX_RETRY);
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
     }
 
     /// Hands `mime` to the SMTP server; the change of status that follows.
@@ -393,6 +454,7 @@ impl Outbox {
             .saturating_mul(1 << (attempts - 1).min(20))
             .min(MAX_RETRY);
         StatusChange {
+            status: Some(Status::Queued),
             error: Some(Some(error)),
             next_attempt_at: Some(Some(now_ms() + pause.as_millis() as i64)),
             ..StatusChange::default()

@@ -79,9 +79,14 @@ pub struct Endpoint {
     pub security: Security,
     /// User name.
     pub user: Option<String>,
+    /// The password written here (prefer `password-file` or
+    /// `password-env`, which keep it out of the settings).
     pub password: Option<String>,
     /// Environment variable holding the password instead.
     pub password_env: Option<String>,
+    /// File holding the password instead (read at each login, so a
+    /// rotated password is picked up; surrounding whitespace is ignored).
+    pub password_file: Option<PathBuf>,
     /// A PEM file of certificates to trust besides the public roots
     /// (a private CA, a self-signed server).
     pub ca_file: Option<PathBuf>,
@@ -95,8 +100,18 @@ fn default_timeout() -> u64 {
 }
 
 impl Endpoint {
-    /// The password, from the settings or the environment.
+    /// The password: from its file, its environment variable or the
+    /// settings.
     pub fn password(&self) -> Option<String> {
+        if let Some(path) = &self.password_file {
+            return match std::fs::read_to_string(path) {
+                Ok(text) => Some(text.trim().to_string()),
+                Err(err) => {
+                    tracing::error!(file = %path.display(), "cannot read the password file: {err}");
+                    None
+                }
+            };
+        }
         match &self.password_env {
             Some(var) => std::env::var(var).ok(),
             None => self.password.clone(),
@@ -205,10 +220,26 @@ pub struct FormSettings {
     /// Largest post, in bytes.
     #[serde(default = "default_form_bytes")]
     pub max_bytes: usize,
+    /// Whether posts are acknowledged (with `[email] acknowledge-with`):
+    /// anyone can post any address, so the acknowledgement goes to
+    /// whoever was named.
+    #[serde(default = "default_acknowledge")]
+    pub acknowledge: bool,
+    /// Acknowledgements to one address a day at most, from this form.
+    #[serde(default = "default_acknowledgements_per_day")]
+    pub acknowledgements_per_day: u32,
 }
 
 fn default_form_bytes() -> usize {
     64 * 1024
+}
+
+fn default_acknowledge() -> bool {
+    true
+}
+
+fn default_acknowledgements_per_day() -> u32 {
+    3
 }
 
 impl Default for FormSettings {
@@ -217,6 +248,8 @@ impl Default for FormSettings {
             name: "contact".into(),
             queue: None,
             max_bytes: default_form_bytes(),
+            acknowledge: default_acknowledge(),
+            acknowledgements_per_day: default_acknowledgements_per_day(),
         }
     }
 }

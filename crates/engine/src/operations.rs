@@ -40,6 +40,24 @@ impl Actor {
         }
     }
 
+    /// Refuses before anything is claimed when an agent acts on an
+    /// interaction it does not own (the write checks again, for races).
+    fn may_act_on(&self, current: &Interaction) -> Result<(), EngineError> {
+        match &self.agent {
+            _ if self.is_supervisor() => Ok(()),
+            Some(agent) if current.owner.as_ref() == Some(agent) => Ok(()),
+            // The same refusal the write would give.
+            Some(agent) => Err(StoreError::Conflict(format!(
+                "interaction `{}` is not {agent}'s",
+                current.id
+            ))
+            .into()),
+            None => Err(EngineError::Forbidden(
+                "only agents and supervisors act on interactions".into(),
+            )),
+        }
+    }
+
     /// The account acting, or the one a supervisor names.
     fn agent_or<'a>(&'a self, named: Option<&'a str>) -> Result<&'a str, EngineError> {
         match (named, &self.agent) {
@@ -156,6 +174,8 @@ impl Engine {
             }
             TransferTo::Agent(agent) => {
                 let current = self.unlocked_interaction(id).await?;
+                // A refused transfer claims nothing.
+                actor.may_act_on(&current)?;
                 let target = Target::Agent(agent.clone());
                 let generation = {
                     let mut board = self.board();
@@ -204,6 +224,7 @@ impl Engine {
         agent: &str,
     ) -> Result<Interaction, EngineError> {
         let current = self.unlocked_interaction(id).await?;
+        actor.may_act_on(&current)?;
         if current.owner.as_deref() == Some(agent) || current.parties.iter().any(|p| p == agent) {
             return Err(EngineError::Invalid(format!(
                 "agent `{agent}` is in interaction `{id}` already"

@@ -37,7 +37,7 @@ pub mod watcher;
 pub mod world;
 
 pub use error::{FailureKind, LoadError, PluginError};
-pub use manifest::{LimitPolicy, Limits, Manifest};
+pub use manifest::{GrantPolicy, LimitPolicy, Limits, Manifest};
 pub use mime::{Direction, FailureAction, MimeOutcome};
 pub use registry::Registry;
 pub use runtime::{PluginRuntime, RuntimeSettings};

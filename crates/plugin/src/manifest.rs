@@ -182,13 +182,60 @@ pub struct Limits {
     pub fuel: Option<u64>,
 }
 
-/// Server-wide defaults and ceilings for plugin limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Server-wide defaults and ceilings for plugin limits, and what the
+/// operator lets manifests grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitPolicy {
     /// Limits for a manifest that sets none.
     pub default: Limits,
     /// The most a manifest may ask for.
     pub max: Limits,
+    /// What manifests may grant.
+    pub grants: GrantPolicy,
+}
+
+/// What the operator lets manifests grant beyond the plugin's own
+/// directory: nothing unless listed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantPolicy {
+    /// Host environment variables manifests may pass through.
+    pub env: Vec<String>,
+    /// Host directories manifests may grant, with everything below them.
+    /// A plugin installed into the plugin directory may also grant
+    /// directories inside its own; an uploaded one has none.
+    pub directories: Vec<PathBuf>,
+}
+
+impl GrantPolicy {
+    /// Refuses grants beyond the policy. `own` is the plugin's own
+    /// directory, if it has one; `directories` are the resolved host paths.
+    pub fn check(
+        &self,
+        capabilities: &Capabilities,
+        own: Option<&Path>,
+        directories: &[PathBuf],
+    ) -> Result<(), String> {
+        if let Some(name) = capabilities.env.iter().find(|n| !self.env.contains(n)) {
+            return Err(format!(
+                "the environment variable `{name}` may not be granted (the operator allows {:?} under `[limits] grantable-env`)",
+                self.env
+            ));
+        }
+        let real = |p: &Path| std::fs::canonicalize(p).ok();
+        let own = own.and_then(real);
+        let roots: Vec<PathBuf> = self.directories.iter().filter_map(|d| real(d)).collect();
+        for host in directories {
+            let inside = real(host)
+                .is_some_and(|host| own.iter().chain(&roots).any(|root| host.starts_with(root)));
+            if !inside {
+                return Err(format!(
+                    "the directory {} may not be granted: only the plugin's own directory and those under `[limits] grantable-directories` may",
+                    host.display()
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for LimitPolicy {
@@ -204,6 +251,7 @@ impl Default for LimitPolicy {
                 deadline: Duration::from_secs(10),
                 fuel: None,
             },
+            grants: GrantPolicy::default(),
         }
     }
 }

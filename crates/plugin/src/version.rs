@@ -285,6 +285,14 @@ impl PluginVersion {
                 },
             )?;
         }
+        let hosts: Vec<PathBuf> = directories
+            .iter()
+            .map(|(host, _, _)| host.clone())
+            .collect();
+        policy
+            .grants
+            .check(&manifest.capabilities, source.base_dir.as_deref(), &hosts)
+            .map_err(fail)?;
         let ctx = Arc::new(PluginContext {
             name: name.to_string(),
             version: short_id(&id).to_string(),

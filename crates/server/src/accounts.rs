@@ -9,11 +9,12 @@ use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::routes;
 
-use super::auth::{Access, Principal, SESSION_MS};
+use super::auth::{Access, Principal, forbidden};
 use super::error::errors;
 use super::openapi::ApiRouter;
 use super::{ApiError, AppState, JsonBody};
 use parley_core::agents::{Agent, AgentSpec, Presence, PresenceState, Role, password};
+use parley_listener::ClientAddr;
 use parley_store::{Credential, now_ms};
 
 pub fn routes() -> ApiRouter {
@@ -53,7 +54,9 @@ pub struct Session {
     pub agent: Agent,
 }
 
-/// Log in with id and password; answers a session token.
+/// Log in with id and password; answers a session token. Attempts are
+/// limited per client address, and after repeated failures on an account
+/// each further attempt on it waits (`429` with `Retry-After`).
 #[utoipa::path(
     post,
     path = "/sessions",
@@ -63,34 +66,32 @@ pub struct Session {
         (status = CREATED, description = "Logged in.", body = Session),
         errors::BadRequest,
         errors::Unauthorized,
+        errors::TooMany,
         errors::Unavailable,
     )
 )]
 async fn log_in(
     State(state): State<Arc<AppState>>,
+    client: ClientAddr,
     JsonBody(body): JsonBody<LogIn>,
 ) -> Result<(StatusCode, Json<Session>), ApiError> {
     let store = state.engine.store();
-    let refused = || {
-        ApiError::new(
+    let guard = &state.quotas.login;
+    guard.admit(client.0, &body.id)?;
+    let hash = store.password_hash(&body.id).await?;
+    let matches = guard.verify(body.password, hash).await?;
+    guard.record(&body.id, matches);
+    if !matches {
+        return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad-credentials",
             "unknown account or wrong password",
-        )
-    };
-    let hash = store.password_hash(&body.id).await?.ok_or_else(refused)?;
-    let candidate = body.password.clone();
-    // Argon2 takes tens of ms: off the async workers.
-    let matches = tokio::task::spawn_blocking(move || password::verify(&candidate, &hash))
-        .await
-        .unwrap_or(false);
-    if !matches {
-        return Err(refused());
+        ));
     }
     let agent = store.agent(&body.id).await?;
     let token = password::new_secret("ps_");
     let now = now_ms();
-    let expires_at = now + SESSION_MS;
+    let expires_at = now + state.credentials.settings().session_ms();
     store
         .add_credential(Credential {
             hash: password::digest(&token),
@@ -128,8 +129,8 @@ async fn log_out(
 ) -> Result<StatusCode, ApiError> {
     if let Some(session) = &principal.credential {
         state.engine.store().remove_credential(session).await?;
+        state.credentials.revoke(|c| &c.hash == session);
     }
-    state.credentials.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -194,6 +195,7 @@ async fn create(
     State(state): State<Arc<AppState>>,
     JsonBody(spec): JsonBody<AgentSpec>,
 ) -> Result<(StatusCode, Json<Agent>), ApiError> {
+    admin_role_allowed(&state, &spec)?;
     Ok((
         StatusCode::CREATED,
         Json(state.engine.create_agent(spec).await?),
@@ -225,6 +227,8 @@ async fn show(
 }
 
 /// Replace an account's settings (the password is kept if none is given).
+/// A new password or role ends the account's sessions and closes their
+/// streams.
 #[utoipa::path(
     put,
     path = "/agents/{id}",
@@ -248,10 +252,26 @@ async fn replace(
         ));
     }
     spec.id = id;
-    Ok(Json(state.engine.replace_agent(spec).await?))
+    admin_role_allowed(&state, &spec)?;
+    let replaced = state.engine.replace_agent(spec).await?;
+    // A new password or role ended the account's sessions in the store.
+    state
+        .credentials
+        .revoke(|c| c.agent_id.as_deref() == Some(&replaced.id));
+    Ok(Json(replaced))
 }
 
-/// Delete an account that holds no interaction.
+/// Refuses the admin role for accounts unless the settings allow it.
+fn admin_role_allowed(state: &AppState, spec: &AgentSpec) -> Result<(), ApiError> {
+    if spec.role == Role::Admin && !state.credentials.settings().admin_accounts {
+        return Err(forbidden(
+            "accounts cannot have the admin role unless `admin-accounts = true` is set under `[accounts]` in the settings",
+        ));
+    }
+    Ok(())
+}
+
+/// Delete an account that holds no interaction; its sessions end.
 #[utoipa::path(
     delete,
     path = "/agents/{id}",
@@ -268,7 +288,9 @@ async fn remove(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state.engine.delete_agent(&id).await?;
-    state.credentials.clear();
+    state
+        .credentials
+        .revoke(|c| c.agent_id.as_deref() == Some(&id));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -422,6 +444,8 @@ async fn remove_api_key(
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state.engine.store().remove_api_key(&name).await?;
-    state.credentials.clear();
+    state
+        .credentials
+        .revoke(|c| c.kind == "api-key" && c.name == name);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,17 +14,15 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
 
 use super::{ApiError, AppState};
 use parley_core::agents::{Role, password};
 use parley_engine::Actor;
 use parley_store::{Credential, Reader, now_ms};
-
-/// How long a session token lasts.
-pub const SESSION_MS: i64 = 12 * 60 * 60 * 1000;
 
 /// Who is calling.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -204,29 +202,111 @@ fn unauthorized(message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
 }
 
-/// Known credentials by hash, so most requests do not read the database.
-#[derive(Default)]
-pub struct CredentialCache(Mutex<HashMap<String, Credential>>);
+/// Sessions and accounts (`[accounts]` in the settings).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct AccountSettings {
+    /// How long a session lasts at most, in hours.
+    #[serde(default = "default_session_hours")]
+    pub session_hours: u64,
+    /// A session not used for this many minutes ends (0: never). Open
+    /// event streams and desktop sockets count as use.
+    #[serde(default = "default_idle_minutes")]
+    pub idle_minutes: u64,
+    /// Whether accounts may be given the admin role (the admin token
+    /// always has it).
+    #[serde(default)]
+    pub admin_accounts: bool,
+}
 
-impl CredentialCache {
-    fn get(&self, hash: &str) -> Option<Credential> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(hash)
-            .cloned()
+fn default_session_hours() -> u64 {
+    12
+}
+
+fn default_idle_minutes() -> u64 {
+    60
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        AccountSettings {
+            session_hours: default_session_hours(),
+            idle_minutes: default_idle_minutes(),
+            admin_accounts: false,
+        }
+    }
+}
+
+impl AccountSettings {
+    /// How long a new session lasts, in ms.
+    pub fn session_ms(&self) -> i64 {
+        (self.session_hours as i64).saturating_mul(3_600_000)
+    }
+}
+
+/// Known credentials by hash, so most requests do not read the database,
+/// with when each was last used (for the idle timeout), and a revocation
+/// count that live streams watch to end with their credential.
+pub struct Credentials {
+    settings: AccountSettings,
+    known: Mutex<HashMap<String, Known>>,
+    revocations: watch::Sender<u64>,
+}
+
+struct Known {
+    credential: Credential,
+    last_used: i64,
+}
+
+impl Credentials {
+    pub fn new(settings: AccountSettings) -> Credentials {
+        Credentials {
+            settings,
+            known: Mutex::new(HashMap::new()),
+            revocations: watch::Sender::new(0),
+        }
     }
 
-    fn put(&self, credential: Credential) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(credential.hash.clone(), credential);
+    /// The settings they follow.
+    pub fn settings(&self) -> &AccountSettings {
+        &self.settings
     }
 
-    /// Forgets everything (after credentials were removed).
-    pub fn clear(&self) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<String, Known>> {
+        self.known.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The cached credential, unless it sat idle too long (then it is
+    /// forgotten and `Err` says so); marks it used.
+    fn use_cached(&self, hash: &str, now: i64) -> Result<Option<Credential>, ()> {
+        let mut known = self.known();
+        let Some(entry) = known.get_mut(hash) else {
+            return Ok(None);
+        };
+        let idle_ms = (self.settings.idle_minutes as i64).saturating_mul(60_000);
+        if entry.credential.kind == "session" && idle_ms > 0 && now - entry.last_used > idle_ms {
+            known.remove(hash);
+            return Err(());
+        }
+        entry.last_used = now;
+        Ok(Some(entry.credential.clone()))
+    }
+
+    fn put(&self, credential: Credential, now: i64) {
+        self.known().insert(
+            credential.hash.clone(),
+            Known {
+                credential,
+                last_used: now,
+            },
+        );
+    }
+
+    /// Forgets the credentials `revoked` picks (already removed from the
+    /// store) and tells live streams to check theirs.
+    pub fn revoke(&self, revoked: impl Fn(&Credential) -> bool) {
+        self.known().retain(|_, known| !revoked(&known.credential));
+        self.revocations.send_modify(|count| *count += 1);
     }
 }
 
@@ -252,6 +332,33 @@ fn presented(parts: &Parts, token_in_query: bool) -> Option<String> {
     })
 }
 
+/// Ends when `principal`'s credential no longer lets it in with the
+/// same role (logged out, revoked, expired, idle, account changed or
+/// deleted): what live streams run beside their traffic. The check runs
+/// on every revocation and every half minute, and marks the
+/// credential used.
+pub async fn revoked(state: Arc<AppState>, principal: Principal) {
+    let Some(hash) = principal.credential.clone() else {
+        // The admin token lasts as long as the server.
+        return std::future::pending().await;
+    };
+    let mut revocations = state.credentials.revocations.subscribe();
+    loop {
+        tokio::select! {
+            changed = revocations.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+            _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
+        }
+        match principal_of(&state, &hash).await {
+            Ok(now) if now.role == principal.role => {}
+            _ => return,
+        }
+    }
+}
+
 /// Resolves a secret to a principal.
 pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, ApiError> {
     let hash = password::digest(secret);
@@ -264,16 +371,29 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, A
             credential: None,
         });
     }
-    let credential = match state.credentials.get(&hash) {
-        Some(c) => c,
-        None => {
-            let found = state.engine.store().credential(&hash).await?;
+    principal_of(state, &hash).await
+}
+
+/// The principal of a stored credential, by the digest of its secret.
+async fn principal_of(state: &AppState, hash: &str) -> Result<Principal, ApiError> {
+    let now = now_ms();
+    let store = state.engine.store();
+    let credential = match state.credentials.use_cached(hash, now) {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            let found = store.credential(hash).await?;
             let c = found.ok_or_else(|| unauthorized("the token is not valid"))?;
-            state.credentials.put(c.clone());
+            state.credentials.put(c.clone(), now);
             c
         }
+        Err(()) => {
+            store.remove_credential(hash).await?;
+            return Err(unauthorized(
+                "the session was idle for too long; log in again",
+            ));
+        }
     };
-    if credential.expires_at.is_some_and(|t| t <= now_ms()) {
+    if credential.expires_at.is_some_and(|t| t <= now) {
         return Err(unauthorized("the session has expired; log in again"));
     }
     match credential.agent_id {
@@ -287,14 +407,14 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, A
                 id: agent.clone(),
                 agent: Some(agent),
                 role: live.role,
-                credential: Some(hash),
+                credential: Some(hash.to_string()),
             })
         }
         None => Ok(Principal {
             id: format!("api-key:{}", credential.name),
             agent: None,
             role: credential.role,
-            credential: Some(hash),
+            credential: Some(hash.to_string()),
         }),
     }
 }
@@ -312,5 +432,55 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
                 "this operation is registered without a credential requirement",
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(hash: &str) -> Credential {
+        Credential {
+            hash: hash.into(),
+            kind: "session".into(),
+            name: "ann".into(),
+            agent_id: Some("ann".into()),
+            role: Role::Agent,
+            created_at: 0,
+            expires_at: None,
+        }
+    }
+
+    #[test]
+    fn a_session_unused_past_the_idle_limit_is_forgotten() {
+        let credentials = Credentials::new(AccountSettings {
+            idle_minutes: 1,
+            ..AccountSettings::default()
+        });
+        credentials.put(session("h"), 0);
+        // Each use moves the limit on.
+        assert!(credentials.use_cached("h", 59_000).unwrap().is_some());
+        assert!(credentials.use_cached("h", 118_000).unwrap().is_some());
+        assert!(credentials.use_cached("h", 178_001).is_err());
+        assert!(credentials.use_cached("h", 178_002).unwrap().is_none());
+    }
+
+    #[test]
+    fn api_keys_never_idle_out_and_revocation_forgets() {
+        let credentials = Credentials::new(AccountSettings {
+            idle_minutes: 1,
+            ..AccountSettings::default()
+        });
+        let key = Credential {
+            kind: "api-key".into(),
+            agent_id: None,
+            ..session("k")
+        };
+        credentials.put(key, 0);
+        assert!(credentials.use_cached("k", 10 * 60_000).unwrap().is_some());
+        let revocations = credentials.revocations.subscribe();
+        credentials.revoke(|c| c.hash == "k");
+        assert!(revocations.has_changed().unwrap());
+        assert!(credentials.use_cached("k", 10 * 60_000).unwrap().is_none());
     }
 }

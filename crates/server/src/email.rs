@@ -25,6 +25,7 @@ use super::{ApiError, AppState, JsonBody};
 use parley_email::EmailError;
 use parley_email::mailbox::MailboxStatus;
 use parley_email::outbox::{Reply, Verdict};
+use parley_listener::ClientAddr;
 use parley_store::email::{EmailMessage, MimeKind, NewAttachment, Status};
 
 /// Largest reply with its attachments (base64 in JSON).
@@ -361,7 +362,9 @@ struct Edit {
     text: Option<String>,
 }
 
-/// The author's new version of a rejected reply, back to review.
+/// The author's new version of a rejected reply, back to review; or of a
+/// failed one (its send interrupted, or given up), queued to be sent again
+/// with the same `Message-ID`.
 #[utoipa::path(
     put,
     path = "/email/messages/{id}",
@@ -527,7 +530,8 @@ pub struct FormTaken {
 }
 
 /// A web form post, `application/x-www-form-urlencoded` or a JSON object
-/// of strings, taken in as an e-mail interaction.
+/// of strings, taken in as an e-mail interaction. Posts are limited per
+/// client address.
 #[utoipa::path(
     post,
     path = "/email/forms/{form}",
@@ -543,16 +547,19 @@ pub struct FormTaken {
         (status = CREATED, description = "Taken in.", body = FormTaken),
         errors::BadRequest,
         errors::TooLarge,
+        errors::TooMany,
         errors::Unavailable,
     )
 )]
 async fn form(
     State(state): State<Arc<AppState>>,
     Path(form): Path<String>,
+    client: ClientAddr,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<FormTaken>), ApiError> {
     let settings = state.email.form(&form)?;
+    state.quotas.form_post.check(&client.0)?;
     if body.len() > settings.max_bytes {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

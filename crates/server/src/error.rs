@@ -3,11 +3,12 @@
 use axum::Json;
 use axum::extract::FromRequest;
 use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use parley_core::quota::Limited;
 use parley_plugin::{FailureKind, LoadError, PluginError};
 
 /// An error answered by the API.
@@ -16,6 +17,8 @@ pub struct ApiError {
     status: StatusCode,
     code: String,
     message: String,
+    /// Seconds to wait, sent as `Retry-After`.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -25,6 +28,7 @@ impl ApiError {
             status,
             code: code.to_string(),
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -60,7 +64,13 @@ impl IntoResponse for ApiError {
             code: self.code,
             message: self.message,
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -111,11 +121,13 @@ pub mod errors {
         /// 410.
         Gone = 410, "The chat has ended: `session-ended`.";
         /// 413.
-        TooLarge = 413, "Too large: `message-too-long`, `file-too-large`, `form-too-large`.";
+        TooLarge = 413, "Too large: `message-too-long`, `file-too-large`, `form-too-large`, `body-too-large`.";
         /// 415.
         UnsupportedType = 415, "The file's type is refused: `file-type-refused`.";
         /// 422.
         Unprocessable = 422, "Refused by a plugin or a rule: `plugin-refused`, `plugin-<failure>`, `message-withheld`.";
+        /// 429.
+        TooMany = 429, "Over a rate limit or quota: `rate-limited` (wait the `Retry-After` header's seconds), `quota-exceeded` (not before the chat ends).";
         /// 500.
         Internal = 500, "The server failed: `internal`.";
         /// 503.
@@ -144,8 +156,31 @@ impl From<LoadError> for ApiError {
     }
 }
 
+impl From<Limited> for ApiError {
+    fn from(limited: Limited) -> Self {
+        // Whole seconds, rounded up: a client that waits them is let in.
+        let seconds =
+            limited.retry_after.as_secs() + u64::from(limited.retry_after.subsec_nanos() > 0);
+        ApiError {
+            retry_after: Some(seconds.max(1)),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                limited.to_string(),
+            )
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body-too-large",
+                rejection.body_text(),
+            );
+        }
         ApiError::bad_request(rejection.body_text())
     }
 }

@@ -52,6 +52,7 @@ impl From<StoreError> for ApiError {
             StoreError::Ended(_) => (StatusCode::GONE, "session-ended"),
             StoreError::InvalidTransition { .. } => (StatusCode::CONFLICT, "invalid-transition"),
             StoreError::Invalid(_) => (StatusCode::BAD_REQUEST, "bad-request"),
+            StoreError::QuotaExceeded(_) => (StatusCode::TOO_MANY_REQUESTS, "quota-exceeded"),
             StoreError::Config(_) | StoreError::Database(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "store-unavailable")
             }

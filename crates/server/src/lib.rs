@@ -15,9 +15,11 @@ mod download;
 mod email;
 mod error;
 mod interactions;
+mod login;
 pub mod openapi;
 mod pages;
 mod plugins;
+pub mod quotas;
 pub mod responses;
 mod retention;
 mod stats;
@@ -32,6 +34,7 @@ use parley_engine::Engine;
 use parley_plugin::Registry;
 use parley_store::retention::Retention;
 
+pub use auth::AccountSettings;
 pub use desktop::DesktopSettings;
 pub use error::{ApiError, JsonBody, OptionalJson};
 
@@ -43,8 +46,10 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// The admin bearer token.
     pub admin_token: String,
-    /// Known credentials.
-    pub credentials: auth::CredentialCache,
+    /// Known credentials, their use and revocation.
+    pub credentials: auth::Credentials,
+    /// Rate limits by client address.
+    pub quotas: Arc<quotas::Quotas>,
     /// The web chat channel.
     pub chat: Arc<Chat>,
     /// The e-mail channel.

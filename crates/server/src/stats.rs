@@ -27,12 +27,14 @@ pub fn routes() -> ApiRouter {
         .routes(Access::SUPERVISOR, routes!(totals))
 }
 
-/// The routes for operators: `/health`, `/ready`, `/metrics`.
+/// The routes for operators: `/health` and `/ready` for anyone (readiness
+/// says why not only in the log), `/metrics` for a supervisor's credential
+/// (an API key for the scraper).
 pub fn operations() -> ApiRouter {
     ApiRouter::new("operations")
         .routes(Access::PUBLIC, routes!(health))
         .routes(Access::PUBLIC, routes!(ready))
-        .routes(Access::PUBLIC, routes!(metrics))
+        .routes(Access::SUPERVISOR, routes!(metrics))
 }
 
 /// Per queue: waiting, offered, oldest, estimated wait.
@@ -77,9 +79,6 @@ async fn totals(State(state): State<Arc<AppState>>) -> Json<Totals> {
 pub struct Status {
     /// `ok` (health), `ready` or `unavailable` (readiness).
     pub status: &'static str,
-    /// Why not ready.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
 }
 
 /// Liveness: the process answers.
@@ -90,10 +89,7 @@ pub struct Status {
     responses((status = OK, description = "Alive.", body = Status))
 )]
 async fn health() -> Json<Status> {
-    Json(Status {
-        status: "ok",
-        reason: None,
-    })
+    Json(Status { status: "ok" })
 }
 
 /// Readiness: 200 when the database answers and routing has resumed.
@@ -103,25 +99,21 @@ async fn health() -> Json<Status> {
     operation_id = "ready",
     responses(
         (status = OK, description = "Ready.", body = Status),
-        (status = SERVICE_UNAVAILABLE, description = "Not ready, and why.", body = Status),
+        (status = SERVICE_UNAVAILABLE, description = "Not ready (the log says why).", body = Status),
     )
 )]
 async fn ready(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     match state.engine.store().ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(Status {
-                status: "ready",
-                reason: None,
-            }),
-        ),
-        Err(err) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(Status {
-                status: "unavailable",
-                reason: Some(err.to_string()),
-            }),
-        ),
+        Ok(()) => (StatusCode::OK, Json(Status { status: "ready" })),
+        Err(err) => {
+            tracing::warn!("not ready: {err}");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(Status {
+                    status: "unavailable",
+                }),
+            )
+        }
     }
 }
 
@@ -215,6 +207,16 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Result<impl IntoResponse
     }
     for (media, n) in load {
         let _ = writeln!(out, "parley_agent_load{{media=\"{media}\"}} {n}");
+    }
+    metric(
+        &mut out,
+        "parley_rate_limited_total",
+        "counter",
+        "Requests refused by a rate limit or quota (429), per limit.",
+    );
+    let refusals = state.quotas.refusals();
+    for (limit, n) in refusals.into_iter().chain(state.chat.refusals()) {
+        let _ = writeln!(out, "parley_rate_limited_total{{limit=\"{limit}\"}} {n}");
     }
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }

@@ -10,6 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use futures_util::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
@@ -19,7 +20,7 @@ use tokio::sync::{broadcast, mpsc};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
-use super::auth::{Access, Principal};
+use super::auth::{self, Access, Principal};
 use super::error::errors;
 use super::interactions::event_scope;
 use super::openapi::ApiRouter;
@@ -134,7 +135,8 @@ fn cursor(resume: &Resume, headers: &HeaderMap) -> Result<i64, ApiError> {
 
 /// Server-Sent Events from a cursor (`?after=` or `Last-Event-ID`), then
 /// live: each event's `id` is its `seq`, its `event` its kind, its data the
-/// event as JSON. Agents receive their own events.
+/// event as JSON. Agents receive their own events. The stream ends when
+/// its credential does (logout, revocation, a changed or deleted account).
 #[utoipa::path(
     get,
     path = "/events/stream",
@@ -154,6 +156,7 @@ async fn sse(
     let scope = event_scope(&principal)?;
     let after = cursor(&resume, &headers)?;
     let events = follow(state.engine.store().clone(), after, scope);
+    let revoked = auth::revoked(state, principal);
     let stream = stream::unfold(events, |mut events| async move {
         let event = events.recv().await?;
         let sse = SseEvent::default()
@@ -162,7 +165,8 @@ async fn sse(
             .json_data(&event)
             .unwrap_or_default();
         Some((Ok(sse), events))
-    });
+    })
+    .take_until(revoked);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
@@ -186,18 +190,31 @@ async fn websocket(
 ) -> Result<Response, ApiError> {
     let scope = event_scope(&principal)?;
     let after = cursor(&resume, &headers)?;
-    let store = state.engine.store().clone();
+    let events = follow(state.engine.store().clone(), after, scope);
+    let revoked = auth::revoked(state, principal);
+    // The client sends nothing but pongs and its close.
     Ok(upgrade
-        .on_upgrade(move |socket| serve_socket(socket, follow(store, after, scope)))
+        .max_message_size(4096)
+        .max_frame_size(4096)
+        .on_upgrade(move |socket| serve_socket(socket, events, revoked))
         .into_response())
 }
 
 /// Sends events as JSON text messages, pings every 15 s, and stops when
-/// the client closes.
-async fn serve_socket(mut socket: WebSocket, mut events: mpsc::Receiver<Event>) {
+/// the client closes or its credential is revoked.
+async fn serve_socket(
+    mut socket: WebSocket,
+    mut events: mpsc::Receiver<Event>,
+    revoked: impl Future<Output = ()>,
+) {
     let mut ping = tokio::time::interval(Duration::from_secs(15));
+    let mut revoked = std::pin::pin!(revoked);
     loop {
         tokio::select! {
+            () = &mut revoked => {
+                let _ = socket.send(Message::Close(None)).await;
+                return;
+            }
             event = events.recv() => {
                 let Some(event) = event else { return };
                 let text = serde_json::to_string(&event).unwrap_or_default();

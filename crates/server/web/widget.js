@@ -5,7 +5,10 @@
  * a Shadow DOM:
  *
  *   <script src="https://parley.example/chat/widget.js" async
- *           data-queue="inbound" data-title="Chat with us"></script>
+ *           data-widget="shop" data-queue="inbound" data-title="Chat with us"></script>
+ *
+ * `data-widget` names the site's `[[chat.widget]]` in the server's
+ * settings, which says which queues (`data-queue`) its customers may pick.
  *
  * The server's origin is taken from the script's own `src`. The session
  * (`id`, `key`, last `seq`, the transcript) is kept in sessionStorage, so a
@@ -25,6 +28,7 @@
   if (!script || !script.src) return;
 
   const ORIGIN = new URL(script.src, location.href).origin;
+  const WIDGET = script.dataset.widget || null;
   const QUEUE = script.dataset.queue || null;
   const TITLE = script.dataset.title || 'Chat with us';
   const STORE_KEY = 'parley-chat:' + ORIGIN;
@@ -1074,6 +1078,7 @@ form.composer textarea { resize: none; height: 44px; max-height: 120px; flex: 1;
     if (email) body.email = email;
     const subject = ui.subject.value.trim();
     if (subject) body.subject = subject;
+    if (WIDGET) body.widget = WIDGET;
     if (QUEUE) body.queue = QUEUE;
     ui.start.disabled = true;
     ui.start.textContent = 'Starting…';

@@ -4,6 +4,7 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
+use super::credentials;
 use super::error::StoreError;
 use super::events::EventKind;
 use super::interactions::json_column;
@@ -17,7 +18,8 @@ pub(super) enum AgentWrite {
         agent: Agent,
         password_hash: Option<String>,
     },
-    /// Replaces an account's settings; `None` keeps its password.
+    /// Replaces an account's settings; `None` keeps its password. A new
+    /// password or role ends the account's sessions.
     Replace {
         agent: Agent,
         password_hash: Option<String>,
@@ -146,17 +148,26 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &AgentWrite) -> Result<Outcome
         } => {
             let mut agent = agent.clone();
             agent.updated_at = tx.now;
+            let role_before: Option<String> =
+                sqlx::query_scalar("SELECT role FROM agents WHERE id = $1")
+                    .bind(&agent.id)
+                    .fetch_optional(&mut *tx.conn)
+                    .await?;
+            let Some(role_before) = role_before else {
+                return Ok(Err(StoreError::no_agent(&agent.id)));
+            };
+            // A new password or role ends the account's sessions.
+            if password_hash.is_some() || role_before != agent.role.as_str() {
+                credentials::remove_sessions(tx, &agent.id).await?;
+            }
             let update = sqlx::query(
                 "UPDATE agents SET name = $2, role = $3, skills = $4, agent_groups = $5, capacity = $6, after_call_work_ms = $7, updated_at = $8, password_hash = COALESCE($9, password_hash) WHERE id = $1",
             );
-            let done = bind_settings(update, &agent)
+            bind_settings(update, &agent)
                 .bind(agent.updated_at)
                 .bind(password_hash)
                 .execute(&mut *tx.conn)
                 .await?;
-            if done.rows_affected() == 0 {
-                return Ok(Err(StoreError::no_agent(&agent.id)));
-            }
             tx.event(
                 None,
                 Some(&agent.id),

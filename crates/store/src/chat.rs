@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 
 use super::access::{self, Reader};
-use super::contacts::{self, Identity};
+use super::contacts;
 use super::error::StoreError;
 use super::history;
 use super::interactions::{self, NewInteraction, json_column};
@@ -186,6 +186,15 @@ pub struct NewFile {
     pub content_type: String,
     /// The bytes.
     pub data: Vec<u8>,
+    /// What the session's files may add up to, with this one.
+    pub quota: Option<FileQuota>,
+}
+
+/// Files a session may hold at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileQuota {
+    pub files: i64,
+    pub bytes: i64,
 }
 
 /// An open session with its activity, for supervisors.
@@ -235,6 +244,20 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &ChatWrite) -> Result<Outcome,
             if let Err(refused) = check_open(tx, &message.session).await? {
                 return Ok(Err(refused));
             }
+            if let Some(quota) = file.quota {
+                let (files, bytes): (i64, i64) = sqlx::query_as(
+                    "SELECT COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM chat_files WHERE session_id = $1",
+                )
+                .bind(&message.session)
+                .fetch_one(&mut *tx.conn)
+                .await?;
+                if files >= quota.files || bytes + file.data.len() as i64 > quota.bytes {
+                    return Ok(Err(StoreError::QuotaExceeded(format!(
+                        "this chat holds {files} file(s) of {bytes} bytes; a chat may hold {} file(s) of {} bytes in all",
+                        quota.files, quota.bytes
+                    ))));
+                }
+            }
             let info = insert_file(tx, &message.session, file).await?;
             let mut message = message.clone();
             message.content.file = Some(info);
@@ -264,8 +287,9 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &ChatWrite) -> Result<Outcome,
 }
 
 /// Creates a chat's interaction and session. A customer who gave an
-/// e-mail address is identified (their contact found, or created with the
-/// nickname as its name) and becomes the interaction's contact.
+/// e-mail address gets a contact (named after the nickname): the one
+/// created owning the address if none did, else a new one claiming it
+/// unverified (typing an address proves nothing).
 async fn start(
     tx: &mut Tx<'_>,
     interaction: &NewInteraction,
@@ -276,12 +300,7 @@ async fn start(
         return Ok(Err(refused));
     }
     if let Some(email) = &session.email {
-        let identity = Identity {
-            emails: vec![email.clone()],
-            phones: Vec::new(),
-            name: Some(session.nickname.clone()),
-        };
-        match contacts::write::identify(tx, &identity).await? {
+        match contacts::write::claimed(tx, email, Some(&session.nickname)).await? {
             Ok(contact) => interaction.contact_id = Some(contact.id),
             Err(refused) => return Ok(Err(refused)),
         }

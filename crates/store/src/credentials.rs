@@ -38,6 +38,8 @@ pub(super) enum CredentialWrite {
     Remove(String),
     /// Removes the API key named so.
     RemoveApiKey(String),
+    /// Removes every session of an account.
+    RemoveSessions(String),
 }
 
 fn from_row(row: &AnyRow) -> Result<Credential, StoreError> {
@@ -78,6 +80,11 @@ pub(super) async fn api_keys(pool: &AnyPool) -> Result<Vec<Credential>, StoreErr
 pub(super) async fn apply(tx: &mut Tx<'_>, write: &CredentialWrite) -> Result<Outcome, StoreError> {
     match write {
         CredentialWrite::Add(c) => {
+            // Expired credentials go as new ones come.
+            sqlx::query("DELETE FROM credentials WHERE expires_at <= $1")
+                .bind(tx.now)
+                .execute(&mut *tx.conn)
+                .await?;
             if c.kind == "api-key" {
                 let taken: Option<String> = sqlx::query_scalar(
                     "SELECT hash FROM credentials WHERE kind = 'api-key' AND name = $1",
@@ -111,6 +118,9 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &CredentialWrite) -> Result<Ou
                 .execute(&mut *tx.conn)
                 .await?;
         }
+        CredentialWrite::RemoveSessions(agent) => {
+            remove_sessions(tx, agent).await?;
+        }
         CredentialWrite::RemoveApiKey(name) => {
             let done = sqlx::query("DELETE FROM credentials WHERE kind = 'api-key' AND name = $1")
                 .bind(name)
@@ -125,4 +135,13 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &CredentialWrite) -> Result<Ou
         }
     }
     Ok(Ok(Written::Done))
+}
+
+/// Ends every session of `agent`.
+pub(super) async fn remove_sessions(tx: &mut Tx<'_>, agent: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM credentials WHERE kind = 'session' AND agent_id = $1")
+        .bind(agent)
+        .execute(&mut *tx.conn)
+        .await?;
+    Ok(())
 }

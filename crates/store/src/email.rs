@@ -50,6 +50,9 @@ pub enum Status {
     Rejected,
     /// Outbound, waiting to be sent (or retried).
     Queued,
+    /// Outbound, being handed to the SMTP server: the attempt is recorded
+    /// before the message goes, so it is never sent twice.
+    Sending,
     /// Outbound, accepted by the SMTP server.
     Sent,
     /// Outbound, given up after the last retry.

@@ -36,6 +36,9 @@ pub enum StoreError {
     /// The input is not acceptable.
     #[error("{0}")]
     Invalid(String),
+    /// A quota on what may be stored is spent.
+    #[error("{0}")]
+    QuotaExceeded(String),
     /// The store is misconfigured.
     #[error("{0}")]
     Config(String),

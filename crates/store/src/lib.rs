@@ -310,6 +310,14 @@ impl Store {
         .await
     }
 
+    /// Ends every session of an account.
+    pub async fn remove_sessions(&self, agent: &str) -> Result<(), StoreError> {
+        self.write_done(Write::Credential(CredentialWrite::RemoveSessions(
+            agent.to_string(),
+        )))
+        .await
+    }
+
     /// The credential with this hash.
     pub async fn credential(&self, hash: &str) -> Result<Option<Credential>, StoreError> {
         credentials::find(&self.pool, hash).await

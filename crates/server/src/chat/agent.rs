@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::UtoipaMethodRouterExt;
 use utoipa_axum::routes;
 
-use super::super::auth::{Access, Principal, forbidden};
+use super::super::auth::{self, Access, Principal, forbidden};
 use super::super::download::{FileBytes, download};
 use super::super::error::errors;
 use super::super::openapi::ApiRouter;
@@ -334,7 +334,7 @@ async fn stop_supervising(
 
 /// One WebSocket for every chat the account is in or supervises: frames
 /// as JSON text; the agent sends `message`, `url` and `typing` frames
-/// naming the `session`.
+/// naming the `session`. The socket closes when the session ends.
 #[utoipa::path(
     get,
     path = "/chats/ws",
@@ -349,7 +349,9 @@ async fn websocket(
     let me = principal.account()?.to_string();
     let chat = state.chat.clone();
     let role = principal.role;
-    Ok(socket::small(upgrade)
-        .on_upgrade(move |ws| socket::serve_account(ws, chat, me, role))
+    let revoked = auth::revoked(state, principal);
+    let frame_limit = chat.settings().max_frame_bytes();
+    Ok(socket::small(upgrade, frame_limit)
+        .on_upgrade(move |ws| socket::serve_account(ws, chat, me, role, revoked))
         .into_response())
 }

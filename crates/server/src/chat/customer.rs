@@ -2,10 +2,13 @@
 //! `X-Chat-Key` header, or `?key=` where headers cannot be set).
 
 use axum::Json;
+use axum::body::Body;
+use axum::extract::Request;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -24,9 +27,31 @@ use super::read_body;
 use super::socket::{self, Cursor};
 use parley_chat::hub::FrameKind;
 use parley_chat::{ChatError, Participant, StartChat, Started};
+use parley_listener::ClientAddr;
 use parley_store::Reader;
 use parley_store::State as Lifecycle;
 use parley_store::chat::Message;
+
+/// Largest JSON body a customer may send (a chat start with its attached
+/// data, a message), unless the longest message takes more.
+const MAX_CUSTOMER_BODY: usize = 64 * 1024;
+
+/// Cuts a customer's request body at its limit: a file's size for an
+/// upload, else [`MAX_CUSTOMER_BODY`] or what the longest message takes.
+/// A body over it is answered `413` before more of it is read.
+async fn limit_body(request: Request, next: Next) -> Response {
+    let Some(state) = request.extensions().get::<Arc<AppState>>() else {
+        return next.run(request).await;
+    };
+    let settings = state.chat.settings();
+    let limit = if request.uri().path().ends_with("/files") {
+        settings.max_file_bytes
+    } else {
+        MAX_CUSTOMER_BODY.max(settings.max_frame_bytes())
+    };
+    next.run(request.map(|body| Body::new(http_body_util::Limited::new(body, limit))))
+        .await
+}
 
 /// The routes, open to any origin.
 pub fn routes() -> ApiRouter {
@@ -44,6 +69,9 @@ pub fn routes() -> ApiRouter {
         .routes(Access::CHAT_KEY, routes!(file))
         .routes(Access::CHAT_KEY, routes!(websocket))
         .routes(Access::CHAT_KEY, routes!(leave))
+        // Anonymous bodies are small: limited by the settings below.
+        .layer(axum::middleware::from_fn(limit_body))
+        .layer(DefaultBodyLimit::disable())
         .layer(
             CorsLayer::new()
                 .allow_origin(tower_http::cors::Any)
@@ -90,7 +118,8 @@ async fn customer(state: &AppState, id: &str, key: &Key) -> Result<Participant, 
 }
 
 /// Start a chat as a customer: nickname, e-mail, subject, attached data;
-/// answers the session id and its key.
+/// answers the session id and its key. Chats started are limited per
+/// client address.
 #[utoipa::path(
     post,
     path = "/chat/sessions",
@@ -100,13 +129,16 @@ async fn customer(state: &AppState, id: &str, key: &Key) -> Result<Participant, 
         (status = CREATED, description = "The chat.", body = Started),
         errors::BadRequest,
         errors::Unprocessable,
+        errors::TooMany,
         errors::Unavailable,
     )
 )]
 async fn start(
     State(state): State<Arc<AppState>>,
+    client: ClientAddr,
     JsonBody(request): JsonBody<StartChat>,
 ) -> Result<(StatusCode, Json<Started>), ApiError> {
+    state.quotas.chat_start.check(&client.0)?;
     Ok((StatusCode::CREATED, Json(state.chat.start(request).await?)))
 }
 
@@ -298,7 +330,7 @@ pub async fn receive_file(
     me: &Participant,
     name: &str,
     headers: &HeaderMap,
-    body: axum::body::Body,
+    body: Body,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     let limit = state.chat.settings().max_file_bytes;
     let content_type = headers
@@ -336,7 +368,7 @@ async fn send_file(
     Query(query): Query<FileName>,
     key: Key,
     headers: HeaderMap,
-    body: axum::body::Body,
+    body: Body,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     let me = customer(&state, &id, &key).await?;
     receive_file(&state, &me, &query.name, &headers, body).await
@@ -436,9 +468,8 @@ async fn poll(
         Err(err) => return Err(err.into()),
     }
     let hub = state.chat.hub();
-    let Some((mut live, _connection)) = hub.follow_customer(&id) else {
-        return Err(ChatError::Ended(id).into());
-    };
+    let max = state.chat.settings().max_sockets_per_session;
+    let (mut live, _connection) = hub.follow_customer(&id, max)?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(query.wait).min(MAX_WAIT);
     loop {
         let messages = state
@@ -470,6 +501,8 @@ async fn poll(
 
 /// The chat's WebSocket, resuming after `after`: messages and frames as
 /// JSON text; the customer sends `message`, `url` and `typing` frames.
+/// A frame over the size limit closes the socket; a session has a few
+/// sockets and long polls open at most.
 #[utoipa::path(
     get,
     path = "/chat/sessions/{id}/ws",
@@ -480,6 +513,7 @@ async fn poll(
         errors::Forbidden,
         errors::NotFound,
         errors::Gone,
+        errors::TooMany,
     )
 )]
 async fn websocket(
@@ -490,11 +524,11 @@ async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let me = customer(&state, &id, &key).await?;
-    let Some((live, connection)) = state.chat.hub().follow_customer(&id) else {
-        return Err(ChatError::Ended(id).into());
-    };
+    let max = state.chat.settings().max_sockets_per_session;
+    let (live, connection) = state.chat.hub().follow_customer(&id, max)?;
     let chat = state.chat.clone();
-    Ok(socket::small(upgrade)
+    let frame_limit = chat.settings().max_frame_bytes();
+    Ok(socket::small(upgrade, frame_limit)
         .on_upgrade(move |ws| socket::serve_customer(ws, chat, me, cursor.after, live, connection))
         .into_response())
 }

@@ -50,6 +50,7 @@ impl From<ChatError> for ApiError {
             }
             ChatError::NotAParty(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ChatError::Silent => (StatusCode::CONFLICT, "monitoring-silently"),
+            ChatError::Limited(limited) => return limited.into(),
             ChatError::Engine(err) => return err.into(),
             ChatError::Store(err) => return err.into(),
         };

@@ -24,11 +24,15 @@ use parley_store::chat::Message;
 /// of 128 KiB each would cost a quarter of a megabyte per customer).
 const SOCKET_BUFFER: usize = 8 * 1024;
 
-/// An upgrade with buffers sized for chat traffic.
-pub fn small(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
+/// An upgrade with buffers sized for chat traffic, taking messages of at
+/// most `limit` bytes (a larger one, or a frame of one, closes the socket
+/// before it is read whole).
+pub fn small(upgrade: WebSocketUpgrade, limit: usize) -> WebSocketUpgrade {
     upgrade
         .read_buffer_size(SOCKET_BUFFER)
         .write_buffer_size(SOCKET_BUFFER)
+        .max_message_size(limit)
+        .max_frame_size(limit)
 }
 
 /// Where a socket resumes (`?key=` and `?token=` are read elsewhere).
@@ -185,23 +189,41 @@ pub async fn serve_customer(
     live: broadcast::Receiver<Frame>,
     _connection: Connection,
 ) {
-    serve(socket, chat, Client::Customer(me), Some(after), live).await;
+    let ended = std::future::pending();
+    serve(socket, chat, Client::Customer(me), Some(after), live, ended).await;
 }
 
-/// Serves an account's socket: every chat it is in or supervises.
-pub async fn serve_account(socket: WebSocket, chat: Arc<Chat>, id: String, role: AccountRole) {
+/// Serves an account's socket: every chat it is in or supervises, until
+/// `revoked` (its credential's end).
+pub async fn serve_account(
+    socket: WebSocket,
+    chat: Arc<Chat>,
+    id: String,
+    role: AccountRole,
+    revoked: impl Future<Output = ()>,
+) {
     let live = chat.hub().follow_agent(&id);
-    serve(socket, chat, Client::Account { id, role }, None, live).await;
+    serve(
+        socket,
+        chat,
+        Client::Account { id, role },
+        None,
+        live,
+        revoked,
+    )
+    .await;
 }
 
 /// The socket loop. With a cursor (the customer's), what was missed is
 /// read from the store first and frames are sent once each, in order.
+/// The socket closes when `ended` completes.
 async fn serve(
     mut socket: WebSocket,
     chat: Arc<Chat>,
     client: Client,
     mut cursor: Option<i64>,
     mut live: broadcast::Receiver<Frame>,
+    ended: impl Future<Output = ()>,
 ) {
     let session = match &client {
         Client::Customer(me) => Some(me.session.clone()),
@@ -214,8 +236,13 @@ async fn serve(
         return;
     }
     let mut ping = tokio::time::interval(Duration::from_secs(15));
+    let mut ended = std::pin::pin!(ended);
     loop {
         tokio::select! {
+            () = &mut ended => {
+                let _ = socket.send(WsMessage::Close(None)).await;
+                return;
+            }
             frame = live.recv() => match frame {
                 Ok(frame) => {
                     if let (Some(seen), Some(seq)) = (cursor.as_mut(), frame.seq) {

@@ -103,6 +103,38 @@ pub(crate) async fn identify(
     reload(tx, &id).await.map(Ok)
 }
 
+/// The attribute a contact made for an unproven claim of an address
+/// carries: the address claimed.
+pub const UNVERIFIED_EMAIL: &str = "unverified-email";
+
+/// The contact of a customer who typed an address nobody proved theirs (a
+/// pre-chat form). If no contact owns the address, one is created owning
+/// it, as [`identify`] does. If a contact owns it already, the customer is
+/// not let into that contact (its history, its details): a new contact is
+/// made that claims the address unverified (attribute `unverified-email`),
+/// for staff to merge into the owner once they know it is the same person.
+pub(crate) async fn claimed(
+    tx: &mut Tx<'_>,
+    email: &str,
+    name: Option<&str>,
+) -> Result<Result<Contact, StoreError>, StoreError> {
+    let address = checked!(normalise_all(EMAIL, &[email.to_string()]))
+        .pop()
+        .unwrap_or_default();
+    if owner(tx.conn, EMAIL, &address).await?.is_none() {
+        let identity = Identity {
+            emails: vec![address],
+            phones: Vec::new(),
+            name: name.map(str::to_string),
+        };
+        return identify(tx, &identity).await;
+    }
+    let name = checked!(clean_name(name));
+    let attributes = Map::from_iter([(UNVERIFIED_EMAIL.to_string(), Json::String(address))]);
+    let id = insert(tx, name, None, None, &attributes).await?;
+    reload(tx, &id).await.map(Ok)
+}
+
 /// The contact an interaction's `contact_id` names: an identity
 /// (`email:...`, `phone:...`) is identified, creating its contact if new;
 /// an id is followed past a merge. An unknown id is refused.
@@ -342,7 +374,8 @@ async fn delete(tx: &mut Tx<'_>, id: &str) -> Result<Outcome, StoreError> {
 
 /// Merges `from` into `into`: their identities and interactions move to
 /// the survivor, which keeps its attributes and names and takes those it
-/// lacks (from the first merged contact that has them); the merged ones
+/// lacks (from the first merged contact that has them; an unverified claim
+/// of an address is settled by the merge and not taken); the merged ones
 /// become tombstones pointing at it, and so do their own tombstones.
 async fn merge(
     tx: &mut Tx<'_>,
@@ -373,7 +406,9 @@ async fn merge(
         }
     }
     for contact in &merged {
-        for (key, value) in &contact.attributes {
+        // A claim merged into a contact is settled: the merge is the proof.
+        let settled = |key: &&String| key.as_str() != UNVERIFIED_EMAIL;
+        for (key, value) in contact.attributes.iter().filter(|(key, _)| settled(key)) {
             survivor
                 .attributes
                 .entry(key.clone())

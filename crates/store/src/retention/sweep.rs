@@ -245,7 +245,12 @@ impl Retention {
     async fn create_file(&self) -> std::io::Result<(PathBuf, std::fs::File)> {
         let dir = self.archive_dir.clone();
         tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&dir)?;
+            use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+            // Archives hold customers' words: the server's user's alone.
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)?;
             let stamp = humantime::format_rfc3339_millis(std::time::SystemTime::now())
                 .to_string()
                 .replace(':', "-");
@@ -253,6 +258,7 @@ impl Retention {
             let file = std::fs::OpenOptions::new()
                 .append(true)
                 .create_new(true)
+                .mode(0o600)
                 .open(&path)?;
             std::fs::File::open(&dir)?.sync_all()?;
             Ok((path, file))
