@@ -169,7 +169,69 @@ async fn roles_are_enforced_on_every_route(db: &TestDb) {
     assert_eq!(status, 400, "{body}");
 }
 
+async fn administrative_actions_are_audited(db: &TestDb) {
+    let (_server, admin) = TestServer::with_admin(Some(db), "").await;
+    admin
+        .create_agent(agent_spec("ann", json!({"chat": 1})))
+        .await;
+    let mut spec = agent_spec("ann", json!({"chat": 2}));
+    spec["password"] = json!("a-new-password");
+    assert_eq!(admin.put("/v1/agents/ann", spec).await.0, 200);
+    let key = admin
+        .ok_post("/v1/api-keys", json!({"name": "crm", "role": "supervisor"}))
+        .await;
+    assert_eq!(admin.delete("/v1/api-keys/crm").await.0, 204);
+    assert_eq!(admin.delete("/v1/agents/ann").await.0, 204);
+
+    let (status, log) = admin.get("/v1/audit").await;
+    assert_eq!(status, 200, "{log}");
+    let actions: Vec<(&str, &str, &str)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap(),
+                e["action"].as_str().unwrap(),
+                e["target"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("admin", "account.deleted", "ann"),
+            ("admin", "api-key.deleted", "crm"),
+            ("admin", "api-key.created", "crm"),
+            ("admin", "account.replaced", "ann"),
+            ("admin", "account.created", "ann"),
+        ]
+    );
+    assert_eq!(log[3]["detail"]["new-password"], true);
+    assert!(
+        !log.to_string().contains(key["key"].as_str().unwrap()),
+        "no secret is logged"
+    );
+    // Filtered and paged.
+    let (_, created) = admin.get("/v1/audit?action=api-key.created").await;
+    assert_eq!(created.as_array().unwrap().len(), 1);
+    let newest = log[0]["id"].as_str().unwrap();
+    let (_, older) = admin
+        .get(&format!("/v1/audit?before={newest}&limit=2"))
+        .await;
+    assert_eq!(older.as_array().unwrap().len(), 2);
+    assert_eq!(older[0]["action"], "api-key.deleted");
+    // Administrators only.
+    admin.create_agent(agent_spec("sue", json!({}))).await;
+    let mut sue = agent_spec("sue", json!({}));
+    sue["role"] = json!("supervisor");
+    admin.put("/v1/agents/sue", sue).await;
+    let sue = admin.login("sue", "password-sue").await;
+    assert_eq!(sue.get("/v1/audit").await.0, 403);
+}
+
 on_both_backends!(
     passwords_are_hashed_and_sessions_end,
     roles_are_enforced_on_every_route,
+    administrative_actions_are_audited,
 );

@@ -431,6 +431,39 @@ action = "drop"
         "{all}"
     );
     assert!(all.contains("****-****-****-0004"), "{all}");
+
+    // What a customer types when starting a chat, and file names, too.
+    let started = chat::start(
+        &admin.url(""),
+        json!({
+            "nickname": "Ada 4111 1111 1111 1234",
+            "subject": "card 4111-1111-1111-1234",
+        }),
+    )
+    .await;
+    let (_, chat) = admin.get(&format!("/v1/chats/{}", started.id)).await;
+    let (status, file) = started
+        .upload("4111111111111234.txt", "text/plain", b"x".to_vec())
+        .await;
+    assert_eq!(status, 201, "{file}");
+    assert_eq!(file["file"]["name"], "************1234.txt");
+    let (status, refused) = admin
+        .with_token("")
+        .post(
+            "/v1/chat/sessions",
+            json!({"nickname": "Ada", "subject": "password: hunter2"}),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (422, Some("message-withheld"))
+    );
+    let all = format!("{chat}");
+    assert!(
+        !all.contains("4111 1111") && !all.contains("4111-1111"),
+        "{all}"
+    );
+    assert!(all.contains("**** **** **** 1234"), "{all}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

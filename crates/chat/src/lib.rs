@@ -252,9 +252,12 @@ impl Chat {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(|s| s.chars().take(200).collect::<String>());
+        // What the customer typed is masked like its messages.
+        let nickname = self.mask(nickname)?;
+        let subject = subject.as_deref().map(|s| self.mask(s)).transpose()?;
         let widget = self.settings.widget(request.widget.as_deref())?;
         let queue = widget.queue(request.queue.as_deref())?;
-        let attached = widget.attached(request.attached.as_ref())?;
+        let attached = self.mask_attached(widget.attached(request.attached.as_ref())?)?;
         let new = NewInteraction {
             id: None,
             tenant: self.settings.tenant.clone(),
@@ -269,7 +272,7 @@ impl Chat {
         let key = password::new_secret("ck_");
         let session = NewSession {
             key_hash: password::digest(&key),
-            nickname: nickname.to_string(),
+            nickname,
             email,
             subject,
         };
@@ -388,9 +391,38 @@ impl Chat {
         if text.trim().is_empty() {
             return Err(ChatError::Invalid("the message is empty".into()));
         }
+        self.mask(text)
+    }
+
+    /// `text` with the privacy rules applied, or refused by a drop rule.
+    fn mask(&self, text: &str) -> Result<String, ChatError> {
         self.masking
             .apply(text)
             .map_err(|withheld| ChatError::Withheld(withheld.rule))
+    }
+
+    /// Attached data with the privacy rules applied to its texts.
+    fn mask_attached(&self, attached: Json) -> Result<Json, ChatError> {
+        let Json::Array(list) = attached else {
+            return Ok(attached);
+        };
+        list.into_iter()
+            .map(|mut attribute| {
+                let value = &mut attribute["value"];
+                if let Some(text) = value.get("text").and_then(Json::as_str) {
+                    value["text"] = Json::String(self.mask(text)?);
+                }
+                if let Some(texts) = value.get("texts").and_then(Json::as_array) {
+                    let masked = texts
+                        .iter()
+                        .map(|t| self.mask(t.as_str().unwrap_or_default()).map(Json::String))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    value["texts"] = Json::Array(masked);
+                }
+                Ok(attribute)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Json::Array)
     }
 
     fn message(&self, from: &Participant, kind: Kind, content: Content) -> NewMessage {
@@ -474,7 +506,7 @@ impl Chat {
             }
             .into());
         }
-        let name = files::clean_name(name)?;
+        let name = self.mask(&files::clean_name(name)?)?;
         files::check(&self.settings.file_types, content_type, &data)?;
         let file = NewFile {
             name,

@@ -5,10 +5,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::routes;
 
+use super::audit;
 use super::auth::{Access, Principal, forbidden};
 use super::error::errors;
 use super::openapi::ApiRouter;
@@ -193,13 +195,14 @@ async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Vec<Agent>>, Ap
 )]
 async fn create(
     State(state): State<Arc<AppState>>,
+    principal: Principal,
     JsonBody(spec): JsonBody<AgentSpec>,
 ) -> Result<(StatusCode, Json<Agent>), ApiError> {
     admin_role_allowed(&state, &spec)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(state.engine.create_agent(spec).await?),
-    ))
+    let created = state.engine.create_agent(spec).await?;
+    let detail = json!({ "role": created.role });
+    audit::record(&state, &principal, "account.created", &created.id, detail).await;
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// One account: the caller's own, or any for supervisors.
@@ -243,6 +246,7 @@ async fn show(
 )]
 async fn replace(
     State(state): State<Arc<AppState>>,
+    principal: Principal,
     Path(id): Path<String>,
     JsonBody(mut spec): JsonBody<AgentSpec>,
 ) -> Result<Json<Agent>, ApiError> {
@@ -253,7 +257,10 @@ async fn replace(
     }
     spec.id = id;
     admin_role_allowed(&state, &spec)?;
+    let new_password = spec.password.is_some();
     let replaced = state.engine.replace_agent(spec).await?;
+    let detail = json!({ "role": replaced.role, "new-password": new_password });
+    audit::record(&state, &principal, "account.replaced", &replaced.id, detail).await;
     // A new password or role ended the account's sessions in the store.
     state
         .credentials
@@ -285,9 +292,11 @@ fn admin_role_allowed(state: &AppState, spec: &AgentSpec) -> Result<(), ApiError
 )]
 async fn remove(
     State(state): State<Arc<AppState>>,
+    principal: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state.engine.delete_agent(&id).await?;
+    audit::record(&state, &principal, "account.deleted", &id, json!({})).await;
     state
         .credentials
         .revoke(|c| c.agent_id.as_deref() == Some(&id));
@@ -399,6 +408,7 @@ async fn api_keys(State(state): State<Arc<AppState>>) -> Result<Json<Vec<Credent
 )]
 async fn create_api_key(
     State(state): State<Arc<AppState>>,
+    principal: Principal,
     JsonBody(body): JsonBody<NewApiKey>,
 ) -> Result<(StatusCode, Json<NewKey>), ApiError> {
     if body.name.trim().is_empty() || body.name.len() > 128 {
@@ -418,6 +428,8 @@ async fn create_api_key(
             expires_at: None,
         })
         .await?;
+    let detail = json!({ "role": body.role });
+    audit::record(&state, &principal, "api-key.created", &body.name, detail).await;
     Ok((
         StatusCode::CREATED,
         Json(NewKey {
@@ -441,9 +453,11 @@ async fn create_api_key(
 )]
 async fn remove_api_key(
     State(state): State<Arc<AppState>>,
+    principal: Principal,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state.engine.store().remove_api_key(&name).await?;
+    audit::record(&state, &principal, "api-key.deleted", &name, json!({})).await;
     state
         .credentials
         .revoke(|c| c.kind == "api-key" && c.name == name);

@@ -1,10 +1,12 @@
 //! The HTTP API under `/v1` (its OpenAPI document at `/v1/openapi.json`):
 //! accounts and sessions, interactions and what agents and supervisors do
 //! with them, the event log and its live stream, statistics, contacts and
-//! their history, standard responses, retention, plugin administration;
+//! their history, standard responses, retention, plugin administration,
+//! the audit log of administrative actions;
 //! `/health`, `/ready` and `/metrics` for operations.
 
 mod accounts;
+mod audit;
 pub mod auth;
 mod channel;
 mod chat;
@@ -69,6 +71,7 @@ pub fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
             "/v1",
             interactions::routes()
                 .merge(accounts::routes())
+                .merge(audit::routes())
                 .merge(stream::routes())
                 .merge(stats::routes())
                 .merge(channel::routes())

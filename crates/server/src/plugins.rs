@@ -8,14 +8,15 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value as JsonValue};
+use serde_json::{Map, Value as JsonValue, json};
 use std::collections::BTreeMap;
 use std::path::Path as FsPath;
 use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::routes;
 
-use super::auth::Access;
+use super::audit;
+use super::auth::{Access, Principal};
 use super::error::errors;
 use super::openapi::ApiRouter;
 use super::{ApiError, AppState, JsonBody};
@@ -119,11 +120,18 @@ impl Upload {
 )]
 async fn upload(
     State(state): State<Arc<AppState>>,
+    principal: Principal,
     JsonBody(upload): JsonBody<Upload>,
 ) -> Result<Json<Loaded>, ApiError> {
-    Ok(Json(
-        state.registry.load(upload.source("admin-api")?).await?,
-    ))
+    let loaded = state.registry.load(upload.source("admin-api")?).await?;
+    audited_load(&state, &principal, "plugin.uploaded", &loaded).await;
+    Ok(Json(loaded))
+}
+
+/// Records a version made live.
+async fn audited_load(state: &AppState, principal: &Principal, action: &str, loaded: &Loaded) {
+    let detail = json!({ "version": loaded.version, "replaced": loaded.replaced });
+    audit::record(state, principal, action, &loaded.plugin, detail).await;
 }
 
 /// The recorder of plugin `name`, or a 404.
@@ -230,6 +238,7 @@ async fn shadow(
 )]
 async fn start_shadow(
     State(state): State<Arc<AppState>>,
+    principal: Principal,
     Path(name): Path<String>,
     JsonBody(upload): JsonBody<Upload>,
 ) -> Result<Json<ShadowSummary>, ApiError> {
@@ -240,7 +249,16 @@ async fn start_shadow(
             source.manifest.name
         )));
     }
-    Ok(Json(state.registry.start_shadow(source).await?))
+    let summary = state.registry.start_shadow(source).await?;
+    audit::record(
+        &state,
+        &principal,
+        "plugin.shadow-started",
+        &name,
+        json!({}),
+    )
+    .await;
+    Ok(Json(summary))
 }
 
 /// Stop the shadow run; its final summary.
@@ -255,6 +273,7 @@ async fn start_shadow(
 )]
 async fn stop_shadow(
     State(state): State<Arc<AppState>>,
+    principal: Principal,
     Path(name): Path<String>,
 ) -> Result<Json<ShadowSummary>, ApiError> {
     let shadow = state
@@ -262,6 +281,14 @@ async fn stop_shadow(
         .observers()
         .remove_shadow(&name)
         .ok_or_else(|| no_shadow(&name))?;
+    audit::record(
+        &state,
+        &principal,
+        "plugin.shadow-stopped",
+        &name,
+        json!({}),
+    )
+    .await;
     Ok(Json(shadow.summary()))
 }
 
@@ -288,11 +315,14 @@ pub struct RollbackTo {
 )]
 async fn rollback(
     State(state): State<Arc<AppState>>,
+    principal: Principal,
     Path(name): Path<String>,
     body: Option<Json<RollbackTo>>,
 ) -> Result<Json<Loaded>, ApiError> {
     let to = body.and_then(|Json(b)| b.to);
-    Ok(Json(state.registry.rollback(&name, to.as_deref()).await?))
+    let loaded = state.registry.rollback(&name, to.as_deref()).await?;
+    audited_load(&state, &principal, "plugin.rolled-back", &loaded).await;
+    Ok(Json(loaded))
 }
 
 /// A function call with JSON arguments.

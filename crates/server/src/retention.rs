@@ -7,7 +7,8 @@ use axum::http::StatusCode;
 use std::sync::Arc;
 use utoipa_axum::routes;
 
-use super::auth::Access;
+use super::audit;
+use super::auth::{Access, Principal};
 use super::error::errors;
 use super::openapi::ApiRouter;
 use super::{ApiError, AppState};
@@ -42,6 +43,12 @@ impl From<RetentionError> for ApiError {
         errors::Unavailable,
     )
 )]
-async fn run(State(state): State<Arc<AppState>>) -> Result<Json<Report>, ApiError> {
-    Ok(Json(state.retention.sweep().await?))
+async fn run(
+    State(state): State<Arc<AppState>>,
+    principal: Principal,
+) -> Result<Json<Report>, ApiError> {
+    let report = state.retention.sweep().await?;
+    let detail = serde_json::to_value(&report).unwrap_or_default();
+    audit::record(&state, &principal, "retention.run", "interactions", detail).await;
+    Ok(Json(report))
 }

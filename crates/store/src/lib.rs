@@ -12,6 +12,7 @@
 pub mod access;
 mod agents;
 pub mod attached;
+pub mod audit;
 pub mod channel;
 pub mod chat;
 pub mod contacts;
@@ -326,6 +327,22 @@ impl Store {
     /// Every API key.
     pub async fn api_keys(&self) -> Result<Vec<Credential>, StoreError> {
         credentials::api_keys(&self.pool).await
+    }
+
+    /// Records an administrative action in the audit log.
+    pub async fn audit(&self, entry: audit::NewAuditEntry) -> Result<(), StoreError> {
+        self.write_done(Write::Audit(entry)).await
+    }
+
+    /// Audit entries, newest first: before entry `before`, of `action`,
+    /// at most `limit`.
+    pub async fn audit_log(
+        &self,
+        before: Option<&str>,
+        action: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<audit::AuditEntry>, StoreError> {
+        audit::list(&self.pool, before, action, limit).await
     }
 
     async fn write_message(&self, write: ChatWrite) -> Result<Option<chat::Message>, StoreError> {

@@ -15,6 +15,7 @@ use std::collections::HashSet;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::agents::{self, AgentWrite};
+use super::audit::{self, NewAuditEntry};
 use super::chat::{self, ChatWrite, Message, NewMessage};
 use super::contacts::{self, Contact, write::ContactWrite};
 use super::credentials::{self, CredentialWrite};
@@ -49,6 +50,7 @@ pub(super) enum Write {
     Email(EmailWrite),
     Contact(ContactWrite),
     Retention(RetentionWrite),
+    Audit(NewAuditEntry),
 }
 
 /// What a write produced.
@@ -314,6 +316,7 @@ async fn try_commit<'a>(
             Write::Email(write) => email::apply(&mut tx, write).await?,
             Write::Contact(write) => contacts::write::apply(&mut tx, write).await?,
             Write::Retention(write) => retention::apply(&mut tx, write).await?,
+            Write::Audit(entry) => audit::apply(&mut tx, entry).await?,
         });
     }
     let (committed, documents, numbers) = (
