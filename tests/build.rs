@@ -8,7 +8,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+    // Read when the script runs, not when it was compiled: a script built
+    // for a checkout elsewhere (a shared target directory) must not read
+    // that checkout.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let workspace = Path::new(&manifest_dir)
         .parent()
         .expect("workspace")
         .to_path_buf();

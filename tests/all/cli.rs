@@ -95,7 +95,7 @@ fn plugin_test_names_a_failed_mime_check_and_shows_the_message() {
     );
     assert!(stdout.contains("the transformed message:"), "{stdout}");
     assert!(
-        stdout.contains("X-Forwarded-By: \"Dana Agent\" <dana@shop.example>"),
+        stdout.contains("X-Original-From: Erik Customer <erik@example.org>"),
         "{stdout}"
     );
     assert!(stdout.contains("16 passed, 1 failed"), "{stdout}");

@@ -33,6 +33,44 @@ fn multipart_alternative_gives_text_html_and_addresses() {
 }
 
 #[test]
+fn a_from_header_written_as_one_encoded_word_is_read_as_mail_clients_do() {
+    let email = parse(&corpus("encoded-from.eml"), &Limits::default()).unwrap();
+    let from = email.from.as_ref().expect("a sender");
+    assert_eq!(
+        (from.name.as_deref(), from.address.as_str()),
+        (Some("Zoë Ng"), "zoe.ng@example.com")
+    );
+}
+
+#[test]
+fn text_only_in_an_attachment_or_a_nested_message_is_the_body() {
+    let attached = parse(&corpus("text-in-attachment.eml"), &Limits::default()).unwrap();
+    assert_eq!(
+        attached.text.as_deref().map(str::trim),
+        Some("My order 778 arrived broken.")
+    );
+    let nested = parse(&corpus("nested-only.eml"), &Limits::default()).unwrap();
+    assert_eq!(
+        nested.text.as_deref().map(str::trim),
+        Some("The courier left the parcel in the rain.")
+    );
+}
+
+#[test]
+fn auto_replies_and_reports_are_machine_mail() {
+    let out_of_office = parse(&corpus("out-of-office.eml"), &Limits::default()).unwrap();
+    assert_eq!(
+        out_of_office.machine.as_deref(),
+        Some("an auto-reply (X-Autoreply)")
+    );
+    assert!(out_of_office.automatic);
+    let report = parse(&corpus("dsn-unmatched.eml"), &Limits::default()).unwrap();
+    assert_eq!(report.machine.as_deref(), Some("a delivery-status report"));
+    let customer = parse(&corpus("alternative.eml"), &Limits::default()).unwrap();
+    assert_eq!(customer.machine, None);
+}
+
+#[test]
 fn latin1_and_shift_jis_are_decoded() {
     let latin = parse(&corpus("latin1.eml"), &Limits::default()).unwrap();
     assert_eq!(latin.from.unwrap().name.as_deref(), Some("André Müller"));

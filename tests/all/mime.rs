@@ -69,9 +69,9 @@ async fn the_bundled_normalizer_unwraps_forwards_and_sets_headers() {
     assert_eq!(
         unwrapped.value,
         MimeOutcome::Transformed(
-            b"X-Forwarded-By: Rule <rules@shop.example>\r\n\
+            b"From: Rule <rules@shop.example>\r\n\
+X-Original-From: Ann <ann@example.com>\r\n\
 X-Forwarded-Message-Id: <fwd-1@shop.example>\r\n\
-From: Ann <ann@example.com>\r\n\
 Subject: Refund\r\n\
 \r\n\
 Please refund order AB123456."

@@ -489,6 +489,17 @@ async fn agents_and_supervisors_operate_on_interactions(db: &TestDb) {
         .await;
     assert_eq!(moved["queue"], "overflow");
     admin.wait_waiting(&b).await;
+    // No view shows the overflow queue: agents cannot pull from it.
+    let (status, refused) = ann
+        .post(&format!("/v1/interactions/{b}/pull"), json!({}))
+        .await;
+    assert_eq!((status, refused["code"].as_str()), (403, Some("forbidden")));
+    sue.ok_post(
+        &format!("/v1/interactions/{b}/move"),
+        json!({"queue": "inbound"}),
+    )
+    .await;
+    admin.wait_waiting(&b).await;
     let pulled = ann
         .ok_post(&format!("/v1/interactions/{b}/pull"), json!({}))
         .await;

@@ -6,7 +6,7 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 
 use super::settings::EmailSettings;
-use parley_store::email::{EmailMessage, NewAttachment};
+use parley_store::email::{EmailMessage, NewAttachment, NewEmail};
 
 /// Why a message cannot be written.
 #[derive(Debug, thiserror::Error)]
@@ -67,15 +67,45 @@ pub fn quote(original: &EmailMessage) -> String {
     quoted
 }
 
-/// The references of a reply to `original`: its own, then its id.
-pub fn references(original: &EmailMessage) -> Vec<String> {
-    let mut references = original.references.clone();
-    if let Some(id) = &original.message_id
-        && !references.contains(id)
-    {
-        references.push(id.clone());
+/// What a reply takes from the message it answers, stored or being
+/// stored.
+pub struct Thread<'a> {
+    pub message_id: Option<&'a str>,
+    pub references: &'a [String],
+    pub subject: Option<&'a str>,
+}
+
+impl<'a> From<&'a EmailMessage> for Thread<'a> {
+    fn from(message: &'a EmailMessage) -> Self {
+        Thread {
+            message_id: message.message_id.as_deref(),
+            references: &message.references,
+            subject: message.subject.as_deref(),
+        }
     }
-    references
+}
+
+impl<'a> From<&'a NewEmail> for Thread<'a> {
+    fn from(message: &'a NewEmail) -> Self {
+        Thread {
+            message_id: message.message_id.as_deref(),
+            references: &message.references,
+            subject: message.subject.as_deref(),
+        }
+    }
+}
+
+impl Thread<'_> {
+    /// The references of a reply: the original's own, then its id.
+    pub fn references(&self) -> Vec<String> {
+        let mut references = self.references.to_vec();
+        if let Some(id) = self.message_id
+            && !references.iter().any(|r| r == id)
+        {
+            references.push(id.to_string());
+        }
+        references
+    }
 }
 
 fn mailbox(address: &str, name: Option<&str>) -> Result<Mailbox, ComposeError> {

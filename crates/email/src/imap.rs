@@ -115,11 +115,11 @@ impl Imap {
         for uid in uids {
             let item = self.item(uid);
             if !known.contains(&item.item) {
-                let Some(raw) = self.fetch(uid).await? else {
+                let limit = intake.max_message_bytes();
+                let Some((raw, cut)) = self.fetch(uid, limit).await? else {
                     continue; // expunged meanwhile by another client
                 };
-                // Parsing refuses (and keeps) a message over the limit.
-                match intake.take(source, raw, false, Some(item)).await {
+                match intake.take(source, raw, cut, Some(item)).await {
                     Taken::Stored => stored += 1,
                     Taken::Known => {}
                     Taken::Later => {
@@ -144,15 +144,39 @@ impl Imap {
         Ok(stored)
     }
 
-    async fn fetch(&mut self, uid: u32) -> Result<Option<Vec<u8>>, RoundError> {
+    /// Message `uid`, and whether it was cut: its size is asked first, and
+    /// a message over `limit` bytes is fetched only up to it (kept as
+    /// malformed, as the POP3 reader does), never whole.
+    async fn fetch(
+        &mut self,
+        uid: u32,
+        limit: usize,
+    ) -> Result<Option<(Vec<u8>, bool)>, RoundError> {
         let endpoint = self.settings.endpoint.clone();
         let session = self.session()?;
-        let fetched = connect::timed(&endpoint, async {
-            let fetches = session.uid_fetch(uid.to_string(), "BODY.PEEK[]").await?;
+        let sized = connect::timed(&endpoint, async {
+            let fetches = session.uid_fetch(uid.to_string(), "RFC822.SIZE").await?;
             fetches.try_collect::<Vec<_>>().await
         })
         .await?;
-        Ok(fetched.iter().find_map(|f| f.body()).map(<[u8]>::to_vec))
+        let Some(size) = sized.iter().find_map(|f| f.size) else {
+            return Ok(None);
+        };
+        let cut = size as usize > limit;
+        let items = if cut {
+            format!("BODY.PEEK[]<0.{limit}>")
+        } else {
+            "BODY.PEEK[]".to_string()
+        };
+        let fetched = connect::timed(&endpoint, async {
+            let fetches = session.uid_fetch(uid.to_string(), &items).await?;
+            fetches.try_collect::<Vec<_>>().await
+        })
+        .await?;
+        Ok(fetched
+            .iter()
+            .find_map(|f| f.body())
+            .map(|body| (body.to_vec(), cut)))
     }
 
     /// Removes (or, leaving mail on the server, marks seen) message `uid`.

@@ -21,7 +21,7 @@ use parley_store::contacts::Identity;
 use parley_store::email::{
     Direction, MailboxItem, MimeKind, NewAttachment, NewEmail, Status, Target,
 };
-use parley_store::{NewInteraction, StoreError};
+use parley_store::{Interaction, NewInteraction, StoreError};
 
 /// What became of a message offered to intake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +166,24 @@ impl Intake {
         }
     }
 
+    /// An interaction for a message that is kept but not routed: it waits
+    /// for a supervisor to look at it; attached data `key` says why.
+    fn unrouted(&self, source: &Source, key: &str, why: &str) -> NewInteraction {
+        NewInteraction {
+            id: None,
+            tenant: self.settings.tenant.clone(),
+            media_type: Media::Email.into(),
+            queue: None,
+            priority: 0,
+            attached: json!([
+                { "key": key, "value": { "text": why } },
+                { "key": "mailbox", "value": { "text": source.name } },
+            ]),
+            contact_id: None,
+            parent_id: None,
+        }
+    }
+
     async fn store_malformed(
         &self,
         source: &Source,
@@ -174,20 +192,7 @@ impl Intake {
         item: Option<MailboxItem>,
     ) -> Result<(), StoreError> {
         tracing::warn!(source = %source.name, "kept a malformed message for inspection: {reason}");
-        let new = NewInteraction {
-            id: None,
-            tenant: self.settings.tenant.clone(),
-            media_type: Media::Email.into(),
-            // Not routed: it waits for someone to inspect it.
-            queue: None,
-            priority: 0,
-            attached: json!([
-                { "key": "malformed", "value": { "text": reason } },
-                { "key": "mailbox", "value": { "text": source.name } },
-            ]),
-            contact_id: None,
-            parent_id: None,
-        };
+        let new = self.unrouted(source, "malformed", &reason);
         let message = NewEmail {
             status: Status::Malformed,
             error: Some(reason),
@@ -196,7 +201,7 @@ impl Intake {
         };
         self.engine
             .store()
-            .receive_email(Target::New(new), message, item, None)
+            .receive_email(Target::New(new), message, item, None, None)
             .await?;
         Ok(())
     }
@@ -245,6 +250,7 @@ impl Intake {
             html: None,
             attachments: Vec::new(),
             automatic: false,
+            machine: None,
             report_type: None,
         };
         Ok(self
@@ -269,7 +275,7 @@ impl Intake {
                 ..message_of(source, &email)
             };
             let stored = store
-                .receive_email(Target::Existing(target), message, item, Some(bounced))
+                .receive_email(Target::Existing(target), message, item, Some(bounced), None)
                 .await?;
             return Ok(stored.interaction.id);
         }
@@ -278,6 +284,11 @@ impl Intake {
             Some((_, interaction)) => Some(store.get(&interaction).await?),
             None => None,
         };
+        if let Some(why) = email.machine.clone() {
+            return self
+                .store_machine(source, email, mime, item, why, parent)
+                .await;
+        }
         let contact_id = match (&parent, &email.from) {
             (Some(parent), _) if parent.contact_id.is_some() => parent.contact_id.clone(),
             (_, Some(from)) => Some(
@@ -310,11 +321,18 @@ impl Intake {
             mime,
             ..message_of(source, &email)
         };
+        let to = email.from.as_ref().map_or("", |from| from.address.as_str());
+        let acknowledgement = if !email.automatic && source.acknowledgements.allow(to) {
+            self.outbox.acknowledgement(&message).await
+        } else {
+            None
+        };
+        let acknowledged = acknowledgement.is_some();
         let stored = self
             .engine
             .admit(new, |store, new| async move {
                 store
-                    .receive_email(Target::New(new), message, item, None)
+                    .receive_email(Target::New(new), message, item, None, acknowledgement)
                     .await
             })
             .await
@@ -322,10 +340,42 @@ impl Intake {
                 EngineError::Store(err) => err,
                 other => StoreError::Invalid(other.to_string()),
             })?;
-        let to = email.from.as_ref().map_or("", |from| from.address.as_str());
-        if !email.automatic && source.acknowledgements.allow(to) {
-            self.outbox.acknowledge(&stored).await;
+        if acknowledged {
+            self.outbox.wake();
         }
+        Ok(stored.interaction.id)
+    }
+
+    /// Keeps mail a machine wrote in answer to something (a report, an
+    /// auto-reply) out of agents' queues: with the interaction of the
+    /// thread it answers, if it answers one of ours; else as an
+    /// interaction of its own, not routed, for supervisors to look at
+    /// (`automatic` in its attached data). Never acknowledged.
+    async fn store_machine(
+        &self,
+        source: &Source,
+        email: Email,
+        mime: Vec<(MimeKind, Vec<u8>)>,
+        item: Option<MailboxItem>,
+        why: String,
+        parent: Option<Interaction>,
+    ) -> Result<String, StoreError> {
+        tracing::info!(source = %source.name, "kept machine mail out of the queues: {why}");
+        let target = match parent {
+            Some(parent) => Target::Existing(parent.id),
+            None => Target::New(self.unrouted(source, "automatic", &why)),
+        };
+        let message = NewEmail {
+            status: Status::Automatic,
+            error: Some(why),
+            mime,
+            ..message_of(source, &email)
+        };
+        let stored = self
+            .engine
+            .store()
+            .receive_email(target, message, item, None, None)
+            .await?;
         Ok(stored.interaction.id)
     }
 

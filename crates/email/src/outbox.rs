@@ -11,12 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
+use super::compose::{self, Thread};
 use super::error::EmailError;
 use super::settings::{EmailSettings, Security, SmtpSettings};
-use super::{compose, transform};
+use super::transform;
 use parley_engine::Engine;
 use parley_store::email::{
-    Direction, EmailMessage, MimeKind, NewAttachment, NewEmail, Status, StatusChange, Stored,
+    Direction, EmailMessage, MimeKind, NewAttachment, NewEmail, Status, StatusChange,
 };
 use parley_store::{Interaction, StoreError, now_ms};
 
@@ -64,58 +65,56 @@ impl Outbox {
         })
     }
 
-    fn outbound(&self, to: Vec<String>, original: Option<&EmailMessage>) -> NewEmail {
+    fn outbound(&self, to: Vec<String>, original: Thread<'_>) -> NewEmail {
         NewEmail {
             message_id: Some(compose::new_message_id(&self.settings)),
-            in_reply_to: original.and_then(|o| o.message_id.clone()),
-            references: original.map(compose::references).unwrap_or_default(),
+            in_reply_to: original.message_id.map(str::to_string),
+            references: original.references(),
             from: Some(self.settings.address.clone()),
             from_name: Some(self.settings.name.clone()),
             to,
-            subject: Some(compose::reply_subject(
-                original.and_then(|o| o.subject.as_deref()),
-            )),
+            subject: Some(compose::reply_subject(original.subject)),
             ..NewEmail::new(Direction::Outbound, Status::Queued)
         }
     }
 
-    /// Queues the acknowledgement of a newly stored e-mail, if the
-    /// settings name a standard response for it. A failure is logged: the
+    /// The acknowledgement of `original`, an inbound message about to be
+    /// stored, if the settings name a standard response for it; stored in
+    /// the same write as `original`, so it is sent once, whatever stops
+    /// the server. Without it (no response, no sender) `None`, logged: the
     /// customer's message is stored whatever happens here.
-    pub async fn acknowledge(&self, stored: &Stored) {
-        let Some(response_id) = &self.settings.acknowledge_with else {
-            return;
+    pub async fn acknowledgement(&self, original: &NewEmail) -> Option<NewEmail> {
+        let response_id = self.settings.acknowledge_with.as_ref()?;
+        let to = original
+            .reply_to
+            .clone()
+            .or_else(|| original.from.clone())?;
+        let responses = match self.engine.store().responses().await {
+            Ok(responses) => responses,
+            Err(err) => {
+                tracing::warn!("no acknowledgement: the standard responses cannot be read: {err}");
+                return None;
+            }
         };
-        if let Err(err) = self.try_acknowledge(stored, response_id).await {
-            tracing::warn!(interaction = %stored.interaction.id, "no acknowledgement sent: {err}");
-        }
-    }
-
-    async fn try_acknowledge(&self, stored: &Stored, response_id: &str) -> Result<(), EmailError> {
-        let store = self.engine.store();
-        let original = store.email(&stored.id).await?;
-        let Some(to) = original.reply_to.clone().or_else(|| original.from.clone()) else {
-            return Ok(());
+        let Some(response) = responses.into_iter().find(|r| r.id == *response_id) else {
+            tracing::warn!("no acknowledgement: there is no standard response `{response_id}`");
+            return None;
         };
-        let response = store
-            .responses()
-            .await?
-            .into_iter()
-            .find(|r| r.id == *response_id)
-            .ok_or_else(|| EmailError::Invalid(format!("no standard response `{response_id}`")))?;
         let customer = original.from_name.clone().unwrap_or_else(|| to.clone());
         let text = response
             .text
             .replace("{customer}", &customer)
             .replace("{agent}", &self.settings.name);
-        let message = NewEmail {
+        Some(NewEmail {
             text,
             author: Some("system".into()),
-            ..self.outbound(vec![to], Some(&original))
-        };
-        store.compose_email(&stored.interaction.id, message).await?;
+            ..self.outbound(vec![to], original.into())
+        })
+    }
+
+    /// Wakes the sender: something was queued.
+    pub fn wake(&self) {
         self.wake.notify_one();
-        Ok(())
     }
 
     /// The reply an agent starts from: to the customer, `Re:` subject,
@@ -128,7 +127,7 @@ impl Outbox {
             .or_else(|| original.from.clone())
             .into_iter()
             .collect();
-        let new = self.outbound(to, Some(&original));
+        let new = self.outbound(to, (&original).into());
         Ok(EmailMessage {
             id: String::new(),
             interaction_id: interaction.id.clone(),
@@ -199,7 +198,7 @@ impl Outbox {
         for address in to.iter().chain(&reply.cc) {
             compose::check_address(address)?;
         }
-        let default = self.outbound(to, Some(&original));
+        let default = self.outbound(to, (&original).into());
         let message = NewEmail {
             status: if review {
                 Status::Review

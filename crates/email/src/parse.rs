@@ -115,6 +115,12 @@ pub struct Email {
     /// `Precedence`, `List-Id`, a mailer daemon): never answered
     /// automatically (RFC 3834).
     pub automatic: bool,
+    /// Why a machine wrote it in answer to something, if one did: a report
+    /// (RFC 3464 delivery status, RFC 8098 disposition), an auto-reply
+    /// (RFC 3834 `Auto-Submitted: auto-replied`, the usual vendor headers
+    /// and out-of-office subjects) or a mailer daemon's message. Such mail
+    /// is kept but not queued to agents.
+    pub machine: Option<String>,
     /// `report-type` of a `multipart/report` (`delivery-status` for a
     /// bounce).
     pub report_type: Option<String>,
@@ -152,15 +158,33 @@ fn mailboxes(address: Option<&Address<'_>>) -> Vec<Mailbox> {
     address
         .map(|a| {
             a.iter()
-                .filter_map(|m| {
-                    Some(Mailbox {
+                .filter_map(|m| match m.address() {
+                    Some(address) => Some(Mailbox {
                         name: m.name().map(str::to_string),
-                        address: m.address()?.to_ascii_lowercase(),
-                    })
+                        address: address.to_ascii_lowercase(),
+                    }),
+                    // Some mailers encode the whole `Name <address>` as one
+                    // RFC 2047 encoded-word, which decodes to a name only:
+                    // read the decoded text as an address, as mail clients do.
+                    None => m.name().and_then(decoded_mailbox),
                 })
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The mailbox written in `text` (`Name <address>` or a bare address).
+fn decoded_mailbox(text: &str) -> Option<Mailbox> {
+    if text.contains(['\r', '\n']) {
+        return None;
+    }
+    let header = format!("From: {text}\r\n\r\n");
+    let message = MessageParser::default().parse(header.as_bytes())?;
+    let first = message.from()?.first()?;
+    Some(Mailbox {
+        name: first.name().map(str::to_string),
+        address: first.address()?.to_ascii_lowercase(),
+    })
 }
 
 /// Parses `raw` within `limits`.
@@ -234,7 +258,11 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Result<Email, Malformed> {
         cc: mailboxes(message.cc()),
         subject: message.subject().map(str::to_string),
         date: message.date().map(|d| d.to_timestamp() * 1000),
-        text: message.body_text(0).map(|t| t.into_owned()),
+        text: message
+            .body_text(0)
+            .map(|t| t.into_owned())
+            .filter(|t| !t.trim().is_empty())
+            .or_else(|| readable_part(&message)),
         // Only a real HTML part (the parser renders text as HTML too).
         html: message.html_part(0).and_then(|part| match &part.body {
             PartType::Html(html) => Some(html.to_string()),
@@ -242,6 +270,7 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Result<Email, Malformed> {
         }),
         attachments,
         automatic: automatic(&message),
+        machine: machine(&message),
         report_type: message
             .content_type()
             .filter(|ct| ct.ctype().eq_ignore_ascii_case("multipart"))
@@ -251,6 +280,86 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Result<Email, Malformed> {
             })
             .and_then(|ct| ct.attribute("report-type"))
             .map(str::to_ascii_lowercase),
+    })
+}
+
+/// The best readable text of a message whose body has none: a nested
+/// message's text, else the first text part sent as an attachment (HTML
+/// read as text), so the agent does not see an empty message.
+fn readable_part(message: &mail_parser::Message<'_>) -> Option<String> {
+    let readable = |text: String| Some(text).filter(|t| !t.trim().is_empty());
+    let nested = message.parts.iter().find_map(|part| match &part.body {
+        PartType::Message(inner) => inner.body_text(0).and_then(|t| readable(t.into_owned())),
+        _ => None,
+    });
+    nested.or_else(|| {
+        message.parts.iter().find_map(|part| match &part.body {
+            PartType::Text(text) => readable(text.to_string()),
+            PartType::Html(html) => readable(mail_parser::decoders::html::html_to_text(html)),
+            _ => None,
+        })
+    })
+}
+
+/// Subjects mail programs give their out-of-office and automatic replies.
+const AUTO_REPLY_SUBJECTS: [&str; 7] = [
+    "automatic reply:",
+    "auto-reply:",
+    "autoreply:",
+    "out of office",
+    "abwesenheitsnotiz",
+    "réponse automatique",
+    "respuesta automática",
+];
+
+/// Why a machine wrote the message in answer to something, if one did.
+fn machine(message: &mail_parser::Message<'_>) -> Option<String> {
+    let header = |name: &str| {
+        message
+            .header_raw(name)
+            .map(|v| v.trim().to_ascii_lowercase())
+    };
+    if let Some(kind) = message
+        .content_type()
+        .filter(|ct| ct.ctype().eq_ignore_ascii_case("multipart"))
+        .filter(|ct| {
+            ct.subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+        })
+        .map(|ct| {
+            ct.attribute("report-type")
+                .unwrap_or("unknown")
+                .to_ascii_lowercase()
+        })
+    {
+        return Some(format!("a {kind} report"));
+    }
+    if header("Auto-Submitted").is_some_and(|v| v.starts_with("auto-replied")) {
+        return Some("an auto-reply (Auto-Submitted: auto-replied)".into());
+    }
+    for name in ["X-Autoreply", "X-Autorespond", "X-Autoresponder"] {
+        if header(name).is_some_and(|v| v != "no") {
+            return Some(format!("an auto-reply ({name})"));
+        }
+    }
+    if header("Precedence").is_some_and(|v| v == "auto_reply") {
+        return Some("an auto-reply (Precedence: auto_reply)".into());
+    }
+    let subject = message.subject().unwrap_or_default().trim().to_lowercase();
+    if let Some(prefix) = AUTO_REPLY_SUBJECTS.iter().find(|p| subject.starts_with(*p)) {
+        return Some(format!("an auto-reply (subject `{prefix}`)"));
+    }
+    if is_daemon(message) {
+        return Some("a mailer daemon's message".into());
+    }
+    None
+}
+
+/// Whether the sender is a mailer daemon or postmaster.
+fn is_daemon(message: &mail_parser::Message<'_>) -> bool {
+    mailboxes(message.from()).first().is_some_and(|m| {
+        let local = m.address.split('@').next().unwrap_or_default();
+        matches!(local, "mailer-daemon" | "postmaster")
     })
 }
 
@@ -265,9 +374,5 @@ fn automatic(message: &mail_parser::Message<'_>) -> bool {
     let auto_submitted = header("Auto-Submitted").is_some_and(|v| v != "no");
     let bulk = header("Precedence").is_some_and(|v| matches!(v.as_str(), "bulk" | "junk" | "list"));
     let list = header("List-Id").is_some();
-    let daemon = mailboxes(message.from()).first().is_some_and(|m| {
-        let local = m.address.split('@').next().unwrap_or_default();
-        matches!(local, "mailer-daemon" | "postmaster")
-    });
-    auto_submitted || bulk || list || daemon
+    auto_submitted || bulk || list || machine(message).is_some()
 }

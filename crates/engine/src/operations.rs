@@ -366,7 +366,14 @@ impl Engine {
                     _ => {}
                 }
             }
-            State::Queued => {}
+            // Agents pull what a view shows them.
+            State::Queued
+                if actor.is_supervisor() || self.processes().current().in_a_view(&current) => {}
+            State::Queued => {
+                return Err(EngineError::Forbidden(format!(
+                    "interaction `{id}` is in no view agents pull from"
+                )));
+            }
             other => {
                 return Err(StoreError::InvalidTransition {
                     id: id.to_string(),

@@ -74,6 +74,7 @@ fn routes() -> ApiRouter {
         .routes(Access::SUPERVISOR, routes!(reject))
         .routes(Access::SUPERVISOR, routes!(reviews))
         .routes(Access::SUPERVISOR, routes!(malformed))
+        .routes(Access::SUPERVISOR, routes!(automatic))
         .routes(Access::SUPERVISOR, routes!(mailboxes))
         .merge(forms)
 }
@@ -500,6 +501,23 @@ async fn malformed(
     State(state): State<Arc<AppState>>,
 ) -> Result<Json<Vec<EmailMessage>>, ApiError> {
     in_status(&state, Status::Malformed).await
+}
+
+/// Mail machines wrote in answer to something (auto-replies, reports
+/// about no message of ours), kept out of agents' queues: the first 500.
+#[utoipa::path(
+    get,
+    path = "/email/automatic",
+    operation_id = "automatic_emails",
+    responses(
+        (status = OK, description = "The messages.", body = Vec<EmailMessage>),
+        errors::Unavailable,
+    )
+)]
+async fn automatic(
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<Vec<EmailMessage>>, ApiError> {
+    in_status(&state, Status::Automatic).await
 }
 
 /// The mailboxes read.

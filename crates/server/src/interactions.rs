@@ -20,7 +20,9 @@ use parley_core::agents::Role;
 use parley_engine::process::{Order, ProcessesStatus};
 use parley_engine::{EngineError, TransferTo};
 use parley_store::attached::{self, Value};
-use parley_store::{Event, Filter, Interaction, NewInteraction, State as Lifecycle, StoreError};
+use parley_store::{
+    Event, Filter, Interaction, NewInteraction, Reader, State as Lifecycle, StoreError,
+};
 
 pub fn routes() -> ApiRouter {
     ApiRouter::new("interactions")
@@ -550,7 +552,8 @@ fn attribute_key(interaction: &Interaction, key: &str) -> (Option<String>, f64) 
     }
 }
 
-/// The queued interactions a view shows, filtered and ordered.
+/// The queued interactions a view shows, filtered and ordered: what
+/// agents may pull. Agents' sessions and supervisors only.
 #[utoipa::path(
     get,
     path = "/views/{name}",
@@ -563,9 +566,15 @@ fn attribute_key(interaction: &Interaction, key: &str) -> (Option<String>, f64) 
 )]
 async fn view(
     State(state): State<Arc<AppState>>,
+    principal: Principal,
     Path(name): Path<String>,
     Query(limit): Query<Limit>,
 ) -> Result<Json<Vec<Interaction>>, ApiError> {
+    // What agents may pull, for agents (and supervisors), not for keys
+    // acting for nobody.
+    if principal.reader() == Reader::Outsider {
+        return Err(forbidden("views are for agents and supervisors"));
+    }
     let config = state.engine.processes().current();
     let view = config.view(&name).cloned().ok_or_else(|| {
         ApiError::new(
@@ -580,12 +589,7 @@ async fn view(
         ..Filter::default()
     };
     let mut shown = state.engine.store().list(&filter, 5000).await?;
-    if let Some(f) = &view.filter {
-        shown.retain(|i| {
-            let list = attached::parse(&i.attached).unwrap_or_default();
-            attached::text(&list, &f.key) == Some(f.equals.as_str())
-        });
-    }
+    shown.retain(|i| view.shows(i));
     match &view.order {
         Order::Priority => shown.sort_by(|a, b| {
             b.priority

@@ -44,6 +44,9 @@ pub enum Status {
     Malformed,
     /// Inbound delivery report saying an outbound message bounced.
     Bounce,
+    /// Inbound from a machine answering something (an auto-reply, a
+    /// report about no message of ours): kept, not queued to agents.
+    Automatic,
     /// Outbound, waiting for a supervisor's approval.
     Review,
     /// Outbound, sent back to its author by the reviewer.
@@ -268,6 +271,8 @@ pub(super) enum EmailWrite {
         email: Box<NewEmail>,
         item: Option<MailboxItem>,
         bounces: Option<String>,
+        /// Its acknowledgement, queued in the same transaction.
+        acknowledgement: Option<Box<NewEmail>>,
     },
     /// Records a mailbox item that becomes nothing (e.g. our own copy).
     Skip(MailboxItem),
@@ -296,7 +301,14 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &EmailWrite) -> Result<Outcome
             email,
             item,
             bounces,
-        } => receive(tx, target, email, item.as_ref(), bounces.as_deref()).await,
+            acknowledgement,
+        } => {
+            let received = receive(tx, target, email, item.as_ref(), bounces.as_deref()).await?;
+            if let (Ok(Written::Email(stored)), Some(ack)) = (&received, acknowledgement) {
+                compose(tx, &stored.interaction.id, ack).await?;
+            }
+            Ok(received)
+        }
         EmailWrite::Skip(item) => {
             if !record_item(tx, item, None).await? {
                 return Ok(Err(duplicate_item(item)));
@@ -310,17 +322,27 @@ pub(super) async fn apply(tx: &mut Tx<'_>, write: &EmailWrite) -> Result<Outcome
             let Some(interaction) = interactions::get(&mut *tx.conn, interaction_id).await? else {
                 return Ok(Err(StoreError::no_interaction(interaction_id)));
             };
-            let id = insert_email(tx, interaction_id, email).await?;
-            tx.event(
-                Some(interaction_id),
-                email.author.as_deref().filter(|a| *a != "system"),
-                EventKind::EmailComposed,
-                serde_json::json!({ "message": id, "status": email.status }),
-            );
+            let id = compose(tx, interaction_id, email).await?;
             Ok(Ok(Written::Email(Box::new(Stored { id, interaction }))))
         }
         EmailWrite::Change(change) => change_status(tx, change).await,
     }
+}
+
+/// Stores an outbound message of interaction `interaction_id`; its id.
+async fn compose(
+    tx: &mut Tx<'_>,
+    interaction_id: &str,
+    email: &NewEmail,
+) -> Result<String, StoreError> {
+    let id = insert_email(tx, interaction_id, email).await?;
+    tx.event(
+        Some(interaction_id),
+        email.author.as_deref().filter(|a| *a != "system"),
+        EventKind::EmailComposed,
+        serde_json::json!({ "message": id, "status": email.status }),
+    );
+    Ok(id)
 }
 
 fn duplicate_item(item: &MailboxItem) -> StoreError {

@@ -710,13 +710,15 @@ impl Store {
     /// Stores an inbound message with its interaction (`target`) and the
     /// mailbox item it came from, together: an item already taken in is
     /// refused ([`StoreError::Duplicate`]). `bounces` names the outbound
-    /// message a delivery report is about; it becomes `bounced`.
+    /// message a delivery report is about; it becomes `bounced`. An
+    /// `acknowledgement` is queued in the same transaction.
     pub async fn receive_email(
         &self,
         target: email::Target,
         message: email::NewEmail,
         item: Option<email::MailboxItem>,
         bounces: Option<String>,
+        acknowledgement: Option<email::NewEmail>,
     ) -> Result<email::Stored, StoreError> {
         if let email::Target::New(new) = &target {
             new.validate()?;
@@ -726,6 +728,7 @@ impl Store {
             email: Box::new(message),
             item,
             bounces,
+            acknowledgement: acknowledgement.map(Box::new),
         })
         .await
     }

@@ -1,10 +1,13 @@
 //! Reference MIME transformer for Parley's e-mail channel.
 //!
 //! Inbound, a message whose real content is another message forwarded as
-//! an attachment (see [`forward`]) is replaced by that message, with the
-//! forwarder recorded in `X-Forwarded-By` (the outer `From`) and
-//! `X-Forwarded-Message-Id` (the outer `Message-ID`); then the configured
-//! headers are dropped and added. Outbound, the configured headers are
+//! an attachment (see [`forward`]) is unwrapped: the forwarded message's
+//! headers and body, but the forwarder stays the sender (`From` and
+//! `Reply-To` are the outer message's, so replies and acknowledgements go
+//! to whoever wrote to us, never to a third party), with the forwarded
+//! message's author kept as context in `X-Original-From` and the outer
+//! `Message-ID` in `X-Forwarded-Message-Id`; then the configured headers
+//! are dropped and added. Outbound, the configured headers are
 //! dropped and added. Only header blocks change, or the inner message is
 //! cut out as it was: line endings and bodies stay byte for byte. A
 //! message needing none of this is `unchanged`; input that is not an
@@ -59,16 +62,20 @@ fn message_headers(mime: &[u8]) -> Result<HeaderBlock<'_>, String> {
     Ok(block)
 }
 
-/// Applies `rules` to the message in `block`, after prepending `top`
-/// fields. `None` when nothing changes.
+/// Applies `rules` to the message in `block`, after replacing the `top`
+/// fields: each named field is removed, and, with a value, written at the
+/// top instead. `None` when nothing changes.
 fn rewrite(
     block: &HeaderBlock<'_>,
-    top: &[(&str, String)],
+    top: &[(&str, Option<String>)],
     rules: &HeaderRules,
 ) -> Result<Option<Vec<u8>>, Error> {
     let mut edit = block.edit();
     for (name, value) in top {
-        edit.prepend(name, value)?;
+        edit.remove(name);
+        if let Some(value) = value {
+            edit.prepend(name, value)?;
+        }
     }
     for pattern in &rules.drop_headers {
         edit.remove(pattern);
@@ -104,13 +111,15 @@ fn transform_inbound(mime: &[u8]) -> Outcome {
     let result = match &inner {
         Some(inner) => match message_headers(inner) {
             Ok(block) => {
-                let recorded: Vec<(&str, String)> = [
-                    ("X-Forwarded-By", outer.get("From")),
-                    ("X-Forwarded-Message-Id", outer.get("Message-ID")),
-                ]
-                .into_iter()
-                .filter_map(|(name, field)| Some((name, field?.value())))
-                .collect();
+                let value =
+                    |block: &HeaderBlock<'_>, name: &str| block.get(name).map(|f| f.value());
+                let recorded = [
+                    ("From", value(&outer, "From")),
+                    ("Reply-To", value(&outer, "Reply-To")),
+                    ("Sender", None),
+                    ("X-Original-From", value(&block, "From")),
+                    ("X-Forwarded-Message-Id", value(&outer, "Message-ID")),
+                ];
                 log::with_fields(
                     log::Level::Debug,
                     "unwrapped a message forwarded as an attachment",

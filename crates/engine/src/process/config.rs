@@ -25,6 +25,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
+use parley_store::{Interaction, attached};
+
 /// The whole file: every business process.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -160,7 +162,27 @@ fn unique<'a>(
     Ok(seen)
 }
 
+impl View {
+    /// Whether this view shows `interaction` (queued in its queue, and
+    /// with the filter's value).
+    pub fn shows(&self, interaction: &Interaction) -> bool {
+        interaction.queue.as_deref() == Some(self.queue.as_str())
+            && self.filter.as_ref().is_none_or(|f| {
+                let list = attached::parse(&interaction.attached).unwrap_or_default();
+                attached::text(&list, &f.key) == Some(f.equals.as_str())
+            })
+    }
+}
+
 impl ProcessFile {
+    /// Whether some view shows `interaction`: agents may pull it.
+    pub fn in_a_view(&self, interaction: &Interaction) -> bool {
+        self.processes
+            .iter()
+            .flat_map(|p| &p.views)
+            .any(|v| v.shows(interaction))
+    }
+
     /// Every queue, in file order.
     pub fn queues(&self) -> impl Iterator<Item = &Queue> {
         self.processes.iter().flat_map(|p| &p.queues)
