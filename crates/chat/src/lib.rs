@@ -35,6 +35,7 @@ use parley_core::Media;
 use parley_core::agents::{Role as AccountRole, password};
 use parley_core::quota::RateLimit;
 use parley_engine::{Engine, EngineError};
+use parley_store::attached::{Attribute, Value};
 use parley_store::chat::{
     self, Content, FileInfo, FileQuota, Kind, Message, NewFile, NewMessage, NewSession, Party,
     Role, Visibility,
@@ -401,28 +402,26 @@ impl Chat {
             .map_err(|withheld| ChatError::Withheld(withheld.rule))
     }
 
-    /// Attached data with the privacy rules applied to its texts.
-    fn mask_attached(&self, attached: Json) -> Result<Json, ChatError> {
-        let Json::Array(list) = attached else {
-            return Ok(attached);
-        };
-        list.into_iter()
-            .map(|mut attribute| {
-                let value = &mut attribute["value"];
-                if let Some(text) = value.get("text").and_then(Json::as_str) {
-                    value["text"] = Json::String(self.mask(text)?);
-                }
-                if let Some(texts) = value.get("texts").and_then(Json::as_array) {
-                    let masked = texts
-                        .iter()
-                        .map(|t| self.mask(t.as_str().unwrap_or_default()).map(Json::String))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    value["texts"] = Json::Array(masked);
-                }
-                Ok(attribute)
+    /// Attached data with the privacy rules applied to its texts, as it
+    /// is stored.
+    fn mask_attached(&self, attached: Vec<Attribute>) -> Result<Json, ChatError> {
+        let masked = attached
+            .into_iter()
+            .map(|Attribute { key, value }| {
+                let value = match value {
+                    Value::Text(text) => Value::Text(self.mask(&text)?),
+                    Value::Texts(texts) => Value::Texts(
+                        texts
+                            .iter()
+                            .map(|text| self.mask(text))
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    other => other,
+                };
+                Ok(Attribute { key, value })
             })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Json::Array)
+            .collect::<Result<Vec<_>, ChatError>>()?;
+        Ok(serde_json::to_value(masked).unwrap_or(Json::Array(Vec::new())))
     }
 
     fn message(&self, from: &Participant, kind: Kind, content: Content) -> NewMessage {

@@ -66,9 +66,9 @@ impl Widget {
 
     /// The attached data kept from what the customer sent: the keys this
     /// widget allows (the others are dropped and logged), within its size.
-    pub fn attached(&self, sent: Option<&Json>) -> Result<Json, ChatError> {
+    pub fn attached(&self, sent: Option<&Json>) -> Result<Vec<Attribute>, ChatError> {
         let Some(sent) = sent else {
-            return Ok(Json::Array(Vec::new()));
+            return Ok(Vec::new());
         };
         let list = attached::parse(sent).map_err(ChatError::Invalid)?;
         let (kept, dropped): (Vec<Attribute>, Vec<Attribute>) = list
@@ -82,8 +82,7 @@ impl Widget {
                 "attached data a customer may not set was dropped"
             );
         }
-        let kept = serde_json::to_value(&kept).unwrap_or(Json::Array(Vec::new()));
-        let size = kept.to_string().len();
+        let size = serde_json::to_string(&kept).map_or(usize::MAX, |json| json.len());
         if size > self.max_attached_bytes {
             return Err(ChatError::Invalid(format!(
                 "the attached data has {size} bytes; widget `{}` takes at most {}",
@@ -125,7 +124,7 @@ mod tests {
             {"key": "skills", "value": {"texts": ["billing"]}},
         ]);
         assert_eq!(
-            w.attached(Some(&sent)).unwrap(),
+            serde_json::to_value(w.attached(Some(&sent)).unwrap()).unwrap(),
             json!([{"key": "order-id", "value": {"text": "A-1"}}])
         );
         let big = json!([{"key": "order-id", "value": {"text": "x".repeat(200)}}]);

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower_http::cors::CorsLayer;
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::UtoipaMethodRouterExt;
 use utoipa_axum::routes;
 
 use super::super::auth::Access;
@@ -62,10 +61,7 @@ pub fn routes() -> ApiRouter {
         .routes(Access::CHAT_KEY, routes!(poll))
         .routes(Access::CHAT_KEY, routes!(typing))
         .routes(Access::CHAT_KEY, routes!(push_url))
-        .routes(
-            Access::CHAT_KEY,
-            routes!(send_file).layer(DefaultBodyLimit::disable()),
-        )
+        .routes(Access::CHAT_KEY, routes!(send_file))
         .routes(Access::CHAT_KEY, routes!(file))
         .routes(Access::CHAT_KEY, routes!(websocket))
         .routes(Access::CHAT_KEY, routes!(leave))
