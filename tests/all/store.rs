@@ -5,6 +5,7 @@
 use parley_store::{Event, NewInteraction, State, Store, StoreError, Transition};
 use parley_tests::database::TestDb;
 use serde_json::json;
+use sqlx::Connection;
 use std::collections::BTreeSet;
 
 fn chat(id: Option<&str>, queue: Option<&str>) -> NewInteraction {
@@ -235,8 +236,50 @@ async fn one_server_holds_a_database(db: &TestDb) {
     db.open().await.submit(chat(None, None)).await.unwrap();
 }
 
+/// Attached data is kept once, with its interaction: the log's rows do
+/// not copy it, and events read from the log show it as it is now.
+async fn attached_data_is_kept_once(db: &TestDb) {
+    let store = db.open().await;
+    let marker = "kept-once-7f3a";
+    let mut new = chat(None, Some("inbound"));
+    new.attached = json!([{"key": "note", "value": {"text": marker}}]);
+    let id = store.submit(new).await.unwrap().id;
+    store.transition(to(&id, State::Routing)).await.unwrap();
+    store.transition(to(&id, State::Queued)).await.unwrap();
+    store.transition(to(&id, State::Stopped)).await.unwrap();
+
+    sqlx::any::install_default_drivers();
+    let mut raw = sqlx::AnyConnection::connect(&db.url()).await.unwrap();
+    let rows: Vec<String> = sqlx::query_scalar("SELECT data FROM events")
+        .fetch_all(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 5, "submitted, queued and three transitions");
+    assert!(rows.iter().all(|data| !data.contains(marker)), "{rows:?}");
+    let kept: Vec<String> = sqlx::query_scalar("SELECT attached FROM interactions")
+        .fetch_all(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(kept.iter().filter(|a| a.contains(marker)).count(), 1);
+
+    let events = store.events_after(0, 100, None).await.unwrap();
+    let shown: Vec<&serde_json::Value> = events
+        .iter()
+        .filter_map(|e| match e.kind.as_str() {
+            "submitted" => Some(&e.data["attached"]),
+            _ => e.data.get("interaction").map(|i| &i["attached"]),
+        })
+        .collect();
+    assert_eq!(shown.len(), 4);
+    assert!(
+        shown.iter().all(|a| a[0]["value"]["text"] == marker),
+        "{shown:?}"
+    );
+}
+
 on_both_backends!(
     one_server_holds_a_database,
+    attached_data_is_kept_once,
     submitted_interactions_are_stored_with_their_events,
     duplicate_ids_are_refused,
     the_lifecycle_is_enforced,

@@ -2,7 +2,7 @@
 //! order, readable from a cursor (the `seq` of the last event seen).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
+use serde_json::{Map, Value as Json};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 
@@ -136,8 +136,28 @@ pub struct Event {
     pub agent_id: Option<String>,
     /// What happened.
     pub kind: EventKind,
-    /// Details.
+    /// Details. An event that shows its interaction (`submitted`, whose
+    /// data is the interaction, and the transitions, under `interaction`)
+    /// shows its attached data as it is now: attached data is kept once,
+    /// with the interaction, not in every event.
     pub data: Json,
+}
+
+/// The interaction `kind`'s data shows, if it shows one.
+fn interaction_of(kind: EventKind, data: &mut Json) -> Option<&mut Map<String, Json>> {
+    match kind {
+        EventKind::Submitted => data.as_object_mut(),
+        _ => data.get_mut("interaction")?.as_object_mut(),
+    }
+}
+
+/// `event`'s data as the log keeps it: without attached data.
+fn stored_data(event: &Event) -> String {
+    let mut data = event.data.clone();
+    if let Some(interaction) = interaction_of(event.kind, &mut data) {
+        interaction.remove("attached");
+    }
+    data.to_string()
 }
 
 /// Inserts numbered events inside the writer's transaction, many rows per
@@ -159,21 +179,41 @@ pub(super) async fn insert_all(
                 .bind(e.interaction_id.clone())
                 .bind(e.agent_id.clone())
                 .bind(e.kind.as_str().to_string())
-                .bind(e.data.to_string());
+                .bind(stored_data(e));
         }
         query.execute(&mut *conn).await?;
     }
     Ok(())
 }
 
+/// The columns of an event and its interaction's attached data (null for
+/// an event without interaction, or whose interaction is gone).
+macro_rules! select {
+    ($condition:literal) => {
+        concat!(
+            "SELECT e.seq, e.at, e.interaction_id, e.agent_id, e.kind, e.data, i.attached \
+             FROM events e LEFT JOIN interactions i ON i.id = e.interaction_id ",
+            $condition
+        )
+    };
+}
+
 fn from_row(row: &AnyRow) -> Result<Event, StoreError> {
+    let kind = EventKind::parse(row.try_get("kind")?)?;
+    let mut data: Json = json_column(row, "data")?;
+    let attached: Option<String> = row.try_get("attached")?;
+    if let (Some(interaction), Some(attached)) = (interaction_of(kind, &mut data), attached) {
+        let attached = serde_json::from_str(&attached)
+            .map_err(|e| StoreError::Database(format!("column attached: {e}")))?;
+        interaction.insert("attached".into(), attached);
+    }
     Ok(Event {
         seq: row.try_get("seq")?,
         at: row.try_get("at")?,
         interaction_id: row.try_get("interaction_id")?,
         agent_id: row.try_get("agent_id")?,
-        kind: EventKind::parse(row.try_get("kind")?)?,
-        data: json_column(row, "data")?,
+        kind,
+        data,
     })
 }
 
@@ -188,18 +228,16 @@ pub async fn after(
     let limit = limit.clamp(1, MAX_PAGE);
     let rows = match agent {
         None => {
-            sqlx::query(
-                "SELECT seq, at, interaction_id, agent_id, kind, data FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
-            )
-            .bind(after)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
+            sqlx::query(select!("WHERE e.seq > $1 ORDER BY e.seq LIMIT $2"))
+                .bind(after)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
         }
         Some(agent) => {
-            sqlx::query(
-                "SELECT seq, at, interaction_id, agent_id, kind, data FROM events WHERE agent_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-            )
+            sqlx::query(select!(
+                "WHERE e.agent_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3"
+            ))
             .bind(agent)
             .bind(after)
             .bind(limit)
@@ -212,12 +250,10 @@ pub async fn after(
 
 /// Every event of interaction `id`, oldest first.
 pub(super) async fn of_interaction(pool: &AnyPool, id: &str) -> Result<Vec<Event>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT seq, at, interaction_id, agent_id, kind, data FROM events WHERE interaction_id = $1 ORDER BY seq",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
+    let rows = sqlx::query(select!("WHERE e.interaction_id = $1 ORDER BY e.seq"))
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
     rows.iter().map(from_row).collect()
 }
 
