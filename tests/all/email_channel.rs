@@ -1054,3 +1054,92 @@ async fn auto_replies_and_reports_stay_out_of_the_queues_and_unanswered() {
     wait_until("the acknowledgement is sent", || smtp.received().len() == 1).await;
     assert_eq!(smtp.received()[0].1["rcpt_tos"], json!(["ada@example.com"]));
 }
+
+#[tokio::test]
+async fn privacy_rules_mask_what_customers_write_and_keep_no_raw_copy() {
+    let dovecot = Dovecot::start();
+    let message = |id: &str, subject: &str, body: &str| {
+        format!(
+            "From: Ada <ada@example.com>\r\nTo: support@example.com\r\nSubject: {subject}\r\n\
+             Message-ID: <{id}@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+        )
+    };
+    dovecot.deliver(
+        message(
+            "card",
+            "Card 4111 1111 1111 1234 declined",
+            "I paid with 4111-1111-1111-1234 yesterday.",
+        )
+        .as_bytes(),
+    );
+    dovecot.deliver(message("secret", "Login", "my password: hunter2, please reset").as_bytes());
+    let settings = format!(
+        "{}[[email.masking]]\nname = \"card-number\"\npattern = '\\b(?:\\d[ ./-]?){{12,18}}\\d\\b'\n\
+         action = \"mask\"\nkeep-last = 4\n\
+         [[email.masking]]\nname = \"password\"\npattern = '(?i)password:\\s*\\S+'\naction = \"drop\"\n",
+        dovecot.mailbox("support", "imap", dovecot.imaps, "tls", "")
+    );
+    let (_server, admin) = server(settings).await;
+    let interactions = wait_emails(&admin, 2).await;
+    let by_message = |wanted: &str| {
+        interactions
+            .iter()
+            .find(|i| match attached(i, "subject") {
+                Some(subject) => !wanted.is_empty() && subject.contains(wanted),
+                None => wanted.is_empty(),
+            })
+            .unwrap_or_else(|| panic!("no interaction for {wanted:?}: {interactions:?}"))
+    };
+
+    let masked = by_message("declined");
+    assert_eq!(
+        attached(masked, "subject"),
+        Some("Card **** **** **** 1234 declined")
+    );
+    let list = messages(&admin, masked["id"].as_str().unwrap()).await;
+    assert_eq!(
+        list[0]["text"].as_str().unwrap().trim(),
+        "I paid with ****-****-****-1234 yesterday."
+    );
+    // The raw message would show the number: it is not kept.
+    let (status, _) = admin
+        .get(&format!(
+            "/v1/email/messages/{}/mime",
+            list[0]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, 404);
+
+    // A drop rule withholds the message's words, subject included.
+    let withheld = by_message("");
+    let list = messages(&admin, withheld["id"].as_str().unwrap()).await;
+    assert_eq!(
+        list[0]["text"],
+        "(Withheld by the privacy rule `password`.)"
+    );
+    assert!(!list[0].to_string().contains("hunter2"), "{}", list[0]);
+
+    // A web form's message and fields are masked as well.
+    let response = admin
+        .post(
+            "/v1/email/forms/contact",
+            json!({
+                "email": "grace@example.com",
+                "message": "Card 5500 0000 0000 0004 was charged twice",
+                "order": "paid by 5500000000000004",
+            }),
+        )
+        .await;
+    assert_eq!(response.0, 201, "{}", response.1);
+    let id = response.1["interaction"].as_str().unwrap();
+    let (_, interaction) = admin.get(&format!("/v1/interactions/{id}")).await;
+    assert_eq!(
+        attached(&interaction, "form.order"),
+        Some("paid by ************0004")
+    );
+    let list = messages(&admin, id).await;
+    assert_eq!(
+        list[0]["text"],
+        "Card **** **** **** 0004 was charged twice"
+    );
+}

@@ -8,13 +8,13 @@
 //! - [`follow`]: the tasks that deliver committed messages, follow the
 //!   engine's events (joins, transfers, endings, strategies' messages) and
 //!   let go of customers who stay away.
-//! - [`masking`]: privacy rules. [`files`]: checks on files sent.
+//! - [`files`]: checks on files sent; privacy masking is
+//!   [`parley_core::masking`], shared with the e-mail channel.
 
 mod error;
 pub mod files;
 mod follow;
 pub mod hub;
-pub mod masking;
 mod settings;
 pub mod widget;
 
@@ -30,9 +30,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use hub::{Hub, SessionView};
-use masking::Masking;
 use parley_core::Media;
 use parley_core::agents::{Role as AccountRole, password};
+use parley_core::masking::Masking;
 use parley_core::quota::RateLimit;
 use parley_engine::{Engine, EngineError};
 use parley_store::attached::{Attribute, Value};

@@ -3,8 +3,8 @@
 use serde::Deserialize;
 
 use super::ChatError;
-use super::masking::Rule;
 use super::widget::{DEFAULT_WIDGET, Widget};
+use parley_core::masking::Rule;
 use parley_core::quota::Rate;
 
 /// `[chat]`: where chats go, how long a customer may resume, limits on

@@ -15,6 +15,7 @@ use super::settings::EmailSettings;
 use super::transform::{self, Inbound};
 use super::{bounce, compose};
 use parley_core::Media;
+use parley_core::masking::Masking;
 use parley_core::quota::RateLimit;
 use parley_engine::{Engine, EngineError};
 use parley_store::contacts::Identity;
@@ -73,15 +74,22 @@ pub struct Intake {
     engine: Arc<Engine>,
     settings: Arc<EmailSettings>,
     outbox: Arc<Outbox>,
+    masking: Masking,
 }
 
 impl Intake {
     /// Intake into `engine`'s store and queues.
-    pub fn new(engine: Arc<Engine>, settings: Arc<EmailSettings>, outbox: Arc<Outbox>) -> Intake {
+    pub fn new(
+        engine: Arc<Engine>,
+        settings: Arc<EmailSettings>,
+        outbox: Arc<Outbox>,
+        masking: Masking,
+    ) -> Intake {
         Intake {
             engine,
             settings,
             outbox,
+            masking,
         }
     }
 
@@ -261,11 +269,16 @@ impl Intake {
     async fn store_email(
         &self,
         source: &Source,
-        email: Email,
-        mime: Vec<(MimeKind, Vec<u8>)>,
-        extra: Vec<serde_json::Value>,
+        mut email: Email,
+        mut mime: Vec<(MimeKind, Vec<u8>)>,
+        mut extra: Vec<serde_json::Value>,
         item: Option<MailboxItem>,
     ) -> Result<String, StoreError> {
+        if masked(&self.masking, &mut email, &mut extra) {
+            // The raw copies would keep what the rules took out.
+            mime.clear();
+            tracing::info!(source = %source.name, "privacy rules changed a message; its raw MIME is not kept");
+        }
         let store = self.engine.store();
         if let Some((target, bounced)) = self.bounced(&email).await? {
             let message = NewEmail {
@@ -452,4 +465,49 @@ fn attached(source: &Source, email: &Email, extra: Vec<serde_json::Value>) -> se
     }
     list.extend(extra);
     serde_json::Value::Array(list)
+}
+
+/// Applies the masking rules to what the customer wrote: subject, bodies,
+/// attachment names and form fields. A `drop` rule withholds the whole
+/// text and the attachments. Answers whether a rule changed something.
+fn masked(masking: &Masking, email: &mut Email, extra: &mut [serde_json::Value]) -> bool {
+    let mut changed = false;
+    let mut withheld = None;
+    let mut apply = |text: &mut String| match masking.apply(text) {
+        Ok(masked) => {
+            changed |= masked != *text;
+            *text = masked;
+        }
+        Err(refused) => withheld = Some(refused.rule),
+    };
+    email
+        .subject
+        .iter_mut()
+        .chain(email.text.iter_mut())
+        .chain(email.html.iter_mut())
+        .chain(email.attachments.iter_mut().filter_map(|a| a.name.as_mut()))
+        .for_each(&mut apply);
+    for field in form_texts(extra) {
+        if let serde_json::Value::String(text) = field {
+            apply(text);
+        }
+    }
+    let Some(rule) = withheld else {
+        return changed;
+    };
+    email.subject = None;
+    email.text = Some(format!("(Withheld by the privacy rule `{rule}`.)"));
+    email.html = None;
+    email.attachments.clear();
+    for field in form_texts(extra) {
+        *field = serde_json::Value::String(String::new());
+    }
+    true
+}
+
+/// The texts of a form's extra fields (attached data `form.<field>`).
+fn form_texts(extra: &mut [serde_json::Value]) -> impl Iterator<Item = &mut serde_json::Value> {
+    extra
+        .iter_mut()
+        .filter_map(|f| f.pointer_mut("/value/text"))
 }

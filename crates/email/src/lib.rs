@@ -31,6 +31,7 @@ use std::sync::Arc;
 use intake::{Acknowledgements, Intake, Source};
 use mailbox::{Mailbox, MailboxStatus};
 use outbox::{Outbox, Reply, Verdict};
+use parley_core::masking::Masking;
 use parley_core::quota::RateLimit;
 use parley_engine::Engine;
 use parley_store::Interaction;
@@ -60,10 +61,12 @@ impl EmailChannel {
         compose::check_address(&settings.address).map_err(|e| format!("[email] address: {e}"))?;
         let settings = Arc::new(settings);
         let outbox = Outbox::new(engine.clone(), settings.clone());
+        let masking = Masking::new(&settings.masking).map_err(|e| format!("[email] {e}"))?;
         let intake = Arc::new(Intake::new(
             engine.clone(),
             settings.clone(),
             outbox.clone(),
+            masking,
         ));
         let form_acknowledgements = settings
             .forms

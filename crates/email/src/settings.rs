@@ -2,6 +2,7 @@
 //! through, the MIME transform plugins, web forms, review and the
 //! automatic acknowledgement.
 
+use parley_core::masking::Rule;
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -35,6 +36,10 @@ pub struct EmailSettings {
     /// Web forms that become e-mail interactions.
     #[serde(rename = "form")]
     pub forms: Vec<FormSettings>,
+    /// Privacy masking of what customers write: subjects, bodies,
+    /// attachment names and form fields (default: card numbers masked).
+    /// A message a rule changed keeps no raw MIME copy.
+    pub masking: Vec<Rule>,
 }
 
 impl Default for EmailSettings {
@@ -51,6 +56,7 @@ impl Default for EmailSettings {
             smtp: None,
             mime: MimeSettings::default(),
             forms: vec![FormSettings::default()],
+            masking: vec![Rule::card_numbers()],
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Privacy masking: rules (a pattern and an action) applied to every text
 //! before it is stored or shown, so that, e.g., card numbers never reach
-//! the transcript or the agent's screen.
+//! a chat transcript, a stored e-mail or the agent's screen.
 
 use regex::Regex;
 use serde::Deserialize;
