@@ -13,13 +13,17 @@ use parley_engine::Engine;
 use parley_engine::process::{self, Processes};
 use parley_listener::connection::Listener;
 use parley_plugin::observe::recorder::Recorder;
+use parley_plugin::registry::Loaded;
 use parley_plugin::versions::VersionStore;
-use parley_plugin::{PluginRuntime, Registry, watcher};
+use parley_plugin::{LoadError, PluginRuntime, Registry, watcher};
 use parley_server::auth::Credentials;
 use parley_server::quotas::Quotas;
 use parley_server::{AppState, router};
 use parley_store::Store;
+use parley_store::audit::NewAuditEntry;
 use parley_store::retention::Retention;
+use serde_json::json;
+use tokio::sync::mpsc;
 
 use crate::settings::Settings;
 
@@ -118,7 +122,8 @@ pub struct RunningServer {
     pub email: Arc<EmailChannel>,
     pub admin_token: String,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
-    /// Background sweeps (retention, idle rate-limit keys).
+    /// Background tasks (retention and idle rate-limit key sweeps, the
+    /// audit of file changes).
     sweeps: Vec<tokio::task::JoinHandle<()>>,
     _watches: [Watch; 2],
 }
@@ -179,14 +184,22 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
     for error in registry.restore(&plugins_dir).await {
         tracing::error!(plugin = %error.plugin, "not loaded: {}", error.message);
     }
-    let plugin_watch = watcher::watch(registry.clone(), plugins_dir.clone())?;
+    let (plugin_reports, plugin_changes) = mpsc::unbounded_channel();
+    let plugin_watch = watcher::watch(registry.clone(), plugins_dir.clone(), plugin_reports)?;
     let processes_path = settings.processes_path();
     if settings.install_bundled && process::install_demo(&processes_path)? {
         tracing::info!(path = %processes_path.display(), "installed the demo business process");
     }
     let processes =
-        Processes::load(processes_path, registry.clone()).map_err(anyhow::Error::msg)?;
-    let process_watch = processes.watch()?;
+        Processes::load(processes_path.clone(), registry.clone()).map_err(anyhow::Error::msg)?;
+    let (process_reports, process_changes) = mpsc::unbounded_channel();
+    let process_watch = processes.watch(process_reports)?;
+    let audit = tokio::spawn(audit_file_changes(
+        store.clone(),
+        plugin_changes,
+        process_changes,
+        processes_path.display().to_string(),
+    ));
     let admin_token = admin_token(&settings)?;
     let engine = Engine::new(
         store.clone(),
@@ -246,9 +259,54 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
         email,
         admin_token,
         task,
-        sweeps: sweep.into_iter().chain([quota_sweep]).collect(),
+        sweeps: sweep.into_iter().chain([quota_sweep, audit]).collect(),
         _watches: [plugin_watch, process_watch],
     })
+}
+
+/// Records in the audit log what the watched files changed: plugin
+/// versions loaded or refused from the plugin directory, and reloads of
+/// the business-process file at `processes_path`.
+async fn audit_file_changes(
+    store: Store,
+    mut plugins: mpsc::UnboundedReceiver<Result<Loaded, LoadError>>,
+    mut processes: mpsc::UnboundedReceiver<Result<(), String>>,
+    processes_path: String,
+) {
+    loop {
+        let entry = tokio::select! {
+            Some(loaded) = plugins.recv() => match loaded {
+                Ok(loaded) => NewAuditEntry {
+                    actor: "plugin-directory".into(),
+                    action: "plugin.loaded".into(),
+                    target: loaded.plugin,
+                    detail: json!({"version": loaded.version, "replaced": loaded.replaced}),
+                },
+                Err(refused) => NewAuditEntry {
+                    actor: "plugin-directory".into(),
+                    action: "plugin.refused".into(),
+                    target: refused.plugin,
+                    detail: json!({"reason": refused.message}),
+                },
+            },
+            Some(reloaded) = processes.recv() => {
+                let (action, detail) = match reloaded {
+                    Ok(()) => ("processes.reloaded", json!({})),
+                    Err(reason) => ("processes.refused", json!({"reason": reason})),
+                };
+                NewAuditEntry {
+                    actor: "process-file".into(),
+                    action: action.into(),
+                    target: processes_path.clone(),
+                    detail,
+                }
+            }
+            else => return,
+        };
+        if let Err(err) = store.audit(entry).await {
+            tracing::error!("the audit log did not take a file change: {err}");
+        }
+    }
 }
 
 /// Runs the server until interrupted.

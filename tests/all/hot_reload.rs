@@ -129,6 +129,49 @@ async fn replacing_a_router_under_load_switches_without_a_failed_call() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(refusal.contains("is not a valid component"), "{refusal}");
+
+    // Both are in the audit log, as the plugin directory's doing.
+    let audited = |action: &'static str| {
+        let server = server.clone();
+        async move {
+            let (_, log) = server.get(&format!("/v1/audit?action={action}")).await;
+            log.as_array().unwrap().clone()
+        }
+    };
+    let started = Instant::now();
+    let (loaded, refused) = loop {
+        let (loaded, refused) = (
+            audited("plugin.loaded").await,
+            audited("plugin.refused").await,
+        );
+        if !loaded.is_empty() && !refused.is_empty() {
+            break (loaded, refused);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "not audited: {loaded:?} {refused:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let load = loaded
+        .iter()
+        .find(|e| e["detail"]["version"] == second_version.as_str())
+        .unwrap_or_else(|| panic!("{loaded:?}"));
+    assert_eq!(
+        (&load["actor"], &load["target"]),
+        (
+            &serde_json::json!("plugin-directory"),
+            &serde_json::json!("router")
+        )
+    );
+    assert_eq!(load["detail"]["replaced"], first_version.as_str());
+    assert!(
+        refused[0]["detail"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("is not a valid component"),
+        "{refused:?}"
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         server.server.registry.get("router").unwrap().id,

@@ -8,9 +8,19 @@ use std::time::{Duration, Instant};
 
 /// Polls `GET /v1/processes` until `done` holds (or fails after 5 s).
 async fn wait_for(server: &TestServer, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    wait_for_at(server, "/v1/processes", what, done).await
+}
+
+/// Polls `GET path` until `done` holds (or fails after 5 s).
+async fn wait_for_at(
+    server: &TestServer,
+    path: &str,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let started = Instant::now();
     loop {
-        let (status, body) = server.get("/v1/processes").await;
+        let (status, body) = server.get(path).await;
         assert_eq!(status, 200, "{body}");
         if done(&body) {
             return body;
@@ -103,4 +113,32 @@ async fn processes_reload_live_and_refuse_invalid_files() {
     let reloaded = wait_for(&server, "the reload", |s| s["last_refused"].is_null()).await;
     assert_eq!(queue_names(&reloaded), ["inbound", "spillover"]);
     noise.abort();
+
+    // Each reload and refusal is in the audit log.
+    let path = file.display().to_string();
+    for (action, about) in [
+        ("processes.refused", "cycle"),
+        ("processes.refused", "no-such-router"),
+        ("processes.reloaded", ""),
+    ] {
+        let log = wait_for_at(
+            &server,
+            &format!("/v1/audit?action={action}"),
+            action,
+            |log| {
+                log.as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e["detail"]["reason"].as_str().unwrap_or("").contains(about))
+            },
+        )
+        .await;
+        for entry in log.as_array().unwrap() {
+            assert_eq!(
+                (entry["actor"].as_str(), entry["target"].as_str()),
+                (Some("process-file"), Some(path.as_str())),
+                "{entry}"
+            );
+        }
+    }
 }

@@ -11,6 +11,7 @@ pub use config::{Fallback, Order, Process, ProcessFile, Queue, View, Workbin};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::mpsc::UnboundedSender;
 
 use parley_core::watch::{Watch, watch};
 use parley_plugin::{Registry, World};
@@ -99,8 +100,12 @@ impl Processes {
         }
     }
 
-    /// Reloads whenever the file changes.
-    pub fn watch(self: &Arc<Self>) -> anyhow::Result<Watch> {
+    /// Reloads whenever the file changes; what came of each reload is
+    /// sent to `reports`.
+    pub fn watch(
+        self: &Arc<Self>,
+        reports: UnboundedSender<Result<(), String>>,
+    ) -> anyhow::Result<Watch> {
         // The directory is watched (editors replace files by renaming) and
         // only events for the file itself are let through: the data
         // directory also holds the busy database files.
@@ -109,7 +114,8 @@ impl Processes {
         let processes = self.clone();
         let is_the_file = move |p: &Path| p.file_name().map(|n| n.to_os_string()) == name;
         watch(&dir, false, is_the_file, move |_| {
-            let _ = processes.reload();
+            // Nobody listening is no reason to stop reloading.
+            let _ = reports.send(processes.reload());
             async {}
         })
     }
