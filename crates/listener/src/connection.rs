@@ -236,15 +236,24 @@ impl Drop for AddressSlot {
     }
 }
 
-/// A socket that fails its pending read once no byte has moved either
-/// way for the idle limit, and holds the connection's place in the caps
-/// for as long as it lives (through a WebSocket upgrade too).
+/// A socket that fails its pending read or write once no byte has moved
+/// either way for the idle limit (a client that sends nothing, or that
+/// stops reading what it asked for), and holds the connection's place in
+/// the caps for as long as it lives (through a WebSocket upgrade too).
 struct Watched<S> {
     inner: S,
     idle: Duration,
     last_moved: Instant,
-    deadline: Pin<Box<Sleep>>,
+    /// One timer per direction: a read and a write may wait in different
+    /// tasks (a WebSocket's two halves), and each must be woken.
+    read_deadline: Pin<Box<Sleep>>,
+    write_deadline: Pin<Box<Sleep>>,
     _places: (OwnedSemaphorePermit, Option<AddressSlot>),
+}
+
+/// The error of a read or write that waited past the idle limit.
+fn idle_too_long() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, "the connection was idle too long")
 }
 
 impl<S> Watched<S> {
@@ -254,28 +263,34 @@ impl<S> Watched<S> {
             inner,
             idle,
             last_moved: now,
-            deadline: Box::pin(tokio::time::sleep_until(now + idle)),
+            read_deadline: Box::pin(tokio::time::sleep_until(now + idle)),
+            write_deadline: Box::pin(tokio::time::sleep_until(now + idle)),
             _places: places,
         }
     }
 
     fn moved(&mut self) {
-        // The timer is moved lazily, when it fires.
+        // The timers are moved lazily, when they fire.
         self.last_moved = Instant::now();
     }
 
-    /// Whether the idle limit has passed (re-arming the timer if bytes
-    /// moved since it was set).
-    fn idle_expired(&mut self, cx: &mut Context<'_>) -> bool {
+    /// Whether the idle limit has passed, by the read or the write timer
+    /// (re-arming it if bytes moved since it was set).
+    fn idle_expired(&mut self, cx: &mut Context<'_>, write: bool) -> bool {
+        let due = self.last_moved + self.idle;
+        let deadline = if write {
+            &mut self.write_deadline
+        } else {
+            &mut self.read_deadline
+        };
         loop {
-            if self.deadline.as_mut().poll(cx).is_pending() {
+            if deadline.as_mut().poll(cx).is_pending() {
                 return false;
             }
-            let due = self.last_moved + self.idle;
             if due <= Instant::now() {
                 return true;
             }
-            self.deadline.as_mut().reset(due);
+            deadline.as_mut().reset(due);
         }
     }
 }
@@ -294,10 +309,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
                 }
                 Poll::Ready(result)
             }
-            Poll::Pending if self.idle_expired(cx) => Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "the connection was idle too long",
-            ))),
+            Poll::Pending if self.idle_expired(cx, false) => Poll::Ready(Err(idle_too_long())),
             Poll::Pending => Poll::Pending,
         }
     }
@@ -309,13 +321,16 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let written = Pin::new(&mut self.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = written
-            && n > 0
-        {
-            self.moved();
+        match Pin::new(&mut self.inner).poll_write(cx, buf) {
+            Poll::Ready(Ok(n)) => {
+                if n > 0 {
+                    self.moved();
+                }
+                Poll::Ready(Ok(n))
+            }
+            Poll::Pending if self.idle_expired(cx, true) => Poll::Ready(Err(idle_too_long())),
+            other => other,
         }
-        written
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -324,5 +339,65 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    const IDLE: Duration = Duration::from_secs(120);
+
+    fn watched<S>(inner: S) -> Watched<S> {
+        let permit = Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap();
+        Watched::new(inner, IDLE, (permit, None))
+    }
+
+    // The clock is paused: it moves only when every task waits, so these
+    // tests do not depend on how fast the machine is.
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_sends_nothing_is_let_go_at_the_idle_limit() {
+        let (server, _client) = tokio::io::duplex(64);
+        let mut server = watched(server);
+        let started = Instant::now();
+        let error = server.read(&mut [0; 16]).await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        assert!(started.elapsed() >= IDLE);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_stops_reading_is_let_go_at_the_idle_limit() {
+        let (server, _client) = tokio::io::duplex(64);
+        let mut server = watched(server);
+        let started = Instant::now();
+        let error = server.write_all(&[7; 4096]).await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        assert!(started.elapsed() >= IDLE);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_reader_that_keeps_reading_is_served_whole() {
+        let (server, mut client) = tokio::io::duplex(64);
+        let mut server = watched(server);
+        let reader = tokio::spawn(async move {
+            let mut received = Vec::new();
+            let mut chunk = [0; 64];
+            loop {
+                // Well within the idle limit between reads, far beyond it
+                // in all.
+                tokio::time::sleep(IDLE / 2).await;
+                match client.read(&mut chunk).await.unwrap() {
+                    0 => return received,
+                    n => received.extend_from_slice(&chunk[..n]),
+                }
+            }
+        });
+        let started = Instant::now();
+        server.write_all(&[7; 1024]).await.unwrap();
+        server.shutdown().await.unwrap();
+        assert!(started.elapsed() > IDLE * 4);
+        assert_eq!(reader.await.unwrap(), vec![7; 1024]);
     }
 }
