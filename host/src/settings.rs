@@ -47,6 +47,7 @@
 //! [quotas]                          # per client address; see docs/security.md
 //! login = { per-minute = 120, burst = 60 }
 //! login-failures = 5                # per account id, then waits doubling from 1 s
+//! login-backoff-s = 1               # the first of those waits
 //! concurrent-hashes = 2             # default: the number of cores
 //! chat-start = { per-minute = 60, burst = 30 }
 //! form-post = { per-minute = 20, burst = 10 }
@@ -81,6 +82,7 @@
 //! password-env = "SMTP_PASSWORD"
 //! [email.mime]
 //! inbound = "mime-normalizer"       # mime-transformer plugins
+//! # [[email.masking]] as [[chat.masking]]; default: card numbers masked
 //! [retention]                       # off unless an age is set; see docs/contacts.md
 //! archive-after-days = 90           # archive finished interactions this old
 //! delete-after-days = 365           # then delete them

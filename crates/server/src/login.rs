@@ -40,6 +40,8 @@ struct Failures {
 pub struct LoginGuard {
     per_address: RateLimit<IpAddr>,
     failures_before_backoff: u32,
+    /// The wait after the first failure past the allowance.
+    first_backoff: Duration,
     failures: Mutex<HashMap<String, Failures>>,
     hashing: Semaphore,
     waiting: AtomicUsize,
@@ -54,6 +56,7 @@ impl LoginGuard {
         LoginGuard {
             per_address: RateLimit::new("login", "login attempts", settings.login),
             failures_before_backoff: settings.login_failures.max(1),
+            first_backoff: Duration::from_secs(settings.login_backoff_s.max(1)).min(MAX_BACKOFF),
             failures: Mutex::new(HashMap::new()),
             hashing: Semaphore::new(settings.concurrent_hashes.max(1)),
             waiting: AtomicUsize::new(0),
@@ -131,7 +134,7 @@ impl LoginGuard {
         });
         entry.count += 1;
         if let Some(over) = entry.count.checked_sub(self.failures_before_backoff) {
-            let wait = Duration::from_secs(1u64 << over.min(10)).min(MAX_BACKOFF);
+            let wait = (self.first_backoff * (1 << over.min(10))).min(MAX_BACKOFF);
             entry.wait_until = Instant::now() + wait;
         }
     }
@@ -151,6 +154,7 @@ mod tests {
         LoginGuard::new(&QuotaSettings {
             login: Rate::new(0, 0),
             login_failures: failures,
+            login_backoff_s: 100,
             ..QuotaSettings::default()
         })
     }
@@ -163,7 +167,12 @@ mod tests {
         assert!(guard.admit(me, "ann").is_ok());
         guard.record("ann", false);
         let refused = guard.admit(me, "ann").unwrap_err();
-        assert!(refused.retry_after <= Duration::from_secs(1));
+        assert!(refused.retry_after <= Duration::from_secs(100));
+        assert!(refused.retry_after > Duration::from_secs(90));
+        // Each further failure doubles the wait.
+        guard.record("ann", false);
+        let refused = guard.admit(me, "ann").unwrap_err();
+        assert!(refused.retry_after > Duration::from_secs(190));
         // Another account is not affected; a success clears the count.
         assert!(guard.admit(me, "bob").is_ok());
         guard.record("ann", true);

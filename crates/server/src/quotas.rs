@@ -20,9 +20,13 @@ pub struct QuotaSettings {
     #[serde(default = "default_login")]
     pub login: Rate,
     /// Failed logins on one account id before each further attempt waits
-    /// (1 s, doubling up to 15 min).
+    /// (`login-backoff-s`, doubling up to 15 min).
     #[serde(default = "default_login_failures")]
     pub login_failures: u32,
+    /// The first wait, in seconds, once an account id is past its
+    /// allowance of failures.
+    #[serde(default = "default_login_backoff_s")]
+    pub login_backoff_s: u64,
     /// Password hashes computed at once; further logins wait their turn.
     #[serde(default = "default_concurrent_hashes")]
     pub concurrent_hashes: usize,
@@ -43,6 +47,10 @@ fn default_login_failures() -> u32 {
     5
 }
 
+fn default_login_backoff_s() -> u64 {
+    1
+}
+
 fn default_concurrent_hashes() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
@@ -61,6 +69,7 @@ impl Default for QuotaSettings {
         QuotaSettings {
             login: default_login(),
             login_failures: default_login_failures(),
+            login_backoff_s: default_login_backoff_s(),
             concurrent_hashes: default_concurrent_hashes(),
             chat_start: default_chat_start(),
             form_post: default_form_post(),
