@@ -26,7 +26,7 @@ fn text(bytes: &[u8]) -> String {
 #[test]
 fn plugin_test_passes_the_reference_fixtures() {
     for (name, cases) in [
-        ("skills-router", 15),
+        ("skills-router", 16),
         ("rules-screener", 8),
         ("mime-normalizer", 17),
     ] {
@@ -65,7 +65,7 @@ fn plugin_test_fails_a_wrong_expectation_with_a_diff() {
     );
     assert!(stdout.contains("-  \"ok\": \"ann\""), "{stdout}");
     assert!(stdout.contains("+  \"ok\": \"cat\""), "{stdout}");
-    assert!(stdout.contains("14 passed, 1 failed"), "{stdout}");
+    assert!(stdout.contains("15 passed, 1 failed"), "{stdout}");
 }
 
 #[test]

@@ -215,6 +215,33 @@ async fn capacity_holds_under_concurrent_routing(db: &TestDb) {
     }
 }
 
+/// Chats arriving one after another go round equally free agents with
+/// room for several, rather than filling one agent first.
+async fn chats_spread_across_equally_free_agents(db: &TestDb) {
+    let (_server, admin) = server(db).await;
+    let mut agents = BTreeMap::new();
+    for n in 0..5 {
+        let id = format!("agent-{n}");
+        agents.insert(id.clone(), ready_agent(&admin, &id, 3).await);
+    }
+    for round in 1..=2 {
+        for _ in 0..5 {
+            let id = id_of(&admin.submit(chat()).await);
+            let offered = admin.wait_state(&id, "offered").await;
+            // Accepted at once, so that no offer times out meanwhile.
+            agents[offered["owner"].as_str().unwrap()]
+                .ok_post(&format!("/v1/interactions/{id}/accept"), json!({}))
+                .await;
+        }
+        let active = active_by_owner(&admin).await;
+        assert_eq!(active.len(), 5, "round {round}: {active:?}");
+        assert!(
+            active.values().all(|n| *n == round),
+            "round {round}: {active:?}"
+        );
+    }
+}
+
 async fn rejected_and_unanswered_offers_go_to_other_agents(db: &TestDb) {
     let (_server, admin) = server(db).await;
     let ann = ready_agent(&admin, "ann", 1).await;
@@ -585,6 +612,7 @@ async fn views_filter_and_order_waiting_interactions(db: &TestDb) {
 on_both_backends!(
     a_queued_chat_is_offered_accepted_and_completed,
     capacity_holds_under_concurrent_routing,
+    chats_spread_across_equally_free_agents,
     rejected_and_unanswered_offers_go_to_other_agents,
     an_agent_going_away_loses_its_offer,
     a_failing_router_applies_the_queue_fallback,

@@ -42,7 +42,7 @@ impl Engine {
             Ok(called) => called.value,
             Err(err) => {
                 self.counters.router_failure();
-                tracing::warn!(interaction = %interaction.id, "pick-agent failed; offering to the longest idle: {err}");
+                tracing::warn!(interaction = %interaction.id, "pick-agent failed; offering to the first candidate (least loaded, longest idle): {err}");
                 Some(first)
             }
         }
@@ -73,7 +73,7 @@ impl Engine {
                 {
                     return None; // someone else took it on
                 }
-                if !board.claim_offer(&agent, interaction, target) {
+                if !board.claim_offer(&agent, interaction, target, now_ms()) {
                     if only.is_some() {
                         return None;
                     }

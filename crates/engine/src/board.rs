@@ -38,7 +38,10 @@ pub(super) struct LiveAgent {
     holding: HashMap<String, String>,
     /// `holding` counted per media type.
     load: Load,
-    /// Since when the agent has been idle (last release or ready).
+    /// Since when the agent has been idle: its last offer, release or
+    /// change to ready, whichever is latest. An agent with room for
+    /// several chats is offered one, then counts as busier than those not
+    /// offered anything since.
     pub idle_since: i64,
 }
 
@@ -86,6 +89,18 @@ impl LiveAgent {
             }
         }
         true
+    }
+
+    /// How full its capacity for `media` is, as a fraction `(active,
+    /// capacity)` (a media type it takes none of counts as full).
+    fn fill(&self, media: &str) -> (u64, u64) {
+        match self.agent.capacity.limits.get(media) {
+            Some(&capacity) if capacity > 0 => (
+                u64::from(self.load.get(media).copied().unwrap_or(0)),
+                u64::from(capacity),
+            ),
+            _ => (1, 1),
+        }
     }
 
     /// Whether one more interaction of `media` fits its capacity.
@@ -163,7 +178,9 @@ impl Board {
             && !declined.is_some_and(|d| d.contains(&agent.agent.id))
     }
 
-    /// Agents eligible for `interaction`, longest idle first, at most `limit`.
+    /// Agents eligible for `interaction`, the least loaded on its media
+    /// type first (by the share of capacity in use), then the longest idle
+    /// (ties: lowest id); at most `limit`.
     pub fn candidates(
         &self,
         interaction: &Interaction,
@@ -176,29 +193,44 @@ impl Board {
         };
         let declined = self.declined.get(&interaction.id);
         found.retain(|a| Self::may_offer(a, &interaction.media_type, target, declined));
-        let longest_idle = |a: &&LiveAgent, b: &&LiveAgent| {
-            a.idle_since
-                .cmp(&b.idle_since)
+        let media = interaction.media_type.as_str();
+        let first_offered = |a: &&LiveAgent, b: &&LiveAgent| {
+            let ((a_active, a_capacity), (b_active, b_capacity)) = (a.fill(media), b.fill(media));
+            (a_active * b_capacity)
+                .cmp(&(b_active * a_capacity))
+                .then_with(|| a.idle_since.cmp(&b.idle_since))
                 .then_with(|| a.agent.id.cmp(&b.agent.id))
         };
         if found.len() > limit && limit > 0 {
-            found.select_nth_unstable_by(limit, longest_idle);
+            found.select_nth_unstable_by(limit, first_offered);
         }
         found.truncate(limit);
-        found.sort_by(longest_idle);
+        found.sort_by(first_offered);
         found
     }
 
     /// Claims `agent`'s capacity for `interaction` if it is still eligible:
     /// the one place capacity is taken for an offer, under the board lock.
-    pub fn claim_offer(&mut self, agent: &str, interaction: &Interaction, target: &Target) -> bool {
+    /// The agent is no longer idle from `now`.
+    pub fn claim_offer(
+        &mut self,
+        agent: &str,
+        interaction: &Interaction,
+        target: &Target,
+        now: i64,
+    ) -> bool {
         let Some(live) = self.agents.get(agent) else {
             return false;
         };
-        if !self.eligible(live, interaction, target) {
+        if !self.eligible(live, interaction, target)
+            || !self.hold(agent, &interaction.id, &interaction.media_type)
+        {
             return false;
         }
-        self.hold(agent, &interaction.id, &interaction.media_type)
+        if let Some(live) = self.agents.get_mut(agent) {
+            live.idle_since = live.idle_since.max(now);
+        }
+        true
     }
 
     /// Takes `agent`'s capacity for `interaction` if it has room (pulls,
@@ -288,11 +320,11 @@ mod tests {
             .agents
             .insert("ann".into(), LiveAgent::new(agent("ann", 2), 0));
         let target = Target::Group("tier1".into());
-        assert!(board.claim_offer("ann", &chat("1"), &target));
-        assert!(board.claim_offer("ann", &chat("2"), &target));
-        assert!(!board.claim_offer("ann", &chat("3"), &target));
+        assert!(board.claim_offer("ann", &chat("1"), &target, 1));
+        assert!(board.claim_offer("ann", &chat("2"), &target, 2));
+        assert!(!board.claim_offer("ann", &chat("3"), &target, 3));
         board.release("ann", "1", 5);
-        assert!(board.claim_offer("ann", &chat("3"), &target));
+        assert!(board.claim_offer("ann", &chat("3"), &target, 6));
         assert_eq!(board.agents["ann"].load()["chat"], 2);
     }
 
@@ -316,5 +348,35 @@ mod tests {
         assert_eq!(ids, ["bob", "ann"], "cid declined it");
         let too_high = Target::Skills(vec![("support".into(), 6)]);
         assert!(board.candidates(&chat("1"), &too_high, 10).is_empty());
+    }
+
+    #[test]
+    fn an_offer_puts_an_agent_behind_equally_loaded_ones() {
+        let mut board = Board::default();
+        for id in ["ann", "bob", "cid"] {
+            board
+                .agents
+                .insert(id.into(), LiveAgent::new(agent(id, 4), 0));
+        }
+        let target = Target::Group("tier1".into());
+        let order = |board: &Board, chat_id: &str| -> Vec<String> {
+            board
+                .candidates(&chat(chat_id), &target, 10)
+                .iter()
+                .map(|a| a.agent.id.clone())
+                .collect()
+        };
+        // Nine chats in a row go round the three agents, three each.
+        for n in 0..9 {
+            let id = n.to_string();
+            let first = order(&board, &id)[0].clone();
+            assert!(board.claim_offer(&first, &chat(&id), &target, n + 1));
+        }
+        for id in ["ann", "bob", "cid"] {
+            assert_eq!(board.agents[id].load()["chat"], 3, "{id}");
+        }
+        // A release makes that agent the least loaded, however recent.
+        board.release("bob", "1", 100);
+        assert_eq!(order(&board, "9"), ["bob", "ann", "cid"]);
     }
 }

@@ -179,7 +179,7 @@ impl Engine {
                 let target = Target::Agent(agent.clone());
                 let generation = {
                     let mut board = self.board();
-                    if !board.claim_offer(&agent, &current, &target) {
+                    if !board.claim_offer(&agent, &current, &target, now_ms()) {
                         return Err(EngineError::Unavailable(format!(
                             "agent `{agent}` is not ready for {} or has no room",
                             current.media_type
@@ -232,7 +232,7 @@ impl Engine {
         }
         {
             let mut board = self.board();
-            if !board.claim_offer(agent, &current, &Target::Agent(agent.to_string())) {
+            if !board.claim_offer(agent, &current, &Target::Agent(agent.to_string()), now_ms()) {
                 return Err(EngineError::Unavailable(format!(
                     "agent `{agent}` is not ready for {} or has no room",
                     current.media_type

@@ -57,10 +57,25 @@ function skillLevel(agent, skill) {
   return agent.skills.find((s) => s.name === skill)?.level;
 }
 
+/** The agent's load on `mediaType`, if it takes that media type. */
+function loadFor(agent, mediaType) {
+  return agent.load.find((l) => l.mediaType === mediaType);
+}
+
 /** Whether the agent can take one more interaction of `mediaType`. */
 function hasFreeCapacity(agent, mediaType) {
-  const load = agent.load.find((l) => l.mediaType === mediaType);
+  const load = loadFor(agent, mediaType);
   return load !== undefined && load.active < load.capacity;
+}
+
+/**
+ * Compares the shares of capacity on `mediaType` that agents `a` and `b`
+ * have in use (qualifying agents have room there); as bigints, since the
+ * cross products of two u32 outgrow a double.
+ */
+function cmpFill(a, b, mediaType) {
+  const [x, y] = [loadFor(a, mediaType), loadFor(b, mediaType)];
+  return cmp(BigInt(x.active) * BigInt(y.capacity), BigInt(y.active) * BigInt(x.capacity));
 }
 
 /** A decision to route to `target`, with a relaxation timer after `afterMs` if given. */
@@ -206,16 +221,18 @@ export class Policy {
     );
   }
 
-  /** The longest-idle qualifying agent (ties: lowest id). */
+  /** The qualifying agent with the lowest share of its capacity on the media type in use, then the longest idle (ties: lowest id). */
   pickAgent(interaction, candidates) {
     const requirements = this.requirementsInForce(interaction);
+    const media = interaction.mediaType;
     let best;
     for (const agent of candidates) {
-      if (!Policy.qualifies(agent, requirements, interaction.mediaType)) continue;
-      // `Iterator::max_by` keeps the last of equal maxima.
-      if (best === undefined || (cmp(agent.idleMs, best.idleMs) || cmpStr(best.id, agent.id)) >= 0) {
-        best = agent;
-      }
+      if (!Policy.qualifies(agent, requirements, media)) continue;
+      const order =
+        best === undefined
+          ? -1
+          : cmpFill(agent, best, media) || cmp(best.idleMs, agent.idleMs) || cmpStr(agent.id, best.id);
+      if (order < 0) best = agent;
     }
     return best?.id;
   }

@@ -14,6 +14,8 @@ Configuration (the `[config]` table of the manifest):
 | `screening` | table: screen interactions before routing them, see `screening` | no screening |
 """
 
+from fractions import Fraction
+
 from wit_world.exports import routing
 
 import rustlike
@@ -188,20 +190,22 @@ class Policy:
         return True
 
     def pick_agent(self, interaction, candidates):
-        """The longest-idle qualifying agent (ties: lowest id)."""
+        """The qualifying agent with the lowest share of its capacity on the
+        media type in use, then the longest idle (ties: lowest id)."""
         requirements = self.requirements_now(interaction)
-        best = None
-        for agent in candidates:
-            if not self.qualifies(agent, requirements, interaction.media_type):
-                continue
-            # `Iterator::max_by` keeps the last of equal maxima.
-            if (
-                best is None
-                or agent.idle_ms > best.idle_ms
-                or (agent.idle_ms == best.idle_ms and agent.id <= best.id)
-            ):
-                best = agent
-        return None if best is None else best.id
+        media_type = interaction.media_type
+        qualifying = [
+            a for a in candidates if self.qualifies(a, requirements, media_type)
+        ]
+        if not qualifying:
+            return None
+
+        def order(agent):
+            load = next(l for l in agent.load if l.media_type == media_type)
+            # Python's str order is code-point order, as Rust's is.
+            return (Fraction(load.active, load.capacity), -agent.idle_ms, agent.id)
+
+        return min(qualifying, key=order).id
 
     def pick_interaction(self, agent, waiting):
         """The waiting interaction the agent qualifies for with the highest

@@ -1,7 +1,8 @@
 //! Reference routing strategy for Parley: routes each interaction to agents
 //! having the required skills at minimum levels, relaxes the levels the
 //! longer it waits, serves higher priority then older interactions first,
-//! and gives each interaction to the longest-idle agent with free capacity.
+//! and gives each interaction to the least loaded agent with free capacity
+//! (share of its capacity on the media type in use), then the longest idle.
 //!
 //! Optionally it screens interactions of some media types first and routes
 //! on the category found ([`screening`]).

@@ -212,17 +212,31 @@ impl Policy {
             })
     }
 
-    /// The longest-idle qualifying agent (ties: lowest id).
+    /// The qualifying agent with the lowest share of its capacity on the
+    /// media type in use, then the longest idle (ties: lowest id).
     pub fn pick_agent(
         &self,
         interaction: &Interaction,
         candidates: &[AgentCandidate],
     ) -> Result<Option<String>, Error> {
         let requirements = self.requirements(interaction)?;
+        let media = interaction.media_type.as_str();
+        // Qualifying agents have a load entry with room on `media`.
+        let fill = |agent: &AgentCandidate| {
+            agent.load_for(media).map_or((1, 1), |l| {
+                (u64::from(l.active), u64::from(l.capacity.max(1)))
+            })
+        };
         Ok(candidates
             .iter()
-            .filter(|a| Self::qualifies(a, &requirements, &interaction.media_type))
-            .max_by(|a, b| a.idle_ms.cmp(&b.idle_ms).then_with(|| b.id.cmp(&a.id)))
+            .filter(|a| Self::qualifies(a, &requirements, media))
+            .min_by(|a, b| {
+                let ((a_active, a_capacity), (b_active, b_capacity)) = (fill(a), fill(b));
+                (a_active * b_capacity)
+                    .cmp(&(b_active * a_capacity))
+                    .then_with(|| b.idle_ms.cmp(&a.idle_ms))
+                    .then_with(|| a.id.cmp(&b.id))
+            })
             .map(|a| a.id.clone()))
     }
 
