@@ -26,3 +26,6 @@ source scripts/browser.sh
 source scripts/polyglot.sh
 source scripts/openapi.sh
 cargo test --release --locked "${packages[@]}"
+
+step "fuzzing (the parsers of untrusted input, for a bounded time each)"
+./scripts/fuzz.sh
