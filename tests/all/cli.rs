@@ -102,6 +102,47 @@ fn plugin_test_names_a_failed_mime_check_and_shows_the_message() {
 }
 
 #[test]
+fn plugin_test_runs_one_case_and_never_passes_without_cases() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = bundled_plugin(tmp.path(), "skills-router");
+    let plugin = dir.to_str().unwrap();
+    let case = dir.join("cases/pick-agent-least-loaded-first.json");
+    let one = parley(&["plugin", "test", plugin, case.to_str().unwrap()], &[]);
+    let stdout = text(&one.stdout);
+    assert!(one.status.success(), "{stdout}{}", text(&one.stderr));
+    assert!(
+        stdout.contains("PASS  pick-agent-least-loaded-first"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+
+    let missing = dir.join("no-such-cases");
+    let out = parley(&["plugin", "test", plugin, missing.to_str().unwrap()], &[]);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("no-such-cases: no case file or directory there"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    std::fs::remove_dir_all(dir.join("cases")).unwrap();
+    let out = parley(&["plugin", "test", plugin], &[]);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("no fixture cases"),
+        "{}",
+        text(&out.stderr)
+    );
+    let check = parley(&["plugin", "check", plugin], &[]);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    assert!(
+        text(&check.stderr).contains("warning: no fixture cases"),
+        "{}",
+        text(&check.stderr)
+    );
+}
+
+#[test]
 fn plugin_check_names_what_is_wrong() {
     let tmp = tempfile::tempdir().unwrap();
     let good = parley(&["plugin", "check", "rules-screener"], &[]);

@@ -107,5 +107,9 @@ async fn rollback_to_an_unknown_version_is_an_error() {
         .rollback("router", Some("ffffffff"))
         .await
         .unwrap_err();
-    assert!(err.message.contains("has no version `ffffffff`"), "{err}");
+    assert!(err.not_found, "{err}");
+    assert_eq!(
+        err.to_string(),
+        "plugin `router`: has no version `ffffffff`"
+    );
 }

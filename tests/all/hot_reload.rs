@@ -219,4 +219,14 @@ async fn replacing_a_router_under_load_switches_without_a_failed_call() {
         .await;
     assert_eq!(status, 200, "{loaded}");
     assert_eq!(call(&server).await, Ok("agent-longest-idle".into()));
+    // A version that was never loaded is not found, said once.
+    let (status, refused) = server
+        .post("/v1/plugins/router/rollback", json!({ "to": "ffffffff" }))
+        .await;
+    assert_eq!(status, 404, "{refused}");
+    assert_eq!(refused["code"], "not-found", "{refused}");
+    assert_eq!(
+        refused["message"],
+        "plugin `router`: has no version `ffffffff`"
+    );
 }

@@ -5,6 +5,7 @@
 
 use parley_plugin::bindings::routing::{Action, Change, Decision, RouteRequest, Target};
 use parley_plugin::bindings::types::{Attribute, Value};
+use parley_plugin::invoke::{call_json, export_type, find_export, params_from_json};
 use parley_plugin::versions::VersionStore;
 use parley_plugin::world::imported_functions;
 use parley_plugin::{GrantPolicy, LimitPolicy, Registry};
@@ -114,6 +115,46 @@ directories = [{ host = "data", guest = "/data" }]"#;
     );
     // The key-value store keeps its state across calls.
     assert_eq!(probe(&registry, &["kv"]).await["kv"], "2");
+}
+
+/// A call made by hand (the invoke API) runs apart: a key-value store of
+/// its own, and uncounted in the live version's statistics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_apart_keeps_off_the_live_store_and_statistics() {
+    let root = tempfile::tempdir().unwrap();
+    let grants = "kv = true\ncalls = [\"rules-screener\"]";
+    let (registry, loaded) = registry_with_probe(root.path(), grants).await;
+    loaded.unwrap();
+    assert_eq!(probe(&registry, &["kv"]).await["kv"], "1");
+    let version = registry.get("probe").unwrap();
+    let function = export_type(&version, "on-queued").unwrap();
+    let mut input = serde_json::Map::new();
+    input.insert(
+        "interaction".into(),
+        serde_json::json!({
+            "id": "apart", "tenant": "acme", "media-type": "chat", "queue": "inbound",
+            "priority": 0, "age-ms": 0, "queue-age-ms": 0,
+            "attached": [{"key": "probe", "value": {"texts": ["kv"]}}]
+        }),
+    );
+    let params = params_from_json(&function, "on-queued", &input).unwrap();
+    let export = version.export_name();
+    for _ in 0..2 {
+        let called = version
+            .call_apart(async |store, instance| {
+                let func = find_export(store, instance, export, "on-queued").unwrap();
+                call_json(store, func, &params).await
+            })
+            .await
+            .unwrap();
+        let changes = called.value["ok"]["changes"].to_string();
+        assert!(
+            changes.contains(r#"{"key":"kv","value":{"text":"1"}}"#),
+            "an empty store each time: {changes}"
+        );
+    }
+    assert_eq!(version.stats().calls, 1, "only the live call counts");
+    assert_eq!(probe(&registry, &["kv"]).await["kv"], "2", "the live store");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -99,15 +99,27 @@ pub struct LoadError {
     /// What failed: manifest, compilation, world check, linking,
     /// instantiation or a fixture case.
     pub message: String,
+    /// The version (or plugin) asked for does not exist, rather than being
+    /// refused.
+    pub not_found: bool,
 }
 
 impl LoadError {
     /// A load error for `plugin`. The message is folded onto one line (some
-    /// parser errors span several).
+    /// parser errors span several) and does not repeat the plugin's name.
     pub fn new(plugin: &str, message: impl Into<String>) -> Self {
         LoadError {
             plugin: plugin.to_string(),
             message: one_line(&message.into()),
+            not_found: false,
+        }
+    }
+
+    /// `plugin` has no version (or no live version) by what was asked.
+    pub fn not_found(plugin: &str, message: impl Into<String>) -> Self {
+        LoadError {
+            not_found: true,
+            ..LoadError::new(plugin, message)
         }
     }
 }

@@ -33,6 +33,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::error::LoadError;
 use super::world::World;
 
 /// The file name of a manifest inside a plugin directory.
@@ -182,6 +183,16 @@ pub struct Limits {
     pub fuel: Option<u64>,
 }
 
+/// `bytes` in MiB as people read it: whole when it is whole, else to two
+/// decimals (a limit of 64 MiB refuses 64.06 MiB, not "64 MiB").
+pub fn mib(bytes: u64) -> String {
+    if bytes.is_multiple_of(1 << 20) {
+        (bytes >> 20).to_string()
+    } else {
+        format!("{:.2}", bytes as f64 / f64::from(1 << 20))
+    }
+}
+
 /// Server-wide defaults and ceilings for plugin limits, and what the
 /// operator lets manifests grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -285,6 +296,19 @@ pub enum ManifestError {
     },
 }
 
+impl From<ManifestError> for LoadError {
+    /// A refusal named after the plugin when the manifest got that far,
+    /// else after the manifest's path; the name is said once.
+    fn from(err: ManifestError) -> LoadError {
+        match err {
+            ManifestError::Invalid { plugin, message } => LoadError::new(&plugin, message),
+            ManifestError::Read { ref path, .. } | ManifestError::Syntax { ref path, .. } => {
+                LoadError::new(&path.display().to_string(), err.to_string())
+            }
+        }
+    }
+}
+
 /// Whether `name` is a valid plugin name: lowercase letters, digits and
 /// dashes, starting with a letter or digit, at most 64 characters.
 pub fn valid_name(name: &str) -> bool {
@@ -370,10 +394,11 @@ impl Manifest {
     /// The limits for this plugin under a server's policy. Asking for more
     /// than the server allows is an error, not a silent clamp.
     pub fn limits(&self, policy: &LimitPolicy) -> Result<Limits, ManifestError> {
-        let memory_bytes = self
-            .limits
-            .memory_mb
-            .map_or(policy.default.memory_bytes, |mb| mb << 20);
+        let memory_bytes = match self.limits.memory_mb {
+            None => policy.default.memory_bytes,
+            // Too large to count in bytes is over any server's maximum.
+            Some(mb) => mb.saturating_mul(1 << 20),
+        };
         let deadline = self
             .limits
             .deadline_ms
@@ -381,8 +406,8 @@ impl Manifest {
         if memory_bytes > policy.max.memory_bytes {
             return Err(self.invalid(format!(
                 "limits.memory-mb {} exceeds the server maximum of {}",
-                memory_bytes >> 20,
-                policy.max.memory_bytes >> 20
+                self.limits.memory_mb.unwrap_or_default(),
+                mib(policy.max.memory_bytes)
             )));
         }
         if deadline > policy.max.deadline {
@@ -457,6 +482,23 @@ mod tests {
         let m = parse("name = \"r\"\nworld = \"router\"\n[limits]\nmemory-mb = 4096\n").unwrap();
         let err = m.limits(&LimitPolicy::default()).unwrap_err();
         assert!(err.to_string().contains("memory-mb 4096"), "{err}");
+        // Too many MiB to count in bytes is refused, not wrapped round.
+        let huge = 1u64 << 44;
+        let m = parse(&format!(
+            "name = \"r\"\nworld = \"router\"\n[limits]\nmemory-mb = {huge}\n"
+        ))
+        .unwrap();
+        let err = m.limits(&LimitPolicy::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("plugin `r`: limits.memory-mb {huge} exceeds the server maximum of 1024")
+        );
+    }
+
+    #[test]
+    fn sizes_in_mib_are_not_rounded_down() {
+        assert_eq!(mib(64 << 20), "64");
+        assert_eq!(mib((64 << 20) + (64 << 10)), "64.06");
     }
 
     #[test]

@@ -275,7 +275,13 @@ impl Registry {
     ) -> Result<PluginVersion, LoadError> {
         let version = PluginVersion::prepare(&self.engine, &self.policy, services, source).await?;
         version.validate().await?;
-        if !version.cases.is_empty() {
+        if version.cases.is_empty() {
+            tracing::warn!(
+                plugin = version.name(),
+                version = version.short_id(),
+                "loaded without fixture cases: nothing was checked before it went live"
+            );
+        } else {
             let failed: Vec<String> = run_cases(&version, &version.cases)
                 .await?
                 .into_iter()
@@ -310,9 +316,11 @@ impl Registry {
     pub async fn rollback(&self, plugin: &str, to: Option<&str>) -> Result<Loaded, LoadError> {
         let fail = |message: String| LoadError::new(plugin, message);
         let record = match to {
-            Some(prefix) => self.history.resolve(plugin, prefix).map_err(fail)?,
+            Some(prefix) => self.history.resolve(plugin, prefix)?,
             None => {
-                let live = self.get(plugin).map_err(|e| fail(e.message))?;
+                let live = self
+                    .get(plugin)
+                    .map_err(|e| LoadError::not_found(plugin, e.message))?;
                 let records = self.history.records(plugin);
                 let live_loaded = records
                     .iter()
@@ -387,10 +395,7 @@ impl Registry {
 
     async fn restore_live(&self, name: &str, state: &LiveState) -> Result<Loaded, LoadError> {
         let id = state.live.as_deref().unwrap_or_default();
-        let record = self
-            .history
-            .resolve(name, id)
-            .map_err(|e| LoadError::new(name, e))?;
+        let record = self.history.resolve(name, id)?;
         let source = self
             .history
             .read(&record, "restore")

@@ -16,7 +16,7 @@ use wasmtime_wasi::{
 use super::cases::mocks::CaseHost;
 use super::error::{FailureKind, PluginError};
 use super::kv::KvStore;
-use super::manifest::{Capabilities, Limits};
+use super::manifest::{Capabilities, Limits, mib};
 use super::peers::PluginPeers;
 use super::runtime::PluginRuntime;
 
@@ -270,8 +270,8 @@ pub fn classify(err: &wasmtime::Error, store: &Store<HostState>) -> PluginError 
             FailureKind::MemoryLimit,
             format!(
                 "tried to grow its memory to {} MiB, over its {} MiB limit",
-                desired >> 20,
-                ctx.limits.memory_bytes >> 20
+                mib(desired as u64),
+                mib(ctx.limits.memory_bytes)
             ),
         );
     }

@@ -10,9 +10,7 @@ use super::version::PluginSource;
 
 /// Reads the plugin in `dir` (or the manifest path itself).
 pub fn read_plugin_dir(path: &Path, origin: &str) -> Result<PluginSource, LoadError> {
-    let label = path.display().to_string();
-    let (manifest, manifest_text) =
-        Manifest::read(path).map_err(|e| LoadError::new(&label, e.to_string()))?;
+    let (manifest, manifest_text) = Manifest::read(path)?;
     let dir = if path.is_dir() {
         path.to_path_buf()
     } else {

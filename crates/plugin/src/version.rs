@@ -14,7 +14,7 @@ use wasmtime::component::{Component, Instance, InstancePre};
 use super::bindings::{mime_transform, routing, screening};
 use super::cases::Case;
 use super::error::{FailureKind, LoadError, PluginError, chain};
-use super::kv::KvSpace;
+use super::kv::{KvSpace, KvStore};
 use super::manifest::{InstanceMode, LimitPolicy, Manifest};
 use super::peers::PluginPeers;
 use super::runtime::PluginRuntime;
@@ -231,7 +231,7 @@ impl PluginVersion {
         let manifest = &source.manifest;
         let name = manifest.name.as_str();
         let fail = |message: String| LoadError::new(name, message);
-        let limits = manifest.limits(policy).map_err(|e| fail(e.to_string()))?;
+        let limits = manifest.limits(policy)?;
         let id = source.version_id().to_string();
         let component = engine
             .compile(source.component.clone())
@@ -433,7 +433,10 @@ impl PluginVersion {
         let reused = self.warm.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let mut slot = match reused {
             Some(slot) => slot,
-            None => self.instantiate().await.map_err(|e| self.fail(e))?,
+            None => self
+                .instantiate(self.ctx.clone())
+                .await
+                .map_err(|e| self.fail(e))?,
         };
         sandbox::arm(&mut slot.store).map_err(|e| {
             self.fail(
@@ -445,10 +448,40 @@ impl PluginVersion {
             version: self,
             slot: Some(slot),
             started,
+            apart: false,
         })
     }
 
-    async fn instantiate(&self) -> Result<Slot, PluginError> {
+    /// Takes a fresh instance apart from live traffic, for one call made
+    /// by hand (the invoke API): its key-value store is an empty one of its
+    /// own, the call is not counted in the version's statistics, and the
+    /// instance is never reused.
+    pub async fn lease_apart(&self) -> Result<Lease<'_>, PluginError> {
+        let started = Instant::now();
+        let ctx = PluginContext {
+            kv: self.ctx.kv.as_ref().map(|_| Arc::new(KvStore::default())),
+            peers: self.ctx.peers.clone(),
+            name: self.ctx.name.clone(),
+            version: self.ctx.version.clone(),
+            config: self.ctx.config.clone(),
+            grants: self.ctx.grants.clone(),
+            directories: self.ctx.directories.clone(),
+            limits: self.ctx.limits,
+        };
+        let mut slot = self.instantiate(Arc::new(ctx)).await?;
+        sandbox::arm(&mut slot.store).map_err(|e| {
+            self.ctx
+                .failure(FailureKind::Instantiation, format!("{e:#}"))
+        })?;
+        Ok(Lease {
+            version: self,
+            slot: Some(slot),
+            started,
+            apart: true,
+        })
+    }
+
+    async fn instantiate(&self, ctx: Arc<PluginContext>) -> Result<Slot, PluginError> {
         let permit = self
             .engine
             .admit(self.name(), self.ctx.limits.deadline)
@@ -457,7 +490,7 @@ impl PluginVersion {
                 e.version = Some(self.short_id().to_string());
                 e
             })?;
-        let mut store = sandbox::new_store(&self.engine, self.ctx.clone(), None).map_err(|e| {
+        let mut store = sandbox::new_store(&self.engine, ctx, None).map_err(|e| {
             self.ctx
                 .failure(FailureKind::Instantiation, chain(e.as_ref()))
         })?;
@@ -502,6 +535,8 @@ pub struct Lease<'v> {
     version: &'v PluginVersion,
     slot: Option<Slot>,
     started: Instant,
+    /// Taken by [`PluginVersion::lease_apart`].
+    apart: bool,
 }
 
 impl Lease<'_> {
@@ -528,12 +563,17 @@ impl Lease<'_> {
     ) -> Result<Called<R>, PluginError> {
         let version = self.version;
         let slot = self.slot.take().expect("lease already settled");
-        version.stats.calls.fetch_add(1, Ordering::Relaxed);
+        let counted = !self.apart;
+        if counted {
+            version.stats.calls.fetch_add(1, Ordering::Relaxed);
+        }
         let failure = match outcome {
             Ok(Ok(value)) => {
                 let fuel = sandbox::fuel_used(&slot.store);
-                version.stats.fuel.fetch_add(fuel, Ordering::Relaxed);
-                version.give_back(slot);
+                if counted {
+                    version.stats.fuel.fetch_add(fuel, Ordering::Relaxed);
+                    version.give_back(slot);
+                }
                 return Ok(Called {
                     value,
                     plugin: version.ctx.name.clone(),
@@ -551,7 +591,9 @@ impl Lease<'_> {
                 ),
             ),
         };
-        version.record_failure(&failure);
+        if counted {
+            version.record_failure(&failure);
+        }
         Err(failure)
     }
 }
@@ -563,7 +605,22 @@ impl PluginVersion {
         &self,
         call: impl AsyncFnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<Called<R>, PluginError> {
-        let mut lease = self.lease().await?;
+        Self::call_on(self.lease().await?, call).await
+    }
+
+    /// [`PluginVersion::call`] on an instance apart from live traffic
+    /// ([`PluginVersion::lease_apart`]).
+    pub async fn call_apart<R>(
+        &self,
+        call: impl AsyncFnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
+    ) -> Result<Called<R>, PluginError> {
+        Self::call_on(self.lease_apart().await?, call).await
+    }
+
+    async fn call_on<R>(
+        mut lease: Lease<'_>,
+        call: impl AsyncFnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
+    ) -> Result<Called<R>, PluginError> {
         let limit = lease.time_left();
         let (store, instance) = lease.parts();
         let outcome = tokio::time::timeout(limit, call(store, instance))

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::cases::Case;
+use super::error::LoadError;
 use super::manifest::Manifest;
 use super::version::{PluginSource, PluginVersion};
 use super::world::World;
@@ -138,7 +139,7 @@ impl VersionStore {
     }
 
     /// The one version of `plugin` whose id starts with `prefix`.
-    pub fn resolve(&self, plugin: &str, prefix: &str) -> Result<VersionRecord, String> {
+    pub fn resolve(&self, plugin: &str, prefix: &str) -> Result<VersionRecord, LoadError> {
         let matching: Vec<VersionRecord> = self
             .records(plugin)
             .into_iter()
@@ -146,9 +147,13 @@ impl VersionStore {
             .collect();
         match matching.len() {
             1 => Ok(matching.into_iter().next().expect("one")),
-            0 => Err(format!("plugin `{plugin}` has no version `{prefix}`")),
-            n => Err(format!(
-                "`{prefix}` matches {n} versions of `{plugin}`; give more digits"
+            0 => Err(LoadError::not_found(
+                plugin,
+                format!("has no version `{prefix}`"),
+            )),
+            n => Err(LoadError::new(
+                plugin,
+                format!("`{prefix}` matches {n} versions; give more digits"),
             )),
         }
     }

@@ -148,6 +148,9 @@ impl From<PluginError> for ApiError {
 
 impl From<LoadError> for ApiError {
     fn from(err: LoadError) -> Self {
+        if err.not_found {
+            return ApiError::new(StatusCode::NOT_FOUND, "not-found", err.to_string());
+        }
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "plugin-refused",

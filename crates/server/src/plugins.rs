@@ -349,7 +349,9 @@ pub struct Invoked {
     pub elapsed_us: u64,
 }
 
-/// Call a plugin function with JSON arguments.
+/// Call a plugin function with JSON arguments, on a fresh instance of the
+/// live version apart from live traffic: an empty key-value store of its
+/// own, not counted in the version's statistics.
 #[utoipa::path(
     post,
     path = "/{name}/invoke",
@@ -377,7 +379,7 @@ async fn invoke(
     let params =
         params_from_json(&ty, function, &invocation.input).map_err(ApiError::bad_request)?;
     let called = version
-        .call(async |store, instance| {
+        .call_apart(async |store, instance| {
             let func = find_export(store, instance, export, function)
                 .ok_or_else(|| wasmtime::format_err!("no exported function `{function}`"))?;
             call_json(store, func, &params).await

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use super::client::{Client, ServerArgs};
 use super::scaffold::{Lang, create};
-use parley_plugin::cases::{CaseOutcome, load_cases, run_cases};
+use parley_plugin::cases::{CaseOutcome, load_case, load_cases, run_cases};
 use parley_plugin::observe::recorder::read_recording;
 use parley_plugin::observe::shadow::ShadowSummary;
 use parley_plugin::registry::{Loaded, PluginStatus};
@@ -30,7 +30,8 @@ pub enum PluginCommand {
     Test {
         /// Plugin directory, its `plugin.toml`, or the name of a bundled plugin.
         plugin: String,
-        /// Directory of cases (default: the manifest's `cases`).
+        /// A directory of cases or one case file (default: the manifest's
+        /// `cases`).
         cases: Option<PathBuf>,
         /// Print the reports as JSON.
         #[arg(long)]
@@ -232,9 +233,17 @@ async fn test(plugin: &str, cases_dir: Option<&Path>, as_json: bool) -> anyhow::
     let (dir, _tmp) = plugin_dir(plugin)?;
     let version = prepare(&dir).await?;
     let cases = match cases_dir {
-        Some(dir) => load_cases(dir).map_err(anyhow::Error::msg)?,
+        Some(file) if file.is_file() => vec![load_case(file).map_err(anyhow::Error::msg)?],
+        Some(dir) if dir.is_dir() => load_cases(dir).map_err(anyhow::Error::msg)?,
+        Some(path) => anyhow::bail!("{}: no case file or directory there", path.display()),
         None => version.cases.clone(),
     };
+    if cases.is_empty() {
+        anyhow::bail!(
+            "no fixture cases to run for `{}`: a plugin passes by its cases (docs/fixtures.md)",
+            version.name()
+        );
+    }
     let reports = run_cases(&version, &cases)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -264,9 +273,6 @@ async fn test(plugin: &str, cases_dir: Option<&Path>, as_json: bool) -> anyhow::
             }
         }
         println!("{} passed, {failed} failed", reports.len() - failed);
-    }
-    if cases.is_empty() {
-        eprintln!("warning: no fixture cases found");
     }
     Ok(if failed == 0 {
         ExitCode::SUCCESS
@@ -305,6 +311,11 @@ async fn check(plugin: &str) -> anyhow::Result<ExitCode> {
         serde_json::to_string(&version.manifest.capabilities)?
     );
     println!("  cases:    {}", version.cases.len());
+    if version.cases.is_empty() {
+        eprintln!(
+            "warning: no fixture cases: nothing is checked before a version goes live (docs/fixtures.md)"
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

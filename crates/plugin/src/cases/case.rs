@@ -119,15 +119,15 @@ pub fn load_cases(dir: &Path) -> Result<Vec<Case>, String> {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     paths.sort();
-    paths
-        .iter()
-        .map(|path| {
-            let name = path.file_stem().unwrap_or_default().to_string_lossy();
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            Case::parse(&name, &text)
-        })
-        .collect()
+    paths.iter().map(|path| load_case(path)).collect()
+}
+
+/// Reads one case file; the case is named after the file.
+pub fn load_case(path: &Path) -> Result<Case, String> {
+    let name = path.file_stem().unwrap_or_default().to_string_lossy();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Case::parse(&name, &text)
 }
 
 #[cfg(test)]
