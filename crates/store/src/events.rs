@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 
 use super::error::StoreError;
-use super::interactions::{State, json_column};
+use super::interactions::{State, json_column, json_text};
 use super::sql;
 
 /// What an event records. Kebab-case on the wire and in the store; the
@@ -203,9 +203,7 @@ fn from_row(row: &AnyRow) -> Result<Event, StoreError> {
     let mut data: Json = json_column(row, "data")?;
     let attached: Option<String> = row.try_get("attached")?;
     if let (Some(interaction), Some(attached)) = (interaction_of(kind, &mut data), attached) {
-        let attached = serde_json::from_str(&attached)
-            .map_err(|e| StoreError::Database(format!("column attached: {e}")))?;
-        interaction.insert("attached".into(), attached);
+        interaction.insert("attached".into(), json_text("attached", &attached)?);
     }
     Ok(Event {
         seq: row.try_get("seq")?,

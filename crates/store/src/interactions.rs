@@ -329,7 +329,15 @@ pub(super) fn json_column<T: serde::de::DeserializeOwned>(
     column: &str,
 ) -> Result<T, StoreError> {
     let text: String = row.try_get(column)?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Database(format!("column {column}: {e}")))
+    json_text(column, &text)
+}
+
+/// `text`, as read from `column`, decoded as JSON.
+pub(super) fn json_text<T: serde::de::DeserializeOwned>(
+    column: &str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Database(format!("column {column}: {e}")))
 }
 
 pub(super) fn from_row(row: &AnyRow) -> Result<Interaction, StoreError> {
