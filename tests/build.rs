@@ -18,7 +18,13 @@ fn main() {
         .to_path_buf();
     guests::rerun_if_changed(
         &workspace,
-        &["tests/guests", "sdk/src", "wit", "Cargo.lock"],
+        &[
+            "tests/guests",
+            "sdk/src",
+            "wit",
+            "plugins/skills-router",
+            "Cargo.lock",
+        ],
     );
     let mut names: Vec<String> = std::fs::read_dir(workspace.join("tests/guests"))
         .expect("tests/guests")
@@ -28,7 +34,21 @@ fn main() {
         .collect();
     names.sort();
     let wasm = guests::build_guests(&workspace, &names);
+    // The reference router, as built against the frozen 0.1.0 contract:
+    // the same strategy as the bundled one, which is built against the
+    // latest.
+    let v0_1 = guests::build_guest_flavor(
+        &workspace,
+        &["skills-router".to_string()],
+        Some("contract-v0-1"),
+    );
     let mut code = String::new();
+    writeln!(
+        code,
+        "/// The reference `skills-router`, built against `parley:plugin@0.1.0`.\npub const SKILLS_ROUTER_V0_1: &str = {:?};",
+        v0_1[0].display().to_string()
+    )
+    .unwrap();
     for (name, path) in names.iter().zip(&wasm) {
         writeln!(
             code,

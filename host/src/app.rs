@@ -171,7 +171,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
     let engine = PluginRuntime::new(settings.engine_settings())?;
     let registry = Registry::new(
         engine,
-        settings.limit_policy(),
+        settings.limit_policy()?,
         VersionStore::new(settings.versions_dir()),
     );
     for recording in &settings.recording {

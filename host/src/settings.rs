@@ -21,6 +21,14 @@
 //! # default-fuel, max-fuel: instruction budgets (unset: none)
 //! grantable-env = ["TZ"]            # variables manifests may pass through (default: none)
 //! grantable-directories = ["/srv/parley/plugin-data"]  # besides a plugin's own directory
+//! grantable-http = ["https://api.example.com"]  # origins manifests may send requests to
+//! http-timeout-ms = 10000           # per outbound request of a plugin
+//! http-max-response-bytes = 1048576
+//! http-concurrency = 4              # open requests per plugin version
+//!
+//! [secrets.crm-token]               # any number; plugins read them (docs/plugins.md)
+//! value-env = "CRM_TOKEN"           # or value-file = "...", or value = "..."
+//! plugins = ["crm-router"]          # which manifests may grant it ("*": any)
 //!
 //! [routing]
 //! offer-timeout-ms = 30000          # then the offer goes back to routing
@@ -96,6 +104,7 @@
 //! ```
 
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -104,7 +113,9 @@ use parley_chat::ChatSettings;
 use parley_email::EmailSettings;
 use parley_engine::RoutingSettings;
 use parley_listener::ListenerSettings;
+use parley_plugin::manifest::OperatorSecret;
 use parley_plugin::observe::recorder::RecordingSettings;
+use parley_plugin::outbound::{HttpLimits, Origin};
 use parley_plugin::{GrantPolicy, LimitPolicy, Limits, RuntimeSettings};
 use parley_server::quotas::QuotaSettings;
 use parley_server::{AccountSettings, DesktopSettings};
@@ -171,6 +182,60 @@ pub struct Settings {
     /// Plugins whose decisions are recorded.
     #[serde(default)]
     pub recording: Vec<RecordingSettings>,
+    /// Secrets plugins may be granted, by name.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, SecretSettings>,
+}
+
+/// `[secrets.<name>]`: a secret plugins may read, with where its value
+/// comes from (exactly one of `value`, `value-env`, `value-file`; read at
+/// start) and which plugins may be granted it.
+#[derive(Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SecretSettings {
+    /// The value written here.
+    pub value: Option<String>,
+    /// An environment variable holding the value.
+    pub value_env: Option<String>,
+    /// A file holding the value (surrounding whitespace ignored).
+    pub value_file: Option<PathBuf>,
+    /// Plugins whose manifests may grant it; `*` is any plugin.
+    pub plugins: Vec<String>,
+}
+
+impl std::fmt::Debug for SecretSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretSettings")
+            .field("value_env", &self.value_env)
+            .field("value_file", &self.value_file)
+            .field("plugins", &self.plugins)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SecretSettings {
+    /// The value, from wherever the settings say it is.
+    fn resolve(&self, name: &str) -> anyhow::Result<String> {
+        let value = match (&self.value, &self.value_env, &self.value_file) {
+            (Some(value), None, None) => value.clone(),
+            (None, Some(var), None) => std::env::var(var).map_err(|_| {
+                anyhow::anyhow!("[secrets.{name}]: the environment variable {var} is not set")
+            })?,
+            (None, None, Some(path)) => std::fs::read_to_string(path)
+                .map_err(|e| {
+                    anyhow::anyhow!("[secrets.{name}]: cannot read {}: {e}", path.display())
+                })?
+                .trim()
+                .to_string(),
+            _ => anyhow::bail!(
+                "[secrets.{name}]: give exactly one of `value`, `value-env` and `value-file`"
+            ),
+        };
+        if value.is_empty() {
+            anyhow::bail!("[secrets.{name}]: the value is empty");
+        }
+        Ok(value)
+    }
 }
 
 fn default_listen() -> SocketAddr {
@@ -234,6 +299,15 @@ pub struct LimitsSection {
     /// Host directories manifests may grant (besides a plugin's own).
     #[serde(default)]
     pub grantable_directories: Vec<PathBuf>,
+    /// Origins manifests may grant outbound HTTP to.
+    #[serde(default)]
+    pub grantable_http: Vec<Origin>,
+    /// Longest an outbound request of a plugin may take, ms.
+    pub http_timeout_ms: Option<u64>,
+    /// Largest response body a plugin may receive, bytes.
+    pub http_max_response_bytes: Option<u64>,
+    /// Requests one plugin version may have open at once.
+    pub http_concurrency: Option<usize>,
 }
 
 impl Default for Settings {
@@ -283,17 +357,40 @@ impl Settings {
     pub fn engine_settings(&self) -> RuntimeSettings {
         RuntimeSettings {
             max_instances: self.engine.max_instances,
-            max_memory_bytes: self.limit_policy().max.memory_bytes,
+            max_memory_bytes: self.max_memory_bytes(),
             epoch_tick: Duration::from_millis(self.engine.epoch_tick_ms.max(1)),
             cache_dir: Some(self.data_dir.join("compiled")),
         }
     }
 
-    /// Plugin limit defaults and ceilings.
-    pub fn limit_policy(&self) -> LimitPolicy {
+    /// The most memory a plugin may ask for.
+    fn max_memory_bytes(&self) -> u64 {
+        self.limits
+            .max_memory_mb
+            .map_or(LimitPolicy::default().max.memory_bytes, |mb| mb << 20)
+    }
+
+    /// Plugin limit defaults and ceilings, and what manifests may grant
+    /// (secret values read here: a missing one is an error).
+    pub fn limit_policy(&self) -> anyhow::Result<LimitPolicy> {
+        let mut secrets = BTreeMap::new();
+        for (name, secret) in &self.secrets {
+            if !parley_plugin::manifest::valid_name(name) {
+                anyhow::bail!(
+                    "[secrets.{name}]: a secret name is lowercase letters, digits and dashes"
+                );
+            }
+            secrets.insert(
+                name.clone(),
+                OperatorSecret {
+                    value: secret.resolve(name)?,
+                    plugins: secret.plugins.clone(),
+                },
+            );
+        }
         let base = LimitPolicy::default();
         let l = &self.limits;
-        LimitPolicy {
+        Ok(LimitPolicy {
             default: Limits {
                 memory_bytes: l
                     .default_memory_mb
@@ -304,7 +401,7 @@ impl Settings {
                 fuel: l.default_fuel.or(base.default.fuel),
             },
             max: Limits {
-                memory_bytes: l.max_memory_mb.map_or(base.max.memory_bytes, |mb| mb << 20),
+                memory_bytes: self.max_memory_bytes(),
                 deadline: l
                     .max_deadline_ms
                     .map_or(base.max.deadline, Duration::from_millis),
@@ -313,8 +410,19 @@ impl Settings {
             grants: GrantPolicy {
                 env: l.grantable_env.clone(),
                 directories: l.grantable_directories.clone(),
+                secrets,
+                http: l.grantable_http.clone(),
             },
-        }
+            http: HttpLimits {
+                timeout: l
+                    .http_timeout_ms
+                    .map_or(base.http.timeout, Duration::from_millis),
+                max_response_bytes: l
+                    .http_max_response_bytes
+                    .unwrap_or(base.http.max_response_bytes),
+                concurrency: l.http_concurrency.unwrap_or(base.http.concurrency),
+            },
+        })
     }
 }
 
@@ -340,7 +448,7 @@ mod tests {
     fn limits_override_the_policy() {
         let s: Settings =
             toml::from_str("[limits]\ndefault-deadline-ms = 7\nmax-fuel = 9").unwrap();
-        let p = s.limit_policy();
+        let p = s.limit_policy().unwrap();
         assert_eq!(p.default.deadline, Duration::from_millis(7));
         assert_eq!(p.max.fuel, Some(9));
     }

@@ -14,7 +14,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-wit="$(cd "$here/../../wit" && pwd)"
+wit="$(cd "$here/../../wit/v0.2.0" && pwd)"
 cd "$here"
 
 if [ ! -x node_modules/.bin/componentize-js ]; then
@@ -51,7 +51,7 @@ world_wit() {
   if [ "$world" = router ] && [[ "$(manifest_value "$manifest" capabilities calls)" == *\"* ]]; then
     imports+=$'\n    import plugins;'
   fi
-  printf 'package parley:plugin@0.1.0;\n\nworld js-%s {\n%s\n    export %s;\n}\n' "$world" "$imports" "$export"
+  printf 'package parley:plugin@0.2.0;\n\nworld js-%s {\n%s\n    export %s;\n}\n' "$world" "$imports" "$export"
 }
 
 build() {

@@ -10,7 +10,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-wit="$(cd "$here/../../wit" && pwd)"
+wit="$(cd "$here/../../wit/v0.2.0" && pwd)"
 narrow="$here/wit"
 lib="$here/lib"
 

@@ -4,8 +4,16 @@
 
 #![allow(missing_docs)] // generated code; the WIT documents it
 
+#[cfg(not(feature = "contract-v0-1"))]
 wit_bindgen::generate!({
     world: "common",
     path: "wit",
+    generate_all,
+});
+
+#[cfg(feature = "contract-v0-1")]
+wit_bindgen::generate!({
+    world: "common",
+    path: "wit-v0.1.0",
     generate_all,
 });

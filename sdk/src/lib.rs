@@ -3,7 +3,7 @@
 //! Parley runs every customisable piece of a contact center (routing
 //! strategies, screening rules, MIME transforms...) as a sandboxed
 //! WebAssembly component that implements one *world* of the
-//! `parley:plugin@0.1.0` WIT package. This crate gives Rust authors the
+//! `parley:plugin@0.2.0` WIT package. This crate gives Rust authors the
 //! bindings of each world, helpers for the host imports, and builders for
 //! the shared types.
 //!
@@ -66,6 +66,15 @@ pub mod prelude {
     pub use crate::types::*;
 }
 
+#[cfg(not(feature = "contract-v0-1"))]
+/// Regular expressions compiled and run by the host (Rust `regex`
+/// syntax), the same in every plugin language: `Regex::compile(pattern)`,
+/// then `is_match`, `find`, `find_all` and `captures`.
+pub use bindings::parley::plugin::patterns;
+#[cfg(not(feature = "contract-v0-1"))]
+/// Secrets the operator configured for the plugin (each listed under
+/// `secrets` in the manifest): `secrets::get(name)`.
+pub use bindings::parley::plugin::secrets;
 pub use bindings::parley::plugin::{clock, kv};
 pub use types::*;
 

@@ -154,7 +154,7 @@ fn plugin_check_names_what_is_wrong() {
     let stderr = text(&bad.stderr);
     assert!(stderr.contains("plugin `probe`: imports `"), "{stderr}");
     assert!(
-        stderr.contains("imports `parley:plugin/kv@0.1.0` but its manifest does not grant it"),
+        stderr.contains("imports `parley:plugin/kv@0.2.0` but its manifest does not grant it"),
         "{stderr}"
     );
 }

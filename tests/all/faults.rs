@@ -91,6 +91,61 @@ async fn a_huge_allocation_hits_the_memory_limit() {
     host_still_serves(&engine).await;
 }
 
+/// The memory limit holds for all of a component's memories together: two
+/// core modules of 640 KiB each do not fit in 1 MiB, though either alone
+/// would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_memory_limit_counts_every_memory_of_a_component() {
+    use parley_plugin::manifest::{Capabilities, Limits};
+    use parley_plugin::sandbox::{self, PluginContext};
+    use wasmtime::component::Component;
+
+    let engine = engine();
+    let two_memories = wat::parse_str(
+        r#"(component
+            (core module $a (memory 10))
+            (core module $b (memory 10))
+            (core instance (instantiate $a))
+            (core instance (instantiate $b)))"#,
+    )
+    .unwrap();
+    let component = Component::new(engine.engine(), &two_memories).unwrap();
+    let instantiate = async |memory_bytes: u64| {
+        let ctx = PluginContext {
+            name: "two-memories".into(),
+            version: "test".into(),
+            config: Default::default(),
+            grants: Capabilities::default(),
+            directories: Vec::new(),
+            limits: Limits {
+                memory_bytes,
+                deadline: Duration::from_secs(5),
+                fuel: None,
+            },
+            kv: None,
+            peers: None,
+            secrets: Default::default(),
+            http: None,
+        };
+        let mut store = sandbox::new_store(&engine, Arc::new(ctx), None).unwrap();
+        sandbox::arm(&mut store).unwrap();
+        engine
+            .linker()
+            .instantiate_async(&mut store, &component)
+            .await
+            .map(drop)
+            .map_err(|e| sandbox::classify(&e, &store))
+    };
+    instantiate(2 << 20).await.unwrap();
+    let err = instantiate(1 << 20).await.unwrap_err();
+    assert_eq!(err.kind, FailureKind::MemoryLimit, "{err}");
+    assert!(
+        err.message
+            .contains("tried to grow its memories to 1.25 MiB in all, over its 1 MiB limit"),
+        "{err}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fuel_bounds_the_instructions_of_a_call() {
     let engine = engine();
@@ -140,12 +195,12 @@ async fn a_component_of_the_wrong_world_is_refused_at_load() {
     assert_eq!(err.plugin, "mislabelled");
     assert!(
         err.message
-            .contains("does not export `parley:plugin/routing@0.1.0`"),
+            .contains("does not export `parley:plugin/routing` of a version this host implements"),
         "{err}"
     );
     assert!(
         err.message
-            .contains("it exports: parley:plugin/screening@0.1.0"),
+            .contains("it exports: parley:plugin/screening@0.2.0"),
         "{err}"
     );
     host_still_serves(&engine).await;

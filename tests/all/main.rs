@@ -30,6 +30,7 @@ mod chat;
 mod cli;
 mod contact_access;
 mod contacts;
+mod contract;
 mod email;
 mod email_channel;
 mod engine;

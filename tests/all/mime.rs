@@ -266,12 +266,12 @@ async fn a_manifest_declaring_the_world_without_its_export_is_refused_at_load() 
         .unwrap_err();
     assert!(
         err.message
-            .contains("declares world `mime-transformer` but does not export `parley:plugin/mime-transform@0.1.0`"),
+            .contains("declares world `mime-transformer` but does not export `parley:plugin/mime-transform` of a version"),
         "{err}"
     );
     assert!(
         err.message
-            .contains("it exports: parley:plugin/routing@0.1.0"),
+            .contains("it exports: parley:plugin/routing@0.2.0"),
         "{err}"
     );
     assert!(registry.get("not-a-transformer").is_err(), "nothing loaded");

@@ -6,6 +6,7 @@
 use parley_plugin::bindings::routing::{Action, Change, Decision, RouteRequest, Target};
 use parley_plugin::bindings::types::{Attribute, Value};
 use parley_plugin::invoke::{call_json, export_type, find_export, params_from_json};
+use parley_plugin::manifest::OperatorSecret;
 use parley_plugin::versions::VersionStore;
 use parley_plugin::world::imported_functions;
 use parley_plugin::{GrantPolicy, LimitPolicy, Registry};
@@ -15,12 +16,21 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// A registry with the bundled screener and a probe router granted
-/// `grants`, on a server whose operator lets manifests grant `PATH`.
+/// `grants` (and the secret it reads), on a server whose operator lets
+/// manifests grant `PATH`.
 async fn registry_with_probe(root: &Path, grants: &str) -> (Arc<Registry>, Result<(), String>) {
     let policy = LimitPolicy {
         grants: GrantPolicy {
             env: vec!["PATH".into()],
-            directories: Vec::new(),
+            http: vec!["http://127.0.0.1:9".parse().unwrap()],
+            secrets: BTreeMap::from([(
+                "probe-token".to_string(),
+                OperatorSecret {
+                    value: "probe-token-value".into(),
+                    plugins: vec!["probe".into()],
+                },
+            )]),
+            ..GrantPolicy::default()
         },
         ..LimitPolicy::default()
     };
@@ -35,7 +45,9 @@ async fn registry_with_probe(root: &Path, grants: &str) -> (Arc<Registry>, Resul
         "probe",
         "router",
         guests::PROBE_ROUTER,
-        &format!("[capabilities]\n{grants}"),
+        &format!(
+            "[capabilities]\nsecrets = [\"probe-token\"]\nhttp = [\"http://127.0.0.1:9\"]\n{grants}"
+        ),
     );
     std::fs::create_dir_all(probe.join("data")).unwrap();
     std::fs::write(probe.join("data/hello.txt"), "hello from the host").unwrap();
@@ -265,11 +277,11 @@ async fn an_ungranted_import_refuses_the_component() {
     let err = loaded.unwrap_err();
     assert!(err.contains("plugin `probe`"), "{err}");
     assert!(
-        err.contains("parley:plugin/kv@0.1.0") && err.contains("kv = true"),
+        err.contains("parley:plugin/kv@0.2.0") && err.contains("kv = true"),
         "{err}"
     );
     assert!(
-        err.contains("parley:plugin/plugins@0.1.0") && err.contains("calls = [...]"),
+        err.contains("parley:plugin/plugins@0.2.0") && err.contains("calls = [...]"),
         "{err}"
     );
     assert!(registry.get("probe").is_err(), "nothing was loaded");

@@ -176,8 +176,13 @@ async fn probed(admin: &Client, id: &str, probes: &[String]) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_granted_screeners_and_the_calls_own_interactions_are_screened() {
     let processes = PROCESSES.replace("triage-router", "probe");
+    // The probe imports every host interface: the operator lets it be
+    // granted a secret and an origin it does not use here.
     let options = Options {
         processes: Some(processes),
+        settings: "[limits]\ngrantable-http = [\"http://127.0.0.1:9\"]\n\
+                   [secrets.probe-token]\nvalue = \"unused\"\nplugins = [\"probe\"]\n"
+            .into(),
         ..Options::default()
     };
     let server = TestServer::start_with(options, |plugins| {
@@ -186,7 +191,8 @@ async fn only_granted_screeners_and_the_calls_own_interactions_are_screened() {
             "probe",
             "router",
             guests::PROBE_ROUTER,
-            "[limits]\ndeadline-ms = 250\n[capabilities]\nkv = true\ncalls = [\"rules-screener\"]",
+            "[limits]\ndeadline-ms = 250\n[capabilities]\nkv = true\ncalls = [\"rules-screener\"]\n\
+             secrets = [\"probe-token\"]\nhttp = [\"http://127.0.0.1:9\"]",
         );
     })
     .await;

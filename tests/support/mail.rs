@@ -20,12 +20,13 @@ pub const SMTP_USER: &str = "smtpuser";
 /// Its password.
 pub const SMTP_PASSWORD: &str = "smtppass";
 
-/// Waits until 127.0.0.1:`port` accepts connections.
-fn wait_port(port: u16, child: &mut Child, what: &str) {
+/// Waits until 127.0.0.1:`port` accepts connections; `Err` with the exit
+/// status when the peer exits first.
+fn wait_port(port: u16, child: &mut Child, what: &str) -> Result<(), String> {
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         if let Ok(Some(status)) = child.try_wait() {
-            panic!("{what} exited early: {status}");
+            return Err(format!("{what} exited early: {status}"));
         }
         assert!(
             started.elapsed() < Duration::from_secs(20),
@@ -33,6 +34,32 @@ fn wait_port(port: u16, child: &mut Child, what: &str) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    Ok(())
+}
+
+/// Starts a peer on `N` free ports and waits until it listens on all of
+/// them. A port is free when picked but another test may bind it before
+/// the peer does, which then exits; so a peer that exits early is started
+/// again on fresh ports, up to five times. `diagnostics` says what the
+/// peer left (its log) for the final failure.
+fn start_on_free_ports<const N: usize>(
+    what: &str,
+    mut spawn: impl FnMut([u16; N]) -> Child,
+    diagnostics: impl Fn() -> String,
+) -> (Child, [u16; N]) {
+    let mut failure = String::new();
+    for _ in 0..5 {
+        let ports = std::array::from_fn(|_| free_port());
+        let mut child = spawn(ports);
+        match ports
+            .iter()
+            .try_for_each(|&port| wait_port(port, &mut child, what))
+        {
+            Ok(()) => return (child, ports),
+            Err(error) => failure = error,
+        }
+    }
+    panic!("{failure}\n{}", diagnostics());
 }
 
 /// Stops a peer with SIGTERM, then SIGKILL after 10 s.
@@ -130,7 +157,6 @@ impl Dovecot {
             ),
         )
         .unwrap();
-        let (imap, imaps, pop3, pop3s) = (free_port(), free_port(), free_port(), free_port());
         let d = d.display();
         let name = dir
             .path()
@@ -138,10 +164,15 @@ impl Dovecot {
             .unwrap()
             .to_string_lossy()
             .to_string();
-        std::fs::write(
-            dir.path().join("dovecot.conf"),
-            format!(
-                r#"protocols = imap pop3
+        let config = dir.path().join("dovecot.conf");
+        let log = dir.path().join("dovecot.log");
+        let (child, [imap, imaps, pop3, pop3s]) = start_on_free_ports(
+            "dovecot",
+            |[imap, imaps, pop3, pop3s]| {
+                std::fs::write(
+                    &config,
+                    format!(
+                        r#"protocols = imap pop3
 listen = 127.0.0.1
 base_dir = {d}/run
 state_dir = {d}/state
@@ -180,21 +211,21 @@ service pop3-login {{
   }}
 }}
 "#
-            ),
-        )
-        .unwrap();
-        let mut child = Command::new("dovecot")
-            .arg("-F")
-            .arg("-c")
-            .arg(dir.path().join("dovecot.conf"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dovecot starts (scripts/mail-peers.sh installs it)");
-        for port in [imap, imaps, pop3, pop3s] {
-            wait_port(port, &mut child, "dovecot");
-        }
+                    ),
+                )
+                .unwrap();
+                Command::new("dovecot")
+                    .arg("-F")
+                    .arg("-c")
+                    .arg(&config)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("dovecot starts (scripts/mail-peers.sh installs it)")
+            },
+            || std::fs::read_to_string(&log).unwrap_or_default(),
+        );
         // A stop right after start waits for login processes; let them settle.
         std::thread::sleep(Duration::from_millis(200));
         Dovecot {
@@ -303,32 +334,35 @@ impl SmtpServer {
     pub fn start(reject: &[&str], defer: u32) -> SmtpServer {
         let dir = tempfile::Builder::new().prefix("smtp-").tempdir().unwrap();
         certificate(dir.path());
-        let (port, tls_port) = (free_port(), free_port());
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/smtp_sink.py");
-        let mut command = Command::new(smtp_python());
-        command
-            .arg(script)
-            .args(["--port", &port.to_string()])
-            .args(["--implicit-tls-port", &tls_port.to_string()])
-            .arg("--outdir")
-            .arg(dir.path().join("inbox"))
-            .arg("--cert")
-            .arg(dir.path().join("cert.pem"))
-            .arg("--key")
-            .arg(dir.path().join("key.pem"))
-            .args(["--user", SMTP_USER, "--password", SMTP_PASSWORD])
-            .args(["--defer-first", &defer.to_string()]);
-        for address in reject {
-            command.args(["--reject", address]);
-        }
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the SMTP server starts");
-        wait_port(port, &mut child, "the SMTP server");
-        wait_port(tls_port, &mut child, "the SMTP server");
+        let (child, [port, tls_port]) = start_on_free_ports(
+            "the SMTP server",
+            |[port, tls_port]| {
+                let mut command = Command::new(smtp_python());
+                command
+                    .arg(&script)
+                    .args(["--port", &port.to_string()])
+                    .args(["--implicit-tls-port", &tls_port.to_string()])
+                    .arg("--outdir")
+                    .arg(dir.path().join("inbox"))
+                    .arg("--cert")
+                    .arg(dir.path().join("cert.pem"))
+                    .arg("--key")
+                    .arg(dir.path().join("key.pem"))
+                    .args(["--user", SMTP_USER, "--password", SMTP_PASSWORD])
+                    .args(["--defer-first", &defer.to_string()]);
+                for address in reject {
+                    command.args(["--reject", address]);
+                }
+                command
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("the SMTP server starts")
+            },
+            String::new,
+        );
         SmtpServer {
             child,
             dir,

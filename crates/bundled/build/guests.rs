@@ -8,9 +8,9 @@ use std::process::Command;
 /// The Rust target of plugins.
 pub const GUEST_TARGET: &str = "wasm32-wasip2";
 
-/// Where guests are built: `guests/` beside the profile directories of the
-/// outer build's target directory.
-fn guest_target_dir() -> PathBuf {
+/// Where guests are built: `guests/` (or `guests-<flavor>/`) beside the
+/// profile directories of the outer build's target directory.
+fn guest_target_dir(flavor: Option<&str>) -> PathBuf {
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     let build = out
         .ancestors()
@@ -20,13 +20,24 @@ fn guest_target_dir() -> PathBuf {
         .parent()
         .and_then(Path::parent)
         .expect("target directory")
-        .join("guests")
+        .join(flavor.map_or_else(|| "guests".to_string(), |f| format!("guests-{f}")))
 }
 
 /// Builds `packages` (workspace members) in release mode for the guest
 /// target and returns each one's `.wasm` path, in order.
 pub fn build_guests(workspace: &Path, packages: &[String]) -> Vec<PathBuf> {
-    let target_dir = guest_target_dir();
+    build_guest_flavor(workspace, packages, None)
+}
+
+/// Builds `packages` with their cargo feature `flavor` on (e.g. a plugin
+/// built against an older contract version), in a target directory of
+/// that flavor's own, so its `.wasm` files do not replace the usual ones.
+pub fn build_guest_flavor(
+    workspace: &Path,
+    packages: &[String],
+    flavor: Option<&str>,
+) -> Vec<PathBuf> {
+    let target_dir = guest_target_dir(flavor);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command
@@ -54,6 +65,9 @@ pub fn build_guests(workspace: &Path, packages: &[String]) -> Vec<PathBuf> {
     }
     for package in packages {
         command.args(["-p", package]);
+    }
+    if let Some(feature) = flavor {
+        command.args(["--features", feature]);
     }
     let output = command
         .output()

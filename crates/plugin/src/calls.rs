@@ -4,7 +4,7 @@
 
 use super::bindings::routing::{Action, Change, Decision, Target};
 use super::bindings::types::{AgentCandidate, Interaction, ScreenRequest, ScreenResult};
-use super::bindings::{routing, screening, types};
+use super::bindings::{RoutingExports, ScreeningExports, routing, types};
 use super::error::{FailureKind, PluginError};
 use super::sandbox::HostState;
 use super::version::{Called, Exports, PluginVersion};
@@ -19,7 +19,7 @@ const MAX_CHANGES: usize = 64;
 const MAX_TEXT: usize = 4096;
 
 impl PluginVersion {
-    fn routing(&self) -> Result<&routing::GuestIndices, PluginError> {
+    fn routing(&self) -> Result<&RoutingExports, PluginError> {
         match self.exports() {
             Exports::Router(indices) => Ok(indices),
             _ => Err(self.context().failure(
@@ -29,7 +29,7 @@ impl PluginVersion {
         }
     }
 
-    fn screening(&self) -> Result<&screening::GuestIndices, PluginError> {
+    fn screening(&self) -> Result<&ScreeningExports, PluginError> {
         match self.exports() {
             Exports::Screener(indices) => Ok(indices),
             _ => Err(self.context().failure(
@@ -56,20 +56,20 @@ impl PluginVersion {
         self.context().failure(FailureKind::InvalidOutput, message)
     }
 
-    /// Calls one export: `load` finds the typed exports in the instance,
-    /// `call` makes the call, which may screen the interactions of
+    /// Calls one export with `call`, which may screen the interactions of
     /// `scope`; the plugin's own error value becomes a failure.
-    async fn call_guest<G, R>(
+    async fn call_guest<R>(
         &self,
         scope: Vec<String>,
-        load: impl FnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<G>,
-        call: impl AsyncFnOnce(G, &mut Store<HostState>) -> wasmtime::Result<Result<R, types::Error>>,
+        call: impl AsyncFnOnce(
+            &mut Store<HostState>,
+            &Instance,
+        ) -> wasmtime::Result<Result<R, types::Error>>,
     ) -> Result<Called<R>, PluginError> {
         let called = self
             .call(async |store, instance| {
                 store.data_mut().scope = scope;
-                let guest = load(&mut *store, instance)?;
-                call(guest, store).await
+                call(store, instance).await
             })
             .await?;
         self.accept(called)
@@ -98,11 +98,9 @@ impl PluginVersion {
     ) -> Result<Called<Decision>, PluginError> {
         let indices = self.routing()?;
         let called = self
-            .call_guest(
-                vec![interaction.id.clone()],
-                |store, instance| indices.load(store, instance),
-                async |guest, store| guest.call_on_queued(store, interaction).await,
-            )
+            .call_guest(vec![interaction.id.clone()], async |store, instance| {
+                indices.on_queued(store, instance, interaction).await
+            })
             .await?;
         self.check_decision(&called.value)?;
         Ok(called)
@@ -116,11 +114,9 @@ impl PluginVersion {
     ) -> Result<Called<Decision>, PluginError> {
         let indices = self.routing()?;
         let called = self
-            .call_guest(
-                vec![interaction.id.clone()],
-                |store, instance| indices.load(store, instance),
-                async |guest, store| guest.call_on_timer(store, interaction, tag).await,
-            )
+            .call_guest(vec![interaction.id.clone()], async |store, instance| {
+                indices.on_timer(store, instance, interaction, tag).await
+            })
             .await?;
         self.check_decision(&called.value)?;
         Ok(called)
@@ -134,11 +130,11 @@ impl PluginVersion {
     ) -> Result<Called<Option<String>>, PluginError> {
         let indices = self.routing()?;
         let called = self
-            .call_guest(
-                vec![interaction.id.clone()],
-                |store, instance| indices.load(store, instance),
-                async |guest, store| guest.call_pick_agent(store, interaction, candidates).await,
-            )
+            .call_guest(vec![interaction.id.clone()], async |store, instance| {
+                indices
+                    .pick_agent(store, instance, interaction, candidates)
+                    .await
+            })
             .await?;
         self.check_picked(
             &called.value,
@@ -158,8 +154,11 @@ impl PluginVersion {
         let called = self
             .call_guest(
                 waiting.iter().map(|i| i.id.clone()).collect(),
-                |store, instance| indices.load(store, instance),
-                async |guest, store| guest.call_pick_interaction(store, agent, waiting).await,
+                async |store, instance| {
+                    indices
+                        .pick_interaction(store, instance, agent, waiting)
+                        .await
+                },
             )
             .await?;
         self.check_picked(
@@ -177,11 +176,9 @@ impl PluginVersion {
     ) -> Result<Called<ScreenResult>, PluginError> {
         let indices = self.screening()?;
         let called = self
-            .call_guest(
-                Vec::new(),
-                |store, instance| indices.load(store, instance),
-                async |guest, store| guest.call_screen(store, request).await,
-            )
+            .call_guest(Vec::new(), async |store, instance| {
+                indices.screen(store, instance, request).await
+            })
             .await?;
         if let Some(bad) = called
             .value

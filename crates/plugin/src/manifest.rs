@@ -34,6 +34,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::error::LoadError;
+use super::outbound::{HttpLimits, Origin};
 use super::world::World;
 
 /// The file name of a manifest inside a plugin directory.
@@ -170,6 +171,14 @@ pub struct Capabilities {
     pub env: Vec<String>,
     #[serde(default)]
     pub directories: Vec<DirectoryGrant>,
+    /// Secrets the plugin reads (`parley:plugin/secrets`), by name; the
+    /// operator configures their values.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Origins the plugin may send HTTP requests to
+    /// (`wasi:http/outgoing-handler`), e.g. `https://api.example.com`.
+    #[serde(default)]
+    pub http: Vec<Origin>,
 }
 
 /// Limits in force for calls of one plugin version.
@@ -203,6 +212,8 @@ pub struct LimitPolicy {
     pub max: Limits,
     /// What manifests may grant.
     pub grants: GrantPolicy,
+    /// Limits of outbound HTTP requests.
+    pub http: HttpLimits,
 }
 
 /// What the operator lets manifests grant beyond the plugin's own
@@ -215,6 +226,29 @@ pub struct GrantPolicy {
     /// A plugin installed into the plugin directory may also grant
     /// directories inside its own; an uploaded one has none.
     pub directories: Vec<PathBuf>,
+    /// Secrets by name, with the plugins they may be granted to.
+    pub secrets: BTreeMap<String, OperatorSecret>,
+    /// Origins manifests may grant outbound HTTP to.
+    pub http: Vec<Origin>,
+}
+
+/// A secret the operator configured (`[secrets.<name>]` of the server's
+/// settings). Its value never shows in `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OperatorSecret {
+    /// The value.
+    pub value: String,
+    /// Plugins whose manifests may grant it; `*` is any plugin.
+    pub plugins: Vec<String>,
+}
+
+impl std::fmt::Debug for OperatorSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperatorSecret")
+            .field("value", &"[redacted]")
+            .field("plugins", &self.plugins)
+            .finish()
+    }
 }
 
 impl GrantPolicy {
@@ -222,10 +256,34 @@ impl GrantPolicy {
     /// directory, if it has one; `directories` are the resolved host paths.
     pub fn check(
         &self,
+        plugin: &str,
         capabilities: &Capabilities,
         own: Option<&Path>,
         directories: &[PathBuf],
     ) -> Result<(), String> {
+        if let Some(origin) = capabilities.http.iter().find(|o| !self.http.contains(o)) {
+            return Err(format!(
+                "the origin {origin} may not be granted (the operator allows [{}] under `[limits] grantable-http`)",
+                self.http
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        for name in &capabilities.secrets {
+            let Some(secret) = self.secrets.get(name) else {
+                return Err(format!(
+                    "the secret `{name}` may not be granted: the operator configures no secret of that name under `[secrets]`"
+                ));
+            };
+            if !secret.plugins.iter().any(|p| p == plugin || p == "*") {
+                return Err(format!(
+                    "the secret `{name}` may not be granted to `{plugin}`: `[secrets.{name}] plugins` allows {:?}",
+                    secret.plugins
+                ));
+            }
+        }
         if let Some(name) = capabilities.env.iter().find(|n| !self.env.contains(n)) {
             return Err(format!(
                 "the environment variable `{name}` may not be granted (the operator allows {:?} under `[limits] grantable-env`)",
@@ -263,6 +321,7 @@ impl Default for LimitPolicy {
                 fuel: None,
             },
             grants: GrantPolicy::default(),
+            http: HttpLimits::default(),
         }
     }
 }
@@ -376,6 +435,11 @@ impl Manifest {
         }
         if let Some(bad) = self.capabilities.calls.iter().find(|c| !valid_name(c)) {
             return Err(self.invalid(format!("capabilities.calls: `{bad}` is not a plugin name")));
+        }
+        if let Some(bad) = self.capabilities.secrets.iter().find(|c| !valid_name(c)) {
+            return Err(self.invalid(format!(
+                "capabilities.secrets: `{bad}` is not a secret name (lowercase letters, digits and dashes)"
+            )));
         }
         if let Some(dir) = self
             .capabilities

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+use super::bindings::MimeTransformExports;
 use super::bindings::mime_transform::{self, Outcome};
 use super::calls::check_text;
 use super::error::{FailureKind, PluginError};
@@ -125,7 +126,7 @@ pub fn check_outcome(outcome: Outcome, input: &[u8]) -> Result<MimeOutcome, Stri
 }
 
 impl PluginVersion {
-    fn mime_transform(&self) -> Result<&mime_transform::GuestIndices, PluginError> {
+    fn mime_transform(&self) -> Result<&MimeTransformExports, PluginError> {
         match self.exports() {
             Exports::MimeTransformer(indices) => Ok(indices),
             _ => Err(self.context().failure(
@@ -146,12 +147,9 @@ impl PluginVersion {
     ) -> Result<Called<MimeOutcome>, PluginError> {
         let indices = self.mime_transform()?;
         let called = self
-            .call(async |store, instance| {
-                let guest = indices.load(&mut *store, instance)?;
-                match direction {
-                    Direction::Inbound => guest.call_transform_inbound(store, mime).await,
-                    Direction::Outbound => guest.call_transform_outbound(store, mime).await,
-                }
+            .call(async |store, instance| match direction {
+                Direction::Inbound => indices.transform_inbound(store, instance, mime).await,
+                Direction::Outbound => indices.transform_outbound(store, instance, mime).await,
             })
             .await?;
         called.try_map(|outcome| check_outcome(outcome, mime).map_err(|m| self.invalid(m)))

@@ -92,6 +92,7 @@ impl PluginRuntime {
 
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         host_api::add_to_linker(&mut linker)?;
 
         Ok(Arc::new(PluginRuntime {

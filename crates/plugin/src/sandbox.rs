@@ -17,8 +17,11 @@ use super::cases::mocks::CaseHost;
 use super::error::{FailureKind, PluginError};
 use super::kv::KvStore;
 use super::manifest::{Capabilities, Limits, mib};
+use super::outbound::{HttpHooks, OutboundHttp};
 use super::peers::PluginPeers;
 use super::runtime::PluginRuntime;
+use super::secrets::Secrets;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// Bytes of a plugin's stderr kept per call, to explain traps (Rust panics
 /// print their message there).
@@ -43,24 +46,34 @@ pub struct PluginContext {
     pub kv: Option<Arc<KvStore>>,
     /// Other plugins, for `parley:plugin/plugins` calls.
     pub peers: Option<Weak<dyn PluginPeers>>,
+    /// Granted secrets, with their values.
+    pub secrets: Secrets,
+    /// Outbound HTTP, when granted.
+    pub http: Option<Arc<OutboundHttp>>,
 }
 
 impl PluginContext {
-    /// A failure of this plugin version.
+    /// A failure of this plugin version, its message cleared of secrets.
     pub fn failure(&self, kind: FailureKind, message: impl Into<String>) -> PluginError {
+        let message = message.into();
         PluginError {
             plugin: self.name.clone(),
             version: Some(self.version.clone()),
             kind,
-            message: message.into(),
+            message: self.secrets.redact(&message).into_owned(),
         }
     }
 }
 
-/// Memory and table growth limits of one store, remembering whether a
-/// growth was refused so that the resulting trap is reported as such.
+/// Memory and table growth limits of one store. The memory limit holds
+/// for all of the instance's linear memories together (a component may
+/// have several: one per core module, or multi-memory). Remembers whether
+/// a growth was refused so that the resulting trap is reported as such.
 pub struct MemoryLimiter {
     memory_bytes: usize,
+    /// Bytes of all linear memories of the store now.
+    in_use: usize,
+    /// The total a refused growth asked for.
     refused: Option<usize>,
 }
 
@@ -70,14 +83,16 @@ const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory_bytes {
-            self.refused = Some(desired);
+        let total = (self.in_use - current.min(self.in_use)).saturating_add(desired);
+        if total > self.memory_bytes {
+            self.refused = Some(total);
             return Ok(false);
         }
+        self.in_use = total;
         Ok(true)
     }
 
@@ -117,6 +132,8 @@ impl HostMonotonicClock for FrozenClock {
 pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
+    http: WasiHttpCtx,
+    http_hooks: HttpHooks,
     limiter: MemoryLimiter,
     stderr: MemoryOutputPipe,
     deadline: Instant,
@@ -127,12 +144,31 @@ pub struct HostState {
     /// Ids of the interactions the running call was given: the only ones
     /// it may screen (`plugins.screen-interaction`).
     pub(super) scope: Vec<String>,
+    /// Compiled patterns alive in the resource table.
+    pub(super) live_patterns: usize,
 }
 
 impl HostState {
     /// The wall-clock time left before the armed call's deadline.
     pub(super) fn time_left(&self) -> Duration {
         self.deadline.saturating_duration_since(Instant::now())
+    }
+}
+
+impl HostState {
+    /// The store's resource table (WASI's and the host interfaces').
+    pub(super) fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.http_hooks,
+        }
     }
 }
 
@@ -193,8 +229,11 @@ pub fn new_store(
     let state = HostState {
         wasi: wasi_context(&ctx, &stderr)?,
         table: ResourceTable::new(),
+        http: WasiHttpCtx::new(),
+        http_hooks: HttpHooks(ctx.http.clone()),
         limiter: MemoryLimiter {
             memory_bytes: ctx.limits.memory_bytes as usize,
+            in_use: 0,
             refused: None,
         },
         stderr,
@@ -202,6 +241,7 @@ pub fn new_store(
         ctx,
         mocks,
         scope: Vec::new(),
+        live_patterns: 0,
     };
     let mut store = Store::new(engine.engine(), state);
     store.limiter(|state| &mut state.limiter);
@@ -269,7 +309,7 @@ pub fn classify(err: &wasmtime::Error, store: &Store<HostState>) -> PluginError 
         return ctx.failure(
             FailureKind::MemoryLimit,
             format!(
-                "tried to grow its memory to {} MiB, over its {} MiB limit",
+                "tried to grow its memories to {} MiB in all, over its {} MiB limit",
                 mib(desired as u64),
                 mib(ctx.limits.memory_bytes)
             ),

@@ -11,14 +11,18 @@ use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::Store;
 use wasmtime::component::{Component, Instance, InstancePre};
 
-use super::bindings::{mime_transform, routing, screening};
+use super::bindings::{
+    ContractVersion, MimeTransformExports, RoutingExports, ScreeningExports, v0_1_0, v0_2_0,
+};
 use super::cases::Case;
 use super::error::{FailureKind, LoadError, PluginError, chain};
 use super::kv::{KvSpace, KvStore};
 use super::manifest::{InstanceMode, LimitPolicy, Manifest};
+use super::outbound::{HttpCounts, OutboundHttp};
 use super::peers::PluginPeers;
 use super::runtime::PluginRuntime;
 use super::sandbox::{self, HostState, PluginContext};
+use super::secrets::Secrets;
 use super::world::{ComponentShape, World};
 
 /// Extra time the host waits, past a call's deadline, for a guest blocked
@@ -88,9 +92,44 @@ impl PluginSource {
 /// The exports of a version, typed by world.
 pub enum Exports {
     /// A routing strategy.
-    Router(routing::GuestIndices),
-    Screener(screening::GuestIndices),
-    MimeTransformer(mime_transform::GuestIndices),
+    Router(RoutingExports),
+    /// Screening rules.
+    Screener(ScreeningExports),
+    /// A MIME transformer.
+    MimeTransformer(MimeTransformExports),
+}
+
+impl Exports {
+    /// Finds the typed exports of `world` as built against `contract`.
+    fn find(
+        world: World,
+        contract: ContractVersion,
+        pre: &InstancePre<HostState>,
+    ) -> wasmtime::Result<Exports> {
+        use ContractVersion::{V0_1, V0_2};
+        use v0_1_0::exports::parley::plugin as old;
+        use v0_2_0::exports::parley::plugin as new;
+        Ok(match (world, contract) {
+            (World::Router, V0_1) => {
+                Exports::Router(RoutingExports::V0_1(old::routing::GuestIndices::new(pre)?))
+            }
+            (World::Router, V0_2) => {
+                Exports::Router(RoutingExports::V0_2(new::routing::GuestIndices::new(pre)?))
+            }
+            (World::Screener, V0_1) => Exports::Screener(ScreeningExports::V0_1(
+                old::screening::GuestIndices::new(pre)?,
+            )),
+            (World::Screener, V0_2) => Exports::Screener(ScreeningExports::V0_2(
+                new::screening::GuestIndices::new(pre)?,
+            )),
+            (World::MimeTransformer, V0_1) => Exports::MimeTransformer(MimeTransformExports::V0_1(
+                old::mime_transform::GuestIndices::new(pre)?,
+            )),
+            (World::MimeTransformer, V0_2) => Exports::MimeTransformer(MimeTransformExports::V0_2(
+                new::mime_transform::GuestIndices::new(pre)?,
+            )),
+        })
+    }
 }
 
 /// Counters of a version's calls.
@@ -111,6 +150,9 @@ pub struct StatsSnapshot {
     /// Failed calls by kind (kinds with no failure left out).
     #[schema(schema_with = failure_counts)]
     pub failures: Vec<(FailureKind, u64)>,
+    /// Outbound HTTP requests, for a version granted them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpCounts>,
 }
 
 /// The schema of [`StatsSnapshot::failures`]: `[kind, count]` pairs.
@@ -243,21 +285,14 @@ impl PluginVersion {
                 ))
             })?;
         let shape = ComponentShape::of(&component, engine.engine());
-        let export = shape
+        let (export, contract) = shape
             .check(manifest.world, &manifest.capabilities)
             .map_err(fail)?;
         let pre = engine
             .linker()
             .instantiate_pre(&component)
             .map_err(|e| fail(format!("cannot be linked: {e:#}")))?;
-        let exports = match manifest.world {
-            World::Router => routing::GuestIndices::new(&pre).map(Exports::Router),
-            World::Screener => screening::GuestIndices::new(&pre).map(Exports::Screener),
-            World::MimeTransformer => {
-                mime_transform::GuestIndices::new(&pre).map(Exports::MimeTransformer)
-            }
-        }
-        .map_err(|e| {
+        let exports = Exports::find(manifest.world, contract, &pre).map_err(|e| {
             fail(format!(
                 "exports do not match the `{}` world: {e:#}",
                 manifest.world
@@ -291,7 +326,12 @@ impl PluginVersion {
             .collect();
         policy
             .grants
-            .check(&manifest.capabilities, source.base_dir.as_deref(), &hosts)
+            .check(
+                name,
+                &manifest.capabilities,
+                source.base_dir.as_deref(),
+                &hosts,
+            )
             .map_err(fail)?;
         let ctx = Arc::new(PluginContext {
             name: name.to_string(),
@@ -305,6 +345,15 @@ impl PluginVersion {
                 .kv
                 .then(|| services.kv.for_plugin(name)),
             peers: services.peers.clone(),
+            secrets: Secrets::granted(&manifest.capabilities.secrets, &policy.grants),
+            http: (!manifest.capabilities.http.is_empty()).then(|| {
+                Arc::new(OutboundHttp::new(
+                    name,
+                    short_id(&id),
+                    manifest.capabilities.http.clone(),
+                    policy.http,
+                ))
+            }),
         });
         let loaded_at_ms = parley_core::now_ms().max(0) as u64;
         Ok(PluginVersion {
@@ -401,7 +450,14 @@ impl PluginVersion {
                 .map(|(kind, n)| (*kind, n.load(Ordering::Relaxed)))
                 .filter(|(_, n)| *n > 0)
                 .collect(),
+            http: self.http_counters(),
         }
+    }
+
+    /// What the version's outbound requests came to, if it is granted
+    /// outbound HTTP.
+    pub fn http_counters(&self) -> Option<HttpCounts> {
+        self.ctx.http.as_ref().map(|http| http.counters.snapshot())
     }
 
     fn record_failure(&self, err: &PluginError) {
@@ -467,6 +523,8 @@ impl PluginVersion {
             grants: self.ctx.grants.clone(),
             directories: self.ctx.directories.clone(),
             limits: self.ctx.limits,
+            secrets: self.ctx.secrets.clone(),
+            http: self.ctx.http.clone(),
         };
         let mut slot = self.instantiate(Arc::new(ctx)).await?;
         sandbox::arm(&mut slot.store).map_err(|e| {

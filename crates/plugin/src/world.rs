@@ -8,14 +8,11 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 use wasmtime::component::types::ComponentItem;
 
+use super::bindings::ContractVersion;
 use super::manifest::Capabilities;
 
 /// The WIT package every plugin world belongs to.
 pub const PACKAGE: &str = "parley:plugin";
-
-/// The package version this host implements. Components built against any
-/// `0.1.x` load; see `wit/README.md` for the versioning policy.
-pub const PACKAGE_VERSION: &str = "0.1.0";
 
 /// A plugin world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, utoipa::ToSchema)]
@@ -48,6 +45,8 @@ enum HostInterface {
     Kv,
     Clock,
     Plugins,
+    Secrets,
+    Patterns,
 }
 
 impl HostInterface {
@@ -59,8 +58,18 @@ impl HostInterface {
             "kv" => HostInterface::Kv,
             "clock" => HostInterface::Clock,
             "plugins" => HostInterface::Plugins,
+            "secrets" => HostInterface::Secrets,
+            "patterns" => HostInterface::Patterns,
             _ => return None,
         })
+    }
+
+    /// The contract version that added the interface.
+    fn since(self) -> ContractVersion {
+        match self {
+            HostInterface::Secrets | HostInterface::Patterns => ContractVersion::V0_2,
+            _ => ContractVersion::V0_1,
+        }
     }
 
     /// The grant this interface needs, if any, as named in a manifest.
@@ -69,6 +78,7 @@ impl HostInterface {
             HostInterface::Kv if !grants.kv => Some("kv = true"),
             HostInterface::Clock if !grants.clock => Some("clock = true"),
             HostInterface::Plugins if grants.calls.is_empty() => Some("calls = [...]"),
+            HostInterface::Secrets if grants.secrets.is_empty() => Some("secrets = [...]"),
             _ => None,
         }
     }
@@ -114,14 +124,18 @@ fn split_name(name: &str) -> Option<QualifiedName<'_>> {
     })
 }
 
-/// Whether `version` is semver-compatible with the host's package version
-/// (same `0.minor` while the package is pre-1.0).
-fn compatible(version: Option<&str>) -> bool {
-    let Some(version) = version else {
-        return false;
-    };
-    let major_minor = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
-    major_minor(version) == major_minor(PACKAGE_VERSION)
+/// The released contract version `version` is semver-compatible with.
+fn compatible(version: Option<&str>) -> Option<ContractVersion> {
+    ContractVersion::compatible_with(version?)
+}
+
+/// The versions this host implements, for messages.
+fn supported() -> String {
+    ContractVersion::ALL
+        .iter()
+        .map(|v| v.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The imports and exports of a component, by name.
@@ -150,27 +164,27 @@ impl ComponentShape {
     }
 
     /// Checks the shape against `world` and `grants` and returns the name
-    /// of the exported world interface as the component spells it (any
-    /// compatible `0.1.x`). The error names the offending import or export.
-    pub fn check(&self, world: World, grants: &Capabilities) -> Result<String, String> {
-        let problems: Vec<String> = self
-            .imports
-            .iter()
-            .filter_map(|import| check_import(import, world, grants).err())
-            .collect();
-        if !problems.is_empty() {
-            return Err(problems.join("; "));
-        }
+    /// of the exported world interface as the component spells it, with
+    /// the contract version it was built against (any version this host
+    /// implements, patch versions included). The error names the offending
+    /// import or export.
+    pub fn check(
+        &self,
+        world: World,
+        grants: &Capabilities,
+    ) -> Result<(String, ContractVersion), String> {
         let wanted = format!("{PACKAGE}/{}", world.export_interface());
-        let exported = self.exports.iter().find(|e| {
-            split_name(e).is_some_and(|n| {
-                format!("{}/{}", n.package, n.interface) == wanted && compatible(n.version)
-            })
+        let exported = self.exports.iter().find_map(|e| {
+            let name = split_name(e)?;
+            (format!("{}/{}", name.package, name.interface) == wanted)
+                .then(|| compatible(name.version))
+                .flatten()
+                .map(|contract| (e.clone(), contract))
         });
-        let Some(exported) = exported else {
+        let Some((exported, contract)) = exported else {
             return Err(format!(
-                "declares world `{world}` but does not export `{wanted}@{}` (it exports: {})",
-                PACKAGE_VERSION,
+                "declares world `{world}` but does not export `{wanted}` of a version this host implements ({}) (it exports: {})",
+                supported(),
                 if self.exports.is_empty() {
                     "nothing".to_string()
                 } else {
@@ -178,19 +192,39 @@ impl ComponentShape {
                 }
             ));
         };
-        Ok(exported.clone())
+        let problems: Vec<String> = self
+            .imports
+            .iter()
+            .filter_map(|import| check_import(import, world, contract, grants).err())
+            .collect();
+        if !problems.is_empty() {
+            return Err(problems.join("; "));
+        }
+        Ok((exported, contract))
     }
 }
 
-fn check_import(import: &str, world: World, grants: &Capabilities) -> Result<(), String> {
+/// Checks one import of a component built against `contract`.
+fn check_import(
+    import: &str,
+    world: World,
+    contract: ContractVersion,
+    grants: &Capabilities,
+) -> Result<(), String> {
     let Some(name) = split_name(import) else {
         return Err(format!(
             "imports `{import}`, which is not an interface of any Parley world"
         ));
     };
+    if name.package == "wasi:http" && grants.http.is_empty() {
+        return Err(format!(
+            "imports `{import}` but its manifest does not grant outbound HTTP (add `http = [\"https://host\"]` under [capabilities])"
+        ));
+    }
     if name.package.split(':').next() == Some("wasi") {
         // WASI is linked with a context that denies everything the
-        // manifest does not grant (see `sandbox`).
+        // manifest does not grant (see `sandbox`), outbound HTTP with the
+        // origins it grants (see `outbound`).
         return Ok(());
     }
     if name.package != PACKAGE {
@@ -198,13 +232,23 @@ fn check_import(import: &str, world: World, grants: &Capabilities) -> Result<(),
             "imports `{import}`, which is not an interface of any Parley world"
         ));
     }
-    if !compatible(name.version) {
-        return Err(format!(
-            "imports `{import}`, built against an incompatible version of {PACKAGE} (this host implements {PACKAGE_VERSION})"
-        ));
+    match compatible(name.version) {
+        None => {
+            return Err(format!(
+                "imports `{import}`, built against a version of {PACKAGE} this host does not implement ({})",
+                supported()
+            ));
+        }
+        Some(version) if version != contract => {
+            return Err(format!(
+                "imports `{import}` but exports the `{world}` world of {PACKAGE}@{}: a component is built against one version of the contract",
+                contract.as_str()
+            ));
+        }
+        Some(_) => {}
     }
     let interface = HostInterface::from_name(name.interface)
-        .filter(|i| world.imports(*i))
+        .filter(|i| world.imports(*i) && i.since() <= contract)
         .ok_or_else(|| format!("imports `{import}`, which the `{world}` world does not provide"))?;
     if let Some(grant) = interface.required_grant(grants) {
         return Err(format!(
@@ -268,7 +312,8 @@ mod tests {
         let err = s
             .check(World::Router, &Capabilities::default())
             .unwrap_err();
-        assert!(err.contains("parley:plugin/routing@0.1.0"), "{err}");
+        assert!(err.contains("parley:plugin/routing` of a version"), "{err}");
+        assert!(err.contains("(0.1.0, 0.2.0)"), "{err}");
         assert!(
             err.contains("it exports: parley:plugin/screening@0.1.0"),
             "{err}"
@@ -313,12 +358,15 @@ mod tests {
         assert_eq!(
             s.check(World::MimeTransformer, &Capabilities::default())
                 .unwrap(),
-            "parley:plugin/mime-transform@0.1.0"
+            (
+                "parley:plugin/mime-transform@0.1.0".to_string(),
+                ContractVersion::V0_1
+            )
         );
         let err = s
             .check(World::Screener, &Capabilities::default())
             .unwrap_err();
-        assert!(err.contains("parley:plugin/screening@0.1.0"), "{err}");
+        assert!(err.contains("parley:plugin/screening`"), "{err}");
         let grants = Capabilities {
             calls: vec!["x".into()],
             ..Capabilities::default()
@@ -339,20 +387,62 @@ mod tests {
                 .check(World::Router, &Capabilities::default())
                 .is_err()
         );
-        let newer = shape(
+        let future = shape(
+            &["parley:plugin/log@0.3.0"],
+            &["parley:plugin/routing@0.2.0"],
+        );
+        let err = future
+            .check(World::Router, &Capabilities::default())
+            .unwrap_err();
+        assert!(err.contains("does not implement (0.1.0, 0.2.0)"), "{err}");
+        let mixed = shape(
             &["parley:plugin/log@0.2.0"],
             &["parley:plugin/routing@0.1.0"],
         );
-        let err = newer
+        let err = mixed
             .check(World::Router, &Capabilities::default())
             .unwrap_err();
-        assert!(err.contains("incompatible"), "{err}");
+        assert!(err.contains("one version of the contract"), "{err}");
         let patch = shape(
             &["parley:plugin/log@0.1.3"],
             &["parley:plugin/routing@0.1.2"],
         );
-        patch
+        assert_eq!(
+            patch
+                .check(World::Router, &Capabilities::default())
+                .unwrap()
+                .1,
+            ContractVersion::V0_1
+        );
+    }
+
+    #[test]
+    fn interfaces_added_later_are_not_in_older_versions() {
+        let s = shape(
+            &["parley:plugin/patterns@0.2.0"],
+            &["parley:plugin/routing@0.2.0"],
+        );
+        s.check(World::Router, &Capabilities::default()).unwrap();
+        let old = shape(
+            &["parley:plugin/patterns@0.1.0"],
+            &["parley:plugin/routing@0.1.0"],
+        );
+        let err = old
             .check(World::Router, &Capabilities::default())
-            .unwrap();
+            .unwrap_err();
+        assert!(err.contains("does not provide"), "{err}");
+        let secrets = shape(
+            &["parley:plugin/secrets@0.2.0"],
+            &["parley:plugin/screening@0.2.0"],
+        );
+        let err = secrets
+            .check(World::Screener, &Capabilities::default())
+            .unwrap_err();
+        assert!(err.contains("secrets = [...]"), "{err}");
+        let grants = Capabilities {
+            secrets: vec!["crm-token".into()],
+            ..Capabilities::default()
+        };
+        secrets.check(World::Screener, &grants).unwrap();
     }
 }

@@ -19,15 +19,24 @@ pub enum Lang {
 
 /// The WIT contract, as the plugin builds against it.
 const WIT: &[(&str, &str)] = &[
-    ("wit/types.wit", include_str!("../../../wit/types.wit")),
-    ("wit/host.wit", include_str!("../../../wit/host.wit")),
-    ("wit/routing.wit", include_str!("../../../wit/routing.wit")),
+    (
+        "wit/types.wit",
+        include_str!("../../../wit/v0.2.0/types.wit"),
+    ),
+    ("wit/host.wit", include_str!("../../../wit/v0.2.0/host.wit")),
+    (
+        "wit/routing.wit",
+        include_str!("../../../wit/v0.2.0/routing.wit"),
+    ),
     (
         "wit/screening.wit",
-        include_str!("../../../wit/screening.wit"),
+        include_str!("../../../wit/v0.2.0/screening.wit"),
     ),
-    ("wit/mime.wit", include_str!("../../../wit/mime.wit")),
-    ("wit/worlds.wit", include_str!("../../../wit/worlds.wit")),
+    ("wit/mime.wit", include_str!("../../../wit/v0.2.0/mime.wit")),
+    (
+        "wit/worlds.wit",
+        include_str!("../../../wit/v0.2.0/worlds.wit"),
+    ),
 ];
 
 /// The router template of each language: files with `{{name}}` and

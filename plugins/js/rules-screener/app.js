@@ -8,8 +8,8 @@
 // compiled rule set (or the error it gave) is kept for the life of the
 // instance: the manifest declares warm instances.
 
-import { log } from 'parley:plugin/log@0.1.0';
-import { get } from 'parley:plugin/config@0.1.0';
+import { log } from 'parley:plugin/log@0.2.0';
+import { get } from 'parley:plugin/config@0.2.0';
 import { asResult } from '../lib/plugin.js';
 import { RuleSet } from './rules.js';
 

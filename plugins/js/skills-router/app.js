@@ -7,9 +7,9 @@
 // Optionally it screens interactions of some media types first and routes
 // on the category found (`screening.js`).
 
-import { log } from 'parley:plugin/log@0.1.0';
-import { entries } from 'parley:plugin/config@0.1.0';
-import { screenInteraction } from 'parley:plugin/plugins@0.1.0';
+import { log } from 'parley:plugin/log@0.2.0';
+import { entries } from 'parley:plugin/config@0.2.0';
+import { screenInteraction } from 'parley:plugin/plugins@0.2.0';
 import { asResult, invalidInput } from '../lib/plugin.js';
 import { Policy, RELAX_TIMER } from './strategy.js';
 

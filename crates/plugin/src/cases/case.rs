@@ -58,6 +58,10 @@ pub struct HostSpec {
     /// Responses for host functions, e.g. `plugins.screen`.
     #[serde(default)]
     pub mocks: Vec<Mock>,
+    /// Secret values `secrets.get` returns, by name (redacted from the
+    /// case's report like real ones).
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
 }
 
 /// A mocked host function response.

@@ -31,6 +31,7 @@ pub struct CaseHost {
     config: BTreeMap<String, String>,
     kv: BTreeMap<String, Vec<u8>>,
     clock: Option<u64>,
+    secrets: BTreeMap<String, String>,
     mocks: Vec<Mock>,
     /// Calls in the order they were made.
     pub calls: Vec<RecordedCall>,
@@ -56,6 +57,7 @@ impl CaseHost {
                 .map(|(k, v)| (k.clone(), v.as_bytes().to_vec()))
                 .collect(),
             clock: case.host.clock,
+            secrets: case.host.secrets.clone(),
             mocks: case.host.mocks.clone(),
             calls: Vec::new(),
         }
@@ -126,6 +128,16 @@ impl CaseHost {
                 self.kv.insert(key, next.to_string().into_bytes());
                 json!({ "ok": next })
             }
+            "secrets.get" => {
+                let name = Self::text_arg(params, "name");
+                match self.secrets.get(&name) {
+                    Some(value) => json!({ "ok": value }),
+                    None => json!({ "err": {
+                        "kind": "not-found",
+                        "message": format!("the case gives no secret `{name}` under `host.secrets`"),
+                    }}),
+                }
+            }
             "clock.now" => match self.clock {
                 Some(now) => json!(now),
                 None => {
@@ -170,7 +182,8 @@ impl CaseHost {
 }
 
 /// Defines every `parley:plugin` function the component imports as a
-/// recorded mock on `linker`.
+/// recorded mock on `linker`, except the pattern engine, which is pure and
+/// runs for real.
 pub fn link_mocks(
     linker: &mut Linker<HostState>,
     engine: &Engine,
@@ -184,6 +197,10 @@ pub fn link_mocks(
             .next()
             .unwrap_or_default()
             .to_string();
+        if short == "patterns" {
+            crate::host_api::link_patterns(linker)?;
+            continue;
+        }
         let mut instance = linker.instance(&interface)?;
         for (name, _) in functions {
             let qualified = format!("{short}.{name}");

@@ -11,6 +11,7 @@ use super::mocks::{CaseHost, RecordedCall, link_mocks};
 use crate::error::{FailureKind, LoadError};
 use crate::invoke::{call_json, find_export, params_from_json};
 use crate::sandbox::{self, HostState};
+use crate::secrets::Secrets;
 use crate::values::{normalize, readable};
 use crate::version::{HOST_CALL_GRACE, PluginVersion};
 
@@ -40,6 +41,19 @@ pub struct CaseReport {
     pub fuel: u64,
     /// Wall-clock time of the call.
     pub elapsed_us: u64,
+}
+
+impl CaseOutcome {
+    /// The outcome with `secrets` redacted from its texts.
+    fn redacted(self, secrets: &Secrets) -> CaseOutcome {
+        match self {
+            CaseOutcome::Passed => CaseOutcome::Passed,
+            CaseOutcome::Failed { reason, diff } => CaseOutcome::Failed {
+                reason: secrets.redact(&reason).into_owned(),
+                diff: diff.map(|d| secrets.redact(&d).into_owned()),
+            },
+        }
+    }
 }
 
 impl CaseReport {
@@ -109,6 +123,10 @@ pub async fn run_cases(
         |e: anyhow::Error| LoadError::new(version.name(), format!("fixture harness: {e:#}"));
     let mut linker: Linker<HostState> = Linker::new(engine.engine());
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| setup(e.into()))?;
+    // Outbound HTTP is the production sandbox's: the version's grant, the
+    // operator's limits.
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+        .map_err(|e| setup(e.into()))?;
     link_mocks(&mut linker, engine.engine(), version.component()).map_err(setup)?;
     let pre = linker
         .instantiate_pre(version.component())
@@ -135,9 +153,10 @@ pub async fn run_cases(
                 }
             },
         };
+        let mocked_secrets = Secrets::new(case.host.secrets.clone());
         reports.push(CaseReport {
             name: case.name.clone(),
-            outcome,
+            outcome: outcome.redacted(&mocked_secrets),
             fuel: sandbox::fuel_used(&store),
             elapsed_us: started.elapsed().as_micros() as u64,
         });

@@ -1,5 +1,5 @@
 //! `parley:plugin/log`: plugin log lines into the host's log, tagged with
-//! the plugin's name and version. Always granted.
+//! the plugin's name and version, secrets redacted. Always granted.
 
 use super::iface::log::{Host, Level};
 use crate::sandbox::HostState;
@@ -28,7 +28,8 @@ impl Host for HostState {
             .take(MAX_FIELDS)
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        let fields = fields.join(" ");
+        let fields = self.ctx.secrets.redact(&fields.join(" ")).into_owned();
+        let message = self.ctx.secrets.redact(&message);
         let (plugin, version) = (&self.ctx.name, &self.ctx.version);
         match level {
             Level::Trace => tracing::trace!(target: "plugin", plugin, version, fields, "{message}"),

@@ -207,7 +207,13 @@ impl Observers {
             Some(recorder) => {
                 let (result, tape) = tape::taped(version.name(), call.run(version)).await;
                 if let Ok(called) = &result {
-                    recorder.record(&call, called.value.json(), tape, &called.version);
+                    recorder.record(
+                        &call,
+                        called.value.json(),
+                        tape,
+                        &called.version,
+                        &version.context().secrets,
+                    );
                 }
                 result
             }

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::RouterCall;
 use crate::cases::mocks::RecordedCall;
 use crate::cases::{Case, HostSpec, Mock};
+use crate::secrets::Secrets;
 
 /// The fields masked unless the settings name others: the customer's
 /// words and identity.
@@ -144,8 +145,15 @@ impl Recorder {
     }
 
     /// Writes one call: its input (masked), the taped host answers and what
-    /// the plugin decided.
-    pub fn record(&self, call: &RouterCall, output: Json, tape: Vec<RecordedCall>, version: &str) {
+    /// the plugin decided, with the version's `secrets` redacted.
+    pub fn record(
+        &self,
+        call: &RouterCall,
+        output: Json,
+        tape: Vec<RecordedCall>,
+        version: &str,
+        secrets: &Secrets,
+    ) {
         let mut input = call.input();
         for value in input.values_mut() {
             self.mask_interactions(value);
@@ -165,9 +173,11 @@ impl Recorder {
                 expect_calls: Vec::new(),
             },
         };
-        let Ok(mut line) = serde_json::to_string(&recorded) else {
+        let Ok(mut recorded) = serde_json::to_value(&recorded) else {
             return;
         };
+        secrets.redact_json(&mut recorded);
+        let mut line = recorded.to_string();
         line.push('\n');
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
         if file.bytes + line.len() as u64 > self.settings.max_bytes {

@@ -1,0 +1,211 @@
+//! Host bindings of the `parley:plugin` contract: one module per released
+//! version, each generated from that version's frozen WIT under `wit/`
+//! (the way Zed's extension host keeps `since_vX`). The latest version's
+//! types are the host's; an older version maps its values onto them, so
+//! the rest of the host calls every component the same way, whatever
+//! version it was built against.
+
+#![allow(missing_docs)] // generated code; the WIT documents it
+
+pub mod v0_1_0;
+pub mod v0_2_0;
+
+use wasmtime::Store;
+use wasmtime::component::Instance;
+
+use crate::sandbox::HostState;
+pub use v0_2_0::exports::parley::plugin::{mime_transform, routing, screening};
+pub use v0_2_0::parley::plugin::types;
+
+use types::{AgentCandidate, Error, Interaction, ScreenRequest, ScreenResult};
+
+/// A released version of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ContractVersion {
+    /// `parley:plugin@0.1.0`, frozen.
+    V0_1,
+    /// `parley:plugin@0.2.0`, the latest.
+    V0_2,
+}
+
+impl ContractVersion {
+    /// Every version this host loads, oldest first.
+    pub const ALL: [ContractVersion; 2] = [ContractVersion::V0_1, ContractVersion::V0_2];
+    /// The version new plugins are built against.
+    pub const LATEST: ContractVersion = ContractVersion::V0_2;
+
+    /// The package version, as in WIT names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContractVersion::V0_1 => "0.1.0",
+            ContractVersion::V0_2 => "0.2.0",
+        }
+    }
+
+    /// The released version a component's `@version` is compatible with
+    /// (same `0.minor` while the package is pre-1.0).
+    pub fn compatible_with(version: &str) -> Option<ContractVersion> {
+        let major_minor = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
+        Self::ALL
+            .into_iter()
+            .find(|v| major_minor(v.as_str()) == major_minor(version))
+    }
+}
+
+/// The result of calling an export: a trap, or the plugin's own outcome.
+type Returned<T> = wasmtime::Result<Result<T, Error>>;
+
+/// Maps an older version's outcome onto the latest types.
+fn upgrade<T: Into<U>, U>(returned: Result<T, Error>) -> Result<U, Error> {
+    returned.map(Into::into)
+}
+
+/// A router's exports, whatever contract version it was built against.
+pub enum RoutingExports {
+    V0_1(v0_1_0::exports::parley::plugin::routing::GuestIndices),
+    V0_2(routing::GuestIndices),
+}
+
+/// Calls one function of either version of an export interface; `upgrade`
+/// maps an older version's result onto the latest types.
+macro_rules! dispatch {
+    ($indices:expr, $store:expr, $instance:expr, |$guest:ident| $call:expr, $upgrade:expr) => {
+        match $indices {
+            Self::V0_1(indices) => {
+                let $guest = indices.load(&mut *$store, $instance)?;
+                $call.await.map($upgrade)
+            }
+            Self::V0_2(indices) => {
+                let $guest = indices.load(&mut *$store, $instance)?;
+                $call.await
+            }
+        }
+    };
+}
+
+impl RoutingExports {
+    pub async fn on_queued(
+        &self,
+        store: &mut Store<HostState>,
+        instance: &Instance,
+        interaction: &Interaction,
+    ) -> Returned<routing::Decision> {
+        dispatch!(
+            self,
+            store,
+            instance,
+            |guest| guest.call_on_queued(store, interaction),
+            upgrade
+        )
+    }
+
+    pub async fn on_timer(
+        &self,
+        store: &mut Store<HostState>,
+        instance: &Instance,
+        interaction: &Interaction,
+        tag: &str,
+    ) -> Returned<routing::Decision> {
+        dispatch!(
+            self,
+            store,
+            instance,
+            |guest| guest.call_on_timer(store, interaction, tag),
+            upgrade
+        )
+    }
+
+    pub async fn pick_agent(
+        &self,
+        store: &mut Store<HostState>,
+        instance: &Instance,
+        interaction: &Interaction,
+        candidates: &[AgentCandidate],
+    ) -> Returned<Option<String>> {
+        dispatch!(
+            self,
+            store,
+            instance,
+            |guest| guest.call_pick_agent(store, interaction, candidates),
+            upgrade
+        )
+    }
+
+    pub async fn pick_interaction(
+        &self,
+        store: &mut Store<HostState>,
+        instance: &Instance,
+        agent: &AgentCandidate,
+        waiting: &[Interaction],
+    ) -> Returned<Option<String>> {
+        dispatch!(
+            self,
+            store,
+            instance,
+            |guest| guest.call_pick_interaction(store, agent, waiting),
+            upgrade
+        )
+    }
+}
+
+/// A screener's exports, whatever contract version it was built against.
+pub enum ScreeningExports {
+    V0_1(v0_1_0::exports::parley::plugin::screening::GuestIndices),
+    V0_2(screening::GuestIndices),
+}
+
+impl ScreeningExports {
+    pub async fn screen(
+        &self,
+        store: &mut Store<HostState>,
+        instance: &Instance,
+        request: &ScreenRequest,
+    ) -> Returned<ScreenResult> {
+        dispatch!(
+            self,
+            store,
+            instance,
+            |guest| guest.call_screen(store, request),
+            upgrade
+        )
+    }
+}
+
+/// A MIME transformer's exports, whatever contract version it was built
+/// against.
+pub enum MimeTransformExports {
+    V0_1(v0_1_0::exports::parley::plugin::mime_transform::GuestIndices),
+    V0_2(mime_transform::GuestIndices),
+}
+
+impl MimeTransformExports {
+    pub async fn transform_inbound(
+        &self,
+        store: &mut Store<HostState>,
+        instance: &Instance,
+        mime: &[u8],
+    ) -> wasmtime::Result<mime_transform::Outcome> {
+        dispatch!(
+            self,
+            store,
+            instance,
+            |guest| guest.call_transform_inbound(store, mime),
+            Into::into
+        )
+    }
+
+    pub async fn transform_outbound(
+        &self,
+        store: &mut Store<HostState>,
+        instance: &Instance,
+        mime: &[u8],
+    ) -> wasmtime::Result<mime_transform::Outcome> {
+        dispatch!(
+            self,
+            store,
+            instance,
+            |guest| guest.call_transform_outbound(store, mime),
+            Into::into
+        )
+    }
+}
