@@ -225,7 +225,7 @@ fn a_served_plugin_is_listed_loaded_and_rolled_back_from_the_cli() {
         .find(|p| p["name"] == "skills-router")
         .unwrap();
     assert_eq!(router["versions"].as_array().unwrap().len(), 2);
-    assert_eq!(router["live"]["author_version"], "0.1.0");
+    assert_eq!(router["live"]["author-version"], "0.1.0");
     drop(server);
 }
 

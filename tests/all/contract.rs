@@ -314,7 +314,7 @@ async fn fixture_cases_mock_secrets_and_their_reports_redact_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_host_pattern_engine_compiles_matches_and_refuses_bad_patterns() {
     let root = tempfile::tempdir().unwrap();
-    let (registry, version) =
+    let (_registry, version) =
         loaded_probe(root.path(), policy_with_secret(&["probe"]), PROBE_GRANTS).await;
     let probes = [
         r"regex:(?i)order\s+(?P<number>[A-Z]{2}\d{2,})|Re: ORDER ab1234 is late",

@@ -119,7 +119,7 @@ async fn replacing_a_router_under_load_switches_without_a_failed_call() {
     replace_component(&plugin_dir, b"not a component at all");
     let refusal = loop {
         let (_, status) = server.get("/v1/plugins/router").await;
-        if let Some(message) = status["last_refused"]["message"].as_str() {
+        if let Some(message) = status["last-refused"]["message"].as_str() {
             break message.to_string();
         }
         assert!(

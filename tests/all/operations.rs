@@ -53,6 +53,18 @@ async fn readiness_and_metrics_answer() {
             "no `{line}` in:\n{metrics}"
         );
     }
+    // Plugin calls by plugin and version: the router decided and picked.
+    let (_, router) = admin.get("/v1/plugins/skills-router").await;
+    let version = &router["live"]["id"].as_str().unwrap()[..12];
+    let calls =
+        format!("parley_plugin_calls_total{{plugin=\"skills-router\",version=\"{version}\"}} ");
+    let counted: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&calls))
+        .unwrap_or_else(|| panic!("no `{calls}` in:\n{metrics}"))
+        .parse()
+        .unwrap();
+    assert!(counted >= 2, "{counted} calls");
 }
 
 /// The steps the README shows, with the demo business process.

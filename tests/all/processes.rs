@@ -63,8 +63,8 @@ async fn processes_reload_live_and_refuse_invalid_files() {
         ),
     )
     .unwrap();
-    let refused = wait_for(&server, "the refusal", |s| !s["last_refused"].is_null()).await;
-    let message = refused["last_refused"].as_str().unwrap();
+    let refused = wait_for(&server, "the refusal", |s| !s["last-refused"].is_null()).await;
+    let message = refused["last-refused"].as_str().unwrap();
     assert!(
         message.contains("queue `inbound` uses router `no-such-router`"),
         "{message}"
@@ -81,13 +81,13 @@ async fn processes_reload_live_and_refuse_invalid_files() {
     )
     .unwrap();
     let refused = wait_for(&server, "the cycle", |s| {
-        s["last_refused"]
+        s["last-refused"]
             .as_str()
             .is_some_and(|m| m.contains("cycle"))
     })
     .await;
     assert!(
-        refused["last_refused"]
+        refused["last-refused"]
             .as_str()
             .unwrap()
             .contains("inbound → overflow → inbound")
@@ -110,7 +110,7 @@ async fn processes_reload_live_and_refuse_invalid_files() {
             .replace("queue = \"overflow\"", "queue = \"spillover\""),
     )
     .unwrap();
-    let reloaded = wait_for(&server, "the reload", |s| s["last_refused"].is_null()).await;
+    let reloaded = wait_for(&server, "the reload", |s| s["last-refused"].is_null()).await;
     assert_eq!(queue_names(&reloaded), ["inbound", "spillover"]);
     noise.abort();
 

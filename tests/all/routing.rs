@@ -374,6 +374,20 @@ fallback = { group = "tier2" }
     assert_eq!(offered["owner"], "tia");
     let (_, totals) = admin.get("/v1/stats/totals").await;
     assert!(totals["router-failures"].as_u64().unwrap() >= 1, "{totals}");
+    // Its pick-agent failed too: the offer's event says the host picked.
+    let (_, events) = admin.get("/v1/events?after=0&limit=1000").await;
+    let offer = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "offered" && e["interaction-id"] == id.as_str())
+        .unwrap_or_else(|| panic!("no offered event: {events}"));
+    let reason = offer["data"]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("pick-agent failed (")
+            && reason.contains("offered to the first candidate"),
+        "{offer}"
+    );
 }
 
 async fn agents_and_supervisors_operate_on_interactions(db: &TestDb) {

@@ -20,8 +20,13 @@ const MAX_FILL: usize = 64;
 
 impl Engine {
     /// The agent the router picks among eligible ones for `interaction`,
-    /// or `None` when there is none (or the router declines).
-    async fn pick_agent(&self, interaction: &Interaction, target: &Target) -> Option<String> {
+    /// or `None` when there is none (or the router declines); with why the
+    /// host picked instead, when the router failed.
+    async fn pick_agent(
+        &self,
+        interaction: &Interaction,
+        target: &Target,
+    ) -> Option<(String, Option<String>)> {
         let now = now_ms();
         let candidates: Vec<_> = {
             let board = self.board();
@@ -34,16 +39,19 @@ impl Engine {
         let first = candidates.first()?.id.clone();
         let queue = interaction.queue.as_deref().unwrap_or_default();
         let Ok((_, router)) = self.queue(queue) else {
-            return Some(first);
+            return Some((first, None));
         };
         let seen = convert::interaction(interaction, now);
         let call = RouterCall::PickAgent(seen, candidates);
         match self.registry.observers().pick(&router, call).await {
-            Ok(called) => called.value,
+            Ok(called) => called.value.map(|agent| (agent, None)),
             Err(err) => {
                 self.counters.router_failure();
                 tracing::warn!(interaction = %interaction.id, "pick-agent failed; offering to the first candidate (least loaded, longest idle): {err}");
-                Some(first)
+                let reason = format!(
+                    "pick-agent failed ({err}); offered to the first candidate (least loaded, then longest idle)"
+                );
+                Some((first, Some(reason)))
             }
         }
     }
@@ -63,9 +71,15 @@ impl Engine {
         let id = interaction.id.clone();
         let from_waiting = offer.expect == Some(State::Queued);
         for _ in 0..ATTEMPTS {
-            let agent = match only {
-                Some(agent) => agent.to_string(),
+            let (agent, fallback) = match only {
+                Some(agent) => (agent.to_string(), None),
                 None => self.pick_agent(interaction, target).await?,
+            };
+            // The offer's event says when the host picked for a failed
+            // router.
+            let offer = match fallback {
+                Some(reason) => offer.clone().reason(reason),
+                None => offer.clone(),
             };
             let (generation, waiting) = {
                 let mut board = self.board();
@@ -190,6 +204,7 @@ impl Engine {
                     .collect();
                 (queue, eligible, convert::candidate(live, now))
             };
+            let mut fallback = None;
             let picked = match self.queue(&queue) {
                 Ok((_, router)) => {
                     let seen: Vec<_> = eligible
@@ -202,6 +217,9 @@ impl Engine {
                         Err(err) => {
                             self.counters.router_failure();
                             tracing::warn!(agent = %agent, "pick-interaction failed; offering the most urgent: {err}");
+                            fallback = Some(format!(
+                                "pick-interaction failed ({err}); offered the most urgent waiting interaction (priority, then age)"
+                            ));
                             Some(eligible[0].0.id.clone())
                         }
                     }
@@ -213,7 +231,10 @@ impl Engine {
             else {
                 return;
             };
-            let offer = Transition::to(&interaction.id, State::Offered).expect(State::Queued);
+            let mut offer = Transition::to(&interaction.id, State::Offered).expect(State::Queued);
+            if let Some(reason) = fallback {
+                offer = offer.reason(reason);
+            }
             // A lost race just means looking again with the board as it is.
             self.offer(&interaction, &target, offer, Some(&agent)).await;
         }

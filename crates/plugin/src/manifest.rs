@@ -183,6 +183,7 @@ pub struct Capabilities {
 
 /// Limits in force for calls of one plugin version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Limits {
     /// Linear memory limit in bytes.
     pub memory_bytes: u64,

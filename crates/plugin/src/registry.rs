@@ -37,6 +37,7 @@ pub struct Loaded {
 
 /// A version that was refused.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
 pub struct Refusal {
     /// Its id.
     pub version: String,
@@ -48,6 +49,7 @@ pub struct Refusal {
 
 /// The live version of a plugin, as listed.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
 pub struct LiveVersion {
     /// Content hash.
     pub id: String,
@@ -63,6 +65,7 @@ pub struct LiveVersion {
 
 /// One plugin as listed.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
 pub struct PluginStatus {
     pub name: String,
     pub world: World,

@@ -21,6 +21,7 @@ use super::world::World;
 
 /// What the history records of one version.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
 pub struct VersionRecord {
     /// Content hash.
     pub id: String,
@@ -28,15 +29,19 @@ pub struct VersionRecord {
     pub plugin: String,
     pub world: World,
     /// The author's version label.
+    #[serde(alias = "author_version")]
     pub author_version: Option<String>,
     /// Where it came from when first loaded.
     pub origin: String,
     /// When it was first loaded, in milliseconds since the Unix epoch.
+    #[serde(alias = "loaded_at_ms")]
     pub loaded_at_ms: u64,
     /// The plugin directory it was read from, if any.
     #[schema(value_type = Option<String>)]
+    #[serde(alias = "source_dir")]
     pub source_dir: Option<PathBuf>,
     /// Size of the component in bytes.
+    #[serde(alias = "component_bytes")]
     pub component_bytes: u64,
 }
 

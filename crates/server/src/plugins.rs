@@ -338,6 +338,7 @@ pub struct Invocation {
 
 /// The result of an invocation.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
 pub struct Invoked {
     /// The version that answered.
     pub version: String,

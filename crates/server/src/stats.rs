@@ -18,6 +18,8 @@ use super::openapi::ApiRouter;
 use super::{ApiError, AppState};
 use parley_core::agents::PresenceState;
 use parley_engine::stats::{AgentStats, QueueStats, Totals};
+use parley_plugin::registry::PluginStatus;
+use parley_plugin::version::{StatsSnapshot, short_id};
 
 /// The supervisor routes, under `/v1`.
 pub fn routes() -> ApiRouter {
@@ -121,6 +123,71 @@ fn metric(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 
+/// Reads one counter of a version's statistics.
+type CounterOf = fn(&StatsSnapshot) -> u64;
+
+/// The calls, instructions, failures and outbound requests of each live
+/// plugin version, labelled by plugin and version.
+fn plugin_metrics(out: &mut String, plugins: &[PluginStatus]) {
+    let label =
+        |p: &PluginStatus| format!("plugin=\"{}\",version=\"{}\"", p.name, short_id(&p.live.id));
+    let counters: [(&str, &str, CounterOf); 2] = [
+        (
+            "parley_plugin_calls_total",
+            "Calls of a plugin version.",
+            |s| s.calls,
+        ),
+        (
+            "parley_plugin_fuel_total",
+            "Instructions used by a plugin version's successful calls.",
+            |s| s.fuel,
+        ),
+    ];
+    for (name, help, value) in counters {
+        metric(out, name, "counter", help);
+        for p in plugins {
+            let _ = writeln!(out, "{name}{{{}}} {}", label(p), value(&p.live.stats));
+        }
+    }
+    metric(
+        out,
+        "parley_plugin_failures_total",
+        "counter",
+        "Failed calls of a plugin version, per kind.",
+    );
+    for p in plugins {
+        for (kind, n) in &p.live.stats.failures {
+            let _ = writeln!(
+                out,
+                "parley_plugin_failures_total{{{},kind=\"{}\"}} {n}",
+                label(p),
+                kind.as_str()
+            );
+        }
+    }
+    metric(
+        out,
+        "parley_plugin_http_requests_total",
+        "counter",
+        "Outbound HTTP requests of a plugin version: sent, refused before sending, failed.",
+    );
+    for p in plugins {
+        if let Some(http) = &p.live.stats.http {
+            for (outcome, n) in [
+                ("sent", http.sent),
+                ("refused", http.refused),
+                ("failed", http.failed),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "parley_plugin_http_requests_total{{{},outcome=\"{outcome}\"}} {n}",
+                    label(p)
+                );
+            }
+        }
+    }
+}
+
 /// Prometheus metrics, in the text format.
 #[utoipa::path(
     get,
@@ -208,6 +275,7 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Result<impl IntoResponse
     for (media, n) in load {
         let _ = writeln!(out, "parley_agent_load{{media=\"{media}\"}} {n}");
     }
+    plugin_metrics(&mut out, &state.registry.list());
     metric(
         &mut out,
         "parley_rate_limited_total",

@@ -29,6 +29,7 @@ pub struct Processes {
 
 /// The processes as the API shows them.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
 pub struct ProcessesStatus {
     /// The file they come from.
     #[schema(value_type = String)]

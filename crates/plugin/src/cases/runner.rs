@@ -32,6 +32,7 @@ pub enum CaseOutcome {
 
 /// The report of one case.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct CaseReport {
     /// Case name.
     pub name: String,
