@@ -22,7 +22,7 @@
 //! grantable-env = ["TZ"]            # variables manifests may pass through (default: none)
 //! grantable-directories = ["/srv/parley/plugin-data"]  # besides a plugin's own directory
 //! grantable-http = ["https://api.example.com"]  # origins manifests may send requests to
-//! http-timeout-ms = 10000           # per outbound request of a plugin
+//! http-timeout-ms = 10000           # an outbound request's wait for its response headers
 //! http-max-response-bytes = 1048576
 //! http-concurrency = 4              # open requests per plugin version
 //!

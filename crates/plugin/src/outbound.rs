@@ -20,6 +20,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
+
+use super::secrets::Secrets;
 use wasmtime_wasi_http::{
     Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks, default_send_request,
 };
@@ -99,8 +101,9 @@ impl<'de> Deserialize<'de> for Origin {
 /// The operator's limits on plugins' outbound requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HttpLimits {
-    /// Longest a request may take, from sending to the last byte of the
-    /// response (also the bound of the plugin's own timeouts).
+    /// Longest a request may wait for its response's headers, and each of
+    /// the plugin's own timeouts (connect, first byte, between bytes) at
+    /// most; the plugin's call deadline bounds the whole exchange.
     pub timeout: Duration,
     /// Largest response body, in bytes.
     pub max_response_bytes: u64,
@@ -159,23 +162,28 @@ pub struct OutboundHttp {
     allowed: Vec<Origin>,
     limits: HttpLimits,
     permits: Arc<Semaphore>,
+    /// The version's secrets, redacted from the URLs it logs.
+    secrets: Secrets,
     /// What its requests came to.
     pub counters: HttpCounters,
 }
 
 impl OutboundHttp {
     /// The outbound HTTP of a version allowed `allowed` (already checked
-    /// against the operator's list) under `limits`.
+    /// against the operator's list) under `limits`; `secrets` are kept out
+    /// of its log lines.
     pub fn new(
         plugin: &str,
         version: &str,
         allowed: Vec<Origin>,
         limits: HttpLimits,
+        secrets: Secrets,
     ) -> OutboundHttp {
         OutboundHttp {
             plugin: plugin.to_string(),
             version: version.to_string(),
             allowed,
+            secrets,
             permits: Arc::new(Semaphore::new(limits.concurrency.max(1))),
             limits,
             counters: HttpCounters::default(),
@@ -203,6 +211,7 @@ impl OutboundHttp {
         why: &str,
     ) -> SendFuture {
         self.counters.refused.fetch_add(1, Ordering::Relaxed);
+        let uri = self.secrets.redact(&uri.to_string()).into_owned();
         tracing::warn!(target: "plugin", plugin = %self.plugin, version = %self.version, %method, %uri, "outbound request refused: {why}");
         Box::new(async move { Err(error) })
     }
@@ -256,6 +265,7 @@ impl WasiHttpHooks for HttpHooks {
             );
         };
         let options = out.bounded(options);
+        let uri = out.secrets.redact(&uri.to_string()).into_owned();
         Box::new(async move {
             out.counters.sent.fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();

@@ -333,6 +333,7 @@ impl PluginVersion {
                 &hosts,
             )
             .map_err(fail)?;
+        let secrets = Secrets::granted(&manifest.capabilities.secrets, &policy.grants);
         let ctx = Arc::new(PluginContext {
             name: name.to_string(),
             version: short_id(&id).to_string(),
@@ -345,15 +346,16 @@ impl PluginVersion {
                 .kv
                 .then(|| services.kv.for_plugin(name)),
             peers: services.peers.clone(),
-            secrets: Secrets::granted(&manifest.capabilities.secrets, &policy.grants),
             http: (!manifest.capabilities.http.is_empty()).then(|| {
                 Arc::new(OutboundHttp::new(
                     name,
                     short_id(&id),
                     manifest.capabilities.http.clone(),
                     policy.http,
+                    secrets.clone(),
                 ))
             }),
+            secrets,
         });
         let loaded_at_ms = parley_core::now_ms().max(0) as u64;
         Ok(PluginVersion {
