@@ -67,7 +67,7 @@ impl FromStr for Origin {
             .path_and_query()
             .is_some_and(|p| p.as_str() != "/" && !p.as_str().is_empty())
         {
-            return Err(bad("an origin has no path"));
+            return Err(bad("an origin has no path or query"));
         }
         if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
             return Err(bad("an origin has no user"));
@@ -80,7 +80,12 @@ impl FromStr for Origin {
 
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
+        if self.host.contains(':') {
+            // An IPv6 address, bracketed as in a URL.
+            write!(f, "{}://[{}]:{}", self.scheme, self.host, self.port)
+        } else {
+            write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
+        }
     }
 }
 
@@ -314,5 +319,34 @@ impl WasiHttpHooks for HttpHooks {
             let io: Box<dyn Future<Output = Result<(), HttpError>> + Send> = Box::new(io);
             Ok((response, io))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_parse_with_their_default_ports_and_print_back_the_same() {
+        for (text, shown) in [
+            ("https://API.example.com", "https://api.example.com:443"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("http://example.com/", "http://example.com:80"),
+            ("http://[::1]:9000", "http://[::1]:9000"),
+        ] {
+            let origin: Origin = text.parse().unwrap();
+            assert_eq!(origin.to_string(), shown);
+            assert_eq!(shown.parse::<Origin>().unwrap(), origin);
+        }
+        for bad in [
+            "ftp://example.com",
+            "example.com",
+            "https://example.com/path",
+            "https://user@example.com",
+            "https://example.com?q=1",
+        ] {
+            let err = bad.parse::<Origin>().unwrap_err();
+            assert!(err.contains("is not an origin"), "{bad}: {err}");
+        }
     }
 }
