@@ -195,6 +195,18 @@ impl OutboundHttp {
         }
     }
 
+    /// The same grant and limits with open requests and counters of its
+    /// own: for a call made apart from live traffic (the invoke API).
+    pub fn apart(&self) -> OutboundHttp {
+        OutboundHttp::new(
+            &self.plugin,
+            &self.version,
+            self.allowed.clone(),
+            self.limits,
+            self.secrets.clone(),
+        )
+    }
+
     /// `options` of the plugin bounded by the operator's timeout.
     fn bounded(&self, options: Option<RequestOptions>) -> RequestOptions {
         let cap = |t: Option<Duration>| {

@@ -512,7 +512,8 @@ impl PluginVersion {
 
     /// Takes a fresh instance apart from live traffic, for one call made
     /// by hand (the invoke API): its key-value store is an empty one of its
-    /// own, the call is not counted in the version's statistics, and the
+    /// own, the call (its outbound requests too) is not counted in the
+    /// version's statistics nor held to its open-request cap, and the
     /// instance is never reused.
     pub async fn lease_apart(&self) -> Result<Lease<'_>, PluginError> {
         let started = Instant::now();
@@ -526,7 +527,7 @@ impl PluginVersion {
             directories: self.ctx.directories.clone(),
             limits: self.ctx.limits,
             secrets: self.ctx.secrets.clone(),
-            http: self.ctx.http.clone(),
+            http: self.ctx.http.as_ref().map(|http| Arc::new(http.apart())),
         };
         let mut slot = self.instantiate(Arc::new(ctx)).await?;
         sandbox::arm(&mut slot.store).map_err(|e| {
