@@ -123,15 +123,18 @@ pub struct RunningServer {
     pub admin_token: String,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     /// Background tasks (retention and idle rate-limit key sweeps, the
-    /// audit of file changes).
+    /// audit of file changes, saving plugin statistics).
     sweeps: Vec<tokio::task::JoinHandle<()>>,
     _watches: [Watch; 2],
 }
 
 impl RunningServer {
-    /// Waits until the server stops (it stops on SIGINT or SIGTERM).
+    /// Waits until the server stops (it stops on SIGINT or SIGTERM), then
+    /// keeps the plugins' call statistics.
     pub async fn wait(mut self) -> anyhow::Result<()> {
-        Ok((&mut self.task).await??)
+        let served = (&mut self.task).await?;
+        self.registry.save_all_stats();
+        Ok(served?)
     }
 }
 
@@ -228,6 +231,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
     let sweep = retention.spawn();
     let quotas = Arc::new(Quotas::new(&settings.quotas));
     let quota_sweep = quotas.spawn_sweep();
+    let stats_saves = tokio::spawn(save_plugin_stats(registry.clone()));
     let state = Arc::new(AppState {
         registry: registry.clone(),
         engine: engine.clone(),
@@ -259,9 +263,30 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<RunningServer> {
         email,
         admin_token,
         task,
-        sweeps: sweep.into_iter().chain([quota_sweep, audit]).collect(),
+        sweeps: sweep
+            .into_iter()
+            .chain([quota_sweep, audit, stats_saves])
+            .collect(),
         _watches: [plugin_watch, process_watch],
     })
+}
+
+/// How often the live plugin versions' call statistics are saved: what a
+/// crash (not a stop) can lose of them.
+const STATS_SAVE_PERIOD: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Saves the live plugin versions' call statistics now and then.
+async fn save_plugin_stats(registry: Arc<Registry>) {
+    let mut every = tokio::time::interval(STATS_SAVE_PERIOD);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let registry = registry.clone();
+        // File writes, off the async workers.
+        if let Err(e) = tokio::task::spawn_blocking(move || registry.save_all_stats()).await {
+            tracing::error!("saving plugin statistics failed: {e}");
+        }
+    }
 }
 
 /// Records in the audit log what the watched files changed: plugin

@@ -7,8 +7,9 @@
 # ComponentizeJS makes a component import every interface of the world it
 # targets, and the host refuses a component importing `kv`, `clock` or
 # `plugins` without the grant. So each plugin is built against a world
-# generated from its manifest: the world's export, `log` and `config`, plus
-# only the host interfaces its [capabilities] grant.
+# generated from its manifest: the world's export, `log`, `config` and
+# `patterns` (which need no grant), plus only the host interfaces its
+# [capabilities] grant.
 #
 # Usage: plugins/js/build.sh [plugin-dir-name...]   (default: all)
 set -euo pipefail
@@ -45,7 +46,8 @@ world_wit() {
     *) echo "unknown world \`$world\` in $manifest" >&2; return 1 ;;
   esac
   imports="    import log;
-    import config;"
+    import config;
+    import patterns;"
   [ "$(manifest_value "$manifest" capabilities kv)" = true ] && imports+=$'\n    import kv;'
   [ "$(manifest_value "$manifest" capabilities clock)" = true ] && imports+=$'\n    import clock;'
   if [ "$world" = router ] && [[ "$(manifest_value "$manifest" capabilities calls)" == *\"* ]]; then

@@ -12,7 +12,7 @@
 //!
 //! ```ignore
 //! use parley_sdk::prelude::*;
-//! use parley_sdk::router::{Decision, Guest, Target};
+//! use parley_sdk::router::{CandidateSet, Decision, Guest, Target};
 //!
 //! struct FirstFree;
 //!
@@ -24,8 +24,8 @@
 //!     fn on_timer(_: Interaction, _: String) -> Result<Decision, Error> {
 //!         Ok(Decision::stop("timer not expected"))
 //!     }
-//!     fn pick_agent(_: Interaction, candidates: Vec<AgentCandidate>) -> Result<Option<String>, Error> {
-//!         Ok(candidates.into_iter().max_by_key(|a| a.idle_ms).map(|a| a.id))
+//!     fn pick_agent(_: Interaction, candidates: CandidateSet) -> Result<Option<String>, Error> {
+//!         Ok(candidates.iter().max_by_key(|a| a.idle_ms()).map(|a| a.id().to_string()))
 //!     }
 //!     fn pick_interaction(_: AgentCandidate, waiting: Vec<Interaction>) -> Result<Option<String>, Error> {
 //!         Ok(waiting.into_iter().next().map(|i| i.id))
@@ -48,6 +48,8 @@ mod bindings;
 mod leaking_allocator;
 #[macro_use]
 mod world;
+#[cfg(feature = "router")]
+pub mod candidates;
 pub mod config;
 pub mod log;
 mod types;
@@ -61,6 +63,8 @@ pub mod screener;
 
 /// The shared types and host-import helpers most plugins need.
 pub mod prelude {
+    #[cfg(feature = "router")]
+    pub use crate::candidates::{Candidate, Load};
     pub use crate::config;
     pub use crate::log;
     pub use crate::types::*;

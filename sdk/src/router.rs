@@ -4,6 +4,9 @@
 
 world_bindings!("router", "export_router", "parley_sdk::router::bindings");
 
+pub use crate::candidates::{Candidate, Load};
+#[cfg(not(feature = "contract-v0-1"))]
+pub use crate::candidates::{CandidateRef, CandidateSet};
 pub use bindings::exports::parley::plugin::routing::{
     Action, Change, Decision, Guest, RouteRequest, SkillRequirement, Target, Timer,
 };

@@ -111,27 +111,6 @@ impl Interaction {
     }
 }
 
-impl AgentCandidate {
-    /// The agent's level in `skill`, if the agent has it.
-    pub fn skill_level(&self, skill: &str) -> Option<u8> {
-        self.skills
-            .iter()
-            .find(|s| s.name == skill)
-            .map(|s| s.level)
-    }
-
-    /// The agent's load on `media_type`, if it has a capacity for it.
-    pub fn load_for(&self, media_type: &str) -> Option<&MediaLoad> {
-        self.load.iter().find(|l| l.media_type == media_type)
-    }
-
-    /// Whether the agent can take one more interaction of `media_type`.
-    pub fn has_free_capacity(&self, media_type: &str) -> bool {
-        self.load_for(media_type)
-            .is_some_and(|l| l.active < l.capacity)
-    }
-}
-
 impl Content {
     /// Plain-text content.
     pub fn plain(text: impl Into<String>) -> Self {

@@ -27,7 +27,7 @@ fn text(bytes: &[u8]) -> String {
 fn plugin_test_passes_the_reference_fixtures() {
     for (name, cases) in [
         ("skills-router", 16),
-        ("rules-screener", 8),
+        ("rules-screener", 10),
         ("mime-normalizer", 17),
     ] {
         let out = parley(&["plugin", "test", name], &[]);

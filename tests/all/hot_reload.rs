@@ -230,3 +230,97 @@ async fn replacing_a_router_under_load_switches_without_a_failed_call() {
         "plugin `router`: has no version `ffffffff`"
     );
 }
+
+/// The call statistics of every version and the last refusal outlive a
+/// rollback and a restart: a bad version's failures stay on record after
+/// the good one is live again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statistics_and_refusals_are_kept_across_rollbacks_and_restarts() {
+    use parley_plugin::versions::VersionStore;
+    use parley_plugin::{LimitPolicy, Registry};
+    use parley_tests::{candidates, engine, interaction};
+
+    let root = tempfile::tempdir().unwrap();
+    let plugins = root.path().join("plugins");
+    let new_registry = || {
+        Registry::new(
+            engine(),
+            LimitPolicy::default(),
+            VersionStore::new(root.path().join("versions")),
+        )
+    };
+    let registry = new_registry();
+    let dir = write_plugin(
+        &plugins,
+        "router",
+        "router",
+        guests::TEST_ROUTER,
+        // Without `agent`, it picks the first candidate.
+        "",
+    );
+    // Loaded as the directory watcher loads them, so a restart does not
+    // retry the refused content the directory still holds.
+    let good = registry.load_dir(&dir, "watch").await.unwrap().version;
+    let (ix, agents) = (interaction("i1"), candidates(3));
+    for _ in 0..3 {
+        let live = registry.get("router").unwrap();
+        live.pick_agent(&ix, &agents).await.unwrap();
+    }
+    // A version whose every call traps goes live and fails twice.
+    std::fs::write(
+        dir.join("plugin.toml"),
+        "name = \"router\"\nworld = \"router\"\n[config]\nbehavior = \"trap\"\n",
+    )
+    .unwrap();
+    let bad = registry.load_dir(&dir, "watch").await.unwrap().version;
+    assert_ne!(bad, good);
+    for _ in 0..2 {
+        let live = registry.get("router").unwrap();
+        assert!(live.pick_agent(&ix, &agents).await.is_err());
+    }
+    // A version refused outright is remembered too.
+    std::fs::write(
+        dir.join("plugin.toml"),
+        "name = \"router\"\nworld = \"screener\"\n",
+    )
+    .unwrap();
+    let refusal = registry.load_dir(&dir, "watch").await.unwrap_err();
+
+    let loaded = registry.rollback("router", Some(&good)).await.unwrap();
+    assert_eq!(loaded.version, good);
+    let failed = |stats: &parley_plugin::version::StatsSnapshot| -> u64 {
+        stats.failures.iter().map(|(_, n)| n).sum()
+    };
+    let check = |registry: &Registry, good_calls: u64| {
+        let status = registry.status("router").unwrap();
+        assert_eq!(status.live.id, good);
+        assert_eq!(status.live.stats.calls, good_calls);
+        let bad_record = status.versions.iter().find(|r| r.id == bad).unwrap();
+        let bad_stats = bad_record
+            .stats
+            .as_ref()
+            .expect("the bad version's statistics");
+        assert_eq!((bad_stats.calls, failed(bad_stats)), (2, 2));
+        let good_record = status.versions.iter().find(|r| r.id == good).unwrap();
+        assert_eq!(good_record.stats.as_ref().unwrap().calls, good_calls);
+        let refused = status.last_refused.expect("the last refusal");
+        assert_eq!(refused.message, refusal.message);
+    };
+    // The good version's count goes on from where it was.
+    check(&registry, 3);
+    registry
+        .get("router")
+        .unwrap()
+        .pick_agent(&ix, &agents)
+        .await
+        .unwrap();
+    check(&registry, 4);
+
+    // A restart (the server saves the statistics when it stops) keeps it all.
+    registry.save_all_stats();
+    drop(registry);
+    let restarted = new_registry();
+    let errors = restarted.restore(&plugins).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    check(&restarted, 4);
+}

@@ -2,8 +2,8 @@
 //! ported to both, built from source here (componentize-py from PyPI,
 //! ComponentizeJS from npm; `scripts/polyglot.sh` installs them), pass the
 //! Rust plugins' own fixture cases with `parley plugin test`; `parley
-//! plugin new` makes a router that builds and passes its cases in each
-//! language; and a Python router replaces the Rust one under load without
+//! plugin new` makes a router, a screener and a MIME transformer that
+//! build and pass their cases in each language; and a Python router replaces the Rust one under load without
 //! a failed call.
 
 use parley_tests::client::agent_spec;
@@ -79,9 +79,9 @@ fn python_and_javascript_plugins_pass_the_rust_plugins_cases() {
     let root = workspace();
     for (dir, cases) in [
         ("plugins/python/skills-router", 16),
-        ("plugins/python/rules-screener", 8),
+        ("plugins/python/rules-screener", 10),
         ("plugins/js/skills-router", 16),
-        ("plugins/js/rules-screener", 8),
+        ("plugins/js/rules-screener", 10),
     ] {
         let report = plugin_test(&root.join(dir));
         assert!(
@@ -92,39 +92,41 @@ fn python_and_javascript_plugins_pass_the_rust_plugins_cases() {
 }
 
 #[test]
-fn a_new_router_builds_and_passes_its_cases_in_every_language() {
+fn a_new_plugin_of_every_world_builds_and_passes_its_cases_in_every_language() {
     let tmp = tempfile::tempdir().unwrap();
-    for lang in ["rust", "python", "js"] {
-        let dir = tmp.path().join(lang);
-        run(
-            Command::new(parley_bin())
-                .args([
-                    "plugin",
-                    "new",
-                    "--world",
-                    "router",
-                    "--lang",
-                    lang,
-                    "my-router",
-                    "--dir",
-                ])
-                .arg(&dir),
-            &format!("parley plugin new --lang {lang}"),
-        );
-        assert!(dir.join("wit/routing.wit").is_file());
-        run(
-            Command::new(dir.join("build.sh"))
-                // Not the target directory of the running tests, which cargo holds.
-                .env(
-                    "CARGO_TARGET_DIR",
-                    std::env::temp_dir().join("parley-plugin-target"),
-                )
-                .env("PARLEY_COMPONENTIZE_PY", tool("PARLEY_COMPONENTIZE_PY"))
-                .env("PARLEY_COMPONENTIZE_JS", tool("PARLEY_COMPONENTIZE_JS")),
-            &format!("build.sh of the {lang} router"),
-        );
-        let report = plugin_test(&dir);
-        assert!(report.contains("2 passed, 0 failed"), "{lang}: {report}");
+    for (world, export_wit, cases) in [
+        ("router", "routing.wit", 2),
+        ("screener", "screening.wit", 3),
+        ("mime-transformer", "mime.wit", 3),
+    ] {
+        for lang in ["rust", "python", "js"] {
+            let dir = tmp.path().join(format!("{world}-{lang}"));
+            run(
+                Command::new(parley_bin())
+                    .args(["plugin", "new", "--world", world, "--lang", lang])
+                    .arg(format!("my-{world}"))
+                    .arg("--dir")
+                    .arg(&dir),
+                &format!("parley plugin new --world {world} --lang {lang}"),
+            );
+            assert!(dir.join("wit").join(export_wit).is_file());
+            run(
+                Command::new(dir.join("build.sh"))
+                    // Not the target directory of the running tests, which cargo holds.
+                    .env(
+                        "CARGO_TARGET_DIR",
+                        std::env::temp_dir().join("parley-plugin-target"),
+                    )
+                    .env("PARLEY_COMPONENTIZE_PY", tool("PARLEY_COMPONENTIZE_PY"))
+                    .env("PARLEY_COMPONENTIZE_JS", tool("PARLEY_COMPONENTIZE_JS")),
+                &format!("build.sh of the {lang} {world}"),
+            );
+            let report = plugin_test(&dir);
+            assert!(
+                report.contains(&format!("{cases} passed, 0 failed")),
+                "{world} in {lang}: {report}"
+            );
+        }
     }
     // A name that is not a plugin name is refused, and nothing is written.
     let out = Command::new(parley_bin())
@@ -134,6 +136,26 @@ fn a_new_router_builds_and_passes_its_cases_in_every_language() {
         .unwrap();
     assert!(!out.status.success());
     assert!(!tmp.path().join("bad").exists());
+    // So is a world the scaffold does not know, naming those it does.
+    let out = Command::new(parley_bin())
+        .args([
+            "plugin",
+            "new",
+            "--world",
+            "sms-driver",
+            "my-driver",
+            "--dir",
+        ])
+        .arg(tmp.path().join("driver"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("router, screener, mime-transformer"),
+        "{stderr}"
+    );
+    assert!(!tmp.path().join("driver").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,14 +1,17 @@
 //! One routing decision (`pick-agent` over 50, and 5, candidates) by the reference
 //! skills router: as a Wasm plugin on a fresh pooled instance per call (the
 //! default), on a reused warm instance, and the same strategy code compiled
-//! natively; plus instantiation alone.
+//! natively; plus instantiation alone. The Wasm runs are measured twice:
+//! built against contract 0.2.0 (candidates as one flat `candidate-set`)
+//! and against the frozen 0.1.0 (a `list<agent-candidate>`).
 //!
 //! `cargo bench -p parley-tests --bench plugin_call`
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use parley_plugin::Manifest;
 use parley_tests::{
-    AgentSpec, agent_specs, bundled_plugin, candidates, engine, interaction, prepare, write_plugin,
+    AgentSpec, agent_specs, bundled_plugin, candidates, engine, guests, interaction, prepare,
+    write_plugin,
 };
 use std::path::Path;
 
@@ -69,33 +72,54 @@ fn bench_pick_agent(c: &mut Criterion) {
     let fresh_dir = bundled_plugin(dir.path(), "skills-router");
     let manifest_text = std::fs::read_to_string(fresh_dir.join("plugin.toml")).unwrap();
     let manifest = Manifest::parse(&manifest_text, Path::new("plugin.toml")).unwrap();
+    // The manifest from its limits on (the component is `plugin.wasm`).
+    let limits_and_config = manifest_text
+        .lines()
+        .skip_while(|l| !l.starts_with("[limits]"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let warm_config = limits_and_config.replace(
+        "[config]",
+        "[instances]\nmode = \"warm\"\nmax-calls = 1000\n\n[config]",
+    );
+    let latest_wasm = fresh_dir.join("skills_router.wasm");
     let warm_dir = write_plugin(
         &dir.path().join("warm"),
         "skills-router-warm",
         "router",
-        fresh_dir.join("skills_router.wasm").to_str().unwrap(),
-        &manifest_text
-            .lines()
-            .skip_while(|l| !l.starts_with("[limits]"))
-            .collect::<Vec<_>>()
-            .join("\n")
-            .replace(
-                "[config]",
-                "[instances]\nmode = \"warm\"\nmax-calls = 1000\n\n[config]",
-            ),
+        latest_wasm.to_str().unwrap(),
+        &warm_config,
+    );
+    let old_fresh_dir = write_plugin(
+        &dir.path().join("old-fresh"),
+        "skills-router-v0-1",
+        "router",
+        guests::SKILLS_ROUTER_V0_1,
+        &limits_and_config,
+    );
+    let old_warm_dir = write_plugin(
+        &dir.path().join("old-warm"),
+        "skills-router-v0-1-warm",
+        "router",
+        guests::SKILLS_ROUTER_V0_1,
+        &warm_config,
     );
     let fresh = rt.block_on(prepare(&engine, &fresh_dir));
     let warm = rt.block_on(prepare(&engine, &warm_dir));
+    let old_fresh = rt.block_on(prepare(&engine, &old_fresh_dir));
+    let old_warm = rt.block_on(prepare(&engine, &old_warm_dir));
     let ix = interaction("i1");
     let entries: Vec<(String, String)> = manifest.config_entries().into_iter().collect();
     let native_ix = sdk_interaction("i1");
     for n in CANDIDATES {
         let agents = candidates(n);
         let expected = rt.block_on(fresh.pick_agent(&ix, &agents)).unwrap().value;
-        assert_eq!(
-            rt.block_on(warm.pick_agent(&ix, &agents)).unwrap().value,
-            expected
-        );
+        for other in [&warm, &old_fresh, &old_warm] {
+            assert_eq!(
+                rt.block_on(other.pick_agent(&ix, &agents)).unwrap().value,
+                expected
+            );
+        }
         let native_agents: Vec<_> = agent_specs(n).into_iter().map(sdk_candidate).collect();
         let native = || {
             strategy::Policy::from_entries(&entries)
@@ -111,6 +135,12 @@ fn bench_pick_agent(c: &mut Criterion) {
         });
         group.bench_function("wasm-warm-instance", |b| {
             b.to_async(&rt).iter(|| warm.pick_agent(&ix, &agents))
+        });
+        group.bench_function("wasm-fresh-instance-contract-0.1", |b| {
+            b.to_async(&rt).iter(|| old_fresh.pick_agent(&ix, &agents))
+        });
+        group.bench_function("wasm-warm-instance-contract-0.1", |b| {
+            b.to_async(&rt).iter(|| old_warm.pick_agent(&ix, &agents))
         });
         group.bench_function("native", |b| b.iter(native));
         group.finish();

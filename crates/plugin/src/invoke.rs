@@ -3,9 +3,10 @@
 
 use serde_json::{Map, Value as Json};
 use wasmtime::Store;
-use wasmtime::component::types::{ComponentFunc, ComponentItem};
+use wasmtime::component::types::{ComponentFunc, ComponentItem, Type};
 use wasmtime::component::{Func, Instance, Val};
 
+use super::bindings::candidate_set_json;
 use super::sandbox::HostState;
 use super::values::{from_val, to_val};
 use super::version::PluginVersion;
@@ -29,7 +30,15 @@ pub fn params_from_json(
             let json = input
                 .get(name)
                 .ok_or_else(|| format!("input has no `{name}`"))?;
-            to_val(json, &param_ty, name)
+            match (function, name, &param_ty, json) {
+                // Candidates are written as a list of agents whatever the
+                // contract; 0.2.0 and later take them as a `candidate-set`.
+                ("pick-agent", "candidates", Type::Record(_), Json::Array(_)) => {
+                    let set = candidate_set_json(json).map_err(|e| format!("{name}: {e}"))?;
+                    to_val(&set, &param_ty, name)
+                }
+                _ => to_val(json, &param_ty, name),
+            }
         })
         .collect()
 }

@@ -149,6 +149,13 @@ pub struct HttpCounts {
 }
 
 impl HttpCounters {
+    /// Adds counts saved earlier.
+    pub fn carry_over(&self, saved: HttpCounts) {
+        self.sent.fetch_add(saved.sent, Ordering::Relaxed);
+        self.refused.fetch_add(saved.refused, Ordering::Relaxed);
+        self.failed.fetch_add(saved.failed, Ordering::Relaxed);
+    }
+
     /// The counts now.
     pub fn snapshot(&self) -> HttpCounts {
         HttpCounts {

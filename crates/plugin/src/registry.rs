@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, RwLock, Weak};
 
 use super::bindings::types::{ScreenRequest, ScreenResult};
 use super::cases::run_cases;
@@ -16,6 +16,7 @@ use super::peers::{BoxFuture, InteractionContent, PluginPeers};
 use super::runtime::PluginRuntime;
 use super::source::read_plugin_dir;
 use super::version::{PluginSource, PluginVersion, Services, StatsSnapshot, short_id};
+pub use super::versions::Refusal;
 use super::versions::{LiveState, VersionRecord, VersionStore};
 use super::world::World;
 
@@ -33,18 +34,6 @@ pub struct Loaded {
     pub replaced: Option<String>,
     /// True when that version was already live (nothing changed).
     pub unchanged: bool,
-}
-
-/// A version that was refused.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "kebab-case")]
-pub struct Refusal {
-    /// Its id.
-    pub version: String,
-    /// When, in milliseconds since the Unix epoch.
-    pub at_ms: u64,
-    /// Why.
-    pub message: String,
 }
 
 /// The live version of a plugin, as listed.
@@ -71,9 +60,9 @@ pub struct PluginStatus {
     pub world: World,
     /// The live version.
     pub live: LiveVersion,
-    /// Every kept version, oldest first.
+    /// Every kept version, oldest first, each with its statistics.
     pub versions: Vec<VersionRecord>,
-    /// The last refused version, if any.
+    /// The last refused version, if any (kept across restarts).
     pub last_refused: Option<Refusal>,
 }
 
@@ -84,7 +73,6 @@ pub struct Registry {
     services: Services,
     history: VersionStore,
     live: RwLock<BTreeMap<String, Arc<PluginVersion>>>,
-    refused: Mutex<BTreeMap<String, Refusal>>,
     loading: tokio::sync::Mutex<()>,
     content: RwLock<Option<Weak<dyn InteractionContent>>>,
     observers: Observers,
@@ -112,7 +100,6 @@ impl Registry {
                 },
                 history,
                 live: RwLock::new(BTreeMap::new()),
-                refused: Mutex::new(BTreeMap::new()),
                 loading: tokio::sync::Mutex::new(()),
                 content: RwLock::new(None),
                 observers: Observers::default(),
@@ -181,17 +168,11 @@ impl Registry {
             Ok(version) => version,
             Err(err) => {
                 tracing::error!(plugin = %name, version = short_id(&id), origin = %source.origin, "refused: {}", err.message);
-                self.refused
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(
-                        name.clone(),
-                        Refusal {
-                            version: id,
-                            at_ms: now_ms(),
-                            message: err.message.clone(),
-                        },
-                    );
+                state.last_refused = Some(Refusal {
+                    version: id,
+                    at_ms: now_ms(),
+                    message: err.message.clone(),
+                });
                 self.save_state(&name, &state);
                 return Err(err);
             }
@@ -199,6 +180,11 @@ impl Registry {
         self.history
             .save(&version, &source)
             .map_err(|e| LoadError::new(&name, format!("cannot keep the version: {e}")))?;
+        // Back live (after a restart or a rollback): its statistics go on
+        // from where they were.
+        if let Some(saved) = self.history.stats(&name, &version.id) {
+            version.carry_over(&saved);
+        }
         let version = Arc::new(version);
         let replaced = self
             .live
@@ -207,6 +193,7 @@ impl Registry {
             .insert(name.clone(), version.clone());
         if let Some(old) = &replaced {
             old.retire();
+            self.save_stats(old);
         }
         state.live = Some(id.clone());
         self.save_state(&name, &state);
@@ -223,6 +210,33 @@ impl Registry {
             replaced: replaced.map(|r| r.id.clone()),
             unchanged: false,
         })
+    }
+
+    /// Saves the call counters of `version` with its history.
+    fn save_stats(&self, version: &PluginVersion) {
+        if let Err(e) = self.history.save_stats(version) {
+            tracing::error!(
+                plugin = version.name(),
+                version = version.short_id(),
+                "cannot keep the call statistics: {e}"
+            );
+        }
+    }
+
+    /// Saves the call counters of every live version, so a restart loses
+    /// none counted until now (the server does it periodically and when
+    /// it stops).
+    pub fn save_all_stats(&self) {
+        let live: Vec<Arc<PluginVersion>> = self
+            .live
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for version in &live {
+            self.save_stats(version);
+        }
     }
 
     fn save_state(&self, name: &str, state: &LiveState) {
@@ -408,7 +422,11 @@ impl Registry {
 
     /// The status of one version: live version, history, last refusal.
     fn status_of(&self, version: &PluginVersion) -> PluginStatus {
-        let refused = self.refused.lock().unwrap_or_else(|p| p.into_inner());
+        let stats = version.stats();
+        let mut versions = self.history.records(version.name());
+        if let Some(live) = versions.iter_mut().find(|r| r.id == version.id) {
+            live.stats = Some(stats.clone());
+        }
         PluginStatus {
             name: version.name().to_string(),
             world: version.world(),
@@ -417,10 +435,10 @@ impl Registry {
                 author_version: version.manifest.version.clone(),
                 origin: version.origin.clone(),
                 loaded_at_ms: version.loaded_at_ms,
-                stats: version.stats(),
+                stats,
             },
-            versions: self.history.records(version.name()),
-            last_refused: refused.get(version.name()).cloned(),
+            versions,
+            last_refused: self.history.state(version.name()).last_refused,
         }
     }
 

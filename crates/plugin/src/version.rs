@@ -141,7 +141,7 @@ struct Stats {
 }
 
 /// A snapshot of a version's call counters.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatsSnapshot {
     /// Calls made.
     pub calls: u64,
@@ -453,6 +453,21 @@ impl PluginVersion {
                 .filter(|(_, n)| *n > 0)
                 .collect(),
             http: self.http_counters(),
+        }
+    }
+
+    /// Adds counters saved from earlier times the version was live (before
+    /// a restart or a rollback), so its statistics cover them all.
+    pub fn carry_over(&self, saved: &StatsSnapshot) {
+        self.stats.calls.fetch_add(saved.calls, Ordering::Relaxed);
+        self.stats.fuel.fetch_add(saved.fuel, Ordering::Relaxed);
+        for (kind, n) in &saved.failures {
+            if let Some(index) = FailureKind::ALL.iter().position(|k| k == kind) {
+                self.stats.failures[index].fetch_add(*n, Ordering::Relaxed);
+            }
+        }
+        if let (Some(http), Some(saved)) = (&self.ctx.http, saved.http) {
+            http.counters.carry_over(saved);
         }
     }
 

@@ -6,7 +6,9 @@
 //!                             /plugin.toml
 //!                             /cases.json
 //!                             /record.json
-//! <root>/<plugin>/state.json
+//!                             /stats.json   (its call counters, kept
+//!                                            while live and after)
+//! <root>/<plugin>/state.json               (live version, last refusal)
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -16,7 +18,7 @@ use std::path::{Path, PathBuf};
 use super::cases::Case;
 use super::error::LoadError;
 use super::manifest::Manifest;
-use super::version::{PluginSource, PluginVersion};
+use super::version::{PluginSource, PluginVersion, StatsSnapshot};
 use super::world::World;
 
 /// What the history records of one version.
@@ -43,6 +45,22 @@ pub struct VersionRecord {
     /// Size of the component in bytes.
     #[serde(alias = "component_bytes")]
     pub component_bytes: u64,
+    /// Its call counters over every time it was live, as last saved
+    /// (current for the live version); none until first saved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<StatsSnapshot>,
+}
+
+/// A version that was refused.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct Refusal {
+    /// Its id.
+    pub version: String,
+    /// When, in milliseconds since the Unix epoch.
+    pub at_ms: u64,
+    /// Why.
+    pub message: String,
 }
 
 /// Which version of a plugin is live, and what its plugin directory held
@@ -55,6 +73,9 @@ pub struct LiveState {
     /// or refused), so a restart neither retries a refused version nor
     /// undoes a rollback.
     pub directory: Option<String>,
+    /// The last version refused, from any origin.
+    #[serde(default)]
+    pub last_refused: Option<Refusal>,
 }
 
 /// The on-disk history.
@@ -116,6 +137,7 @@ impl VersionStore {
             loaded_at_ms: version.loaded_at_ms,
             source_dir: source.base_dir.clone(),
             component_bytes: source.component().len() as u64,
+            stats: None,
         };
         // The record goes last: a version directory without one is incomplete.
         write_atomic(
@@ -133,7 +155,11 @@ impl VersionStore {
         let mut records: Vec<VersionRecord> = entries
             .filter_map(Result::ok)
             .filter_map(|e| std::fs::read_to_string(e.path().join("record.json")).ok())
-            .filter_map(|text| serde_json::from_str(&text).ok())
+            .filter_map(|text| serde_json::from_str::<VersionRecord>(&text).ok())
+            .map(|mut record| {
+                record.stats = self.stats(plugin, &record.id);
+                record
+            })
             .collect();
         records.sort_by(|a, b| {
             a.loaded_at_ms
@@ -185,6 +211,24 @@ impl VersionStore {
             })
             .collect();
         Ok(source)
+    }
+
+    /// The call counters last saved for version `id` of `plugin`.
+    pub fn stats(&self, plugin: &str, id: &str) -> Option<StatsSnapshot> {
+        let path = self.plugin_dir(plugin).join(id).join("stats.json");
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+    }
+
+    /// Saves the call counters of a kept version.
+    pub fn save_stats(&self, version: &PluginVersion) -> Result<(), String> {
+        let dir = self.plugin_dir(version.name()).join(&version.id);
+        if !dir.join("record.json").is_file() {
+            return Err(format!("version {} is not kept", version.id));
+        }
+        write_atomic(
+            &dir.join("stats.json"),
+            &serde_json::to_vec_pretty(&version.stats()).map_err(|e| io("stats", e))?,
+        )
     }
 
     /// The live state of `plugin`.

@@ -16,7 +16,7 @@ use parley_plugin::observe::recorder::read_recording;
 use parley_plugin::observe::shadow::ShadowSummary;
 use parley_plugin::registry::{Loaded, PluginStatus};
 use parley_plugin::source::read_plugin_dir;
-use parley_plugin::version::{Services, short_id};
+use parley_plugin::version::{Services, StatsSnapshot, short_id};
 use parley_plugin::versions::VersionRecord;
 use parley_plugin::{LimitPolicy, PluginRuntime, PluginVersion, RuntimeSettings};
 
@@ -42,7 +42,8 @@ pub enum PluginCommand {
     New {
         /// The plugin's name (lowercase, digits and `-`).
         name: String,
-        /// The world it implements.
+        /// The world it implements: `router`, `screener` or
+        /// `mime-transformer`.
         #[arg(long, default_value = "router")]
         world: String,
         /// The language it is written in.
@@ -325,14 +326,28 @@ fn timestamp(ms: u64) -> String {
     humantime::format_rfc3339_seconds(time).to_string()
 }
 
+/// Calls and failures, as listed.
+fn calls(stats: &StatsSnapshot) -> String {
+    format!(
+        "{} calls, {} failed",
+        stats.calls,
+        stats.failures.iter().map(|(_, n)| n).sum::<u64>()
+    )
+}
+
 fn describe(record: &VersionRecord, live: &str) -> String {
     format!(
-        "{} {} {:<10} {:<12} loaded {}",
+        "{} {} {:<10} {:<12} loaded {}{}",
         if record.id == live { "*" } else { " " },
         short_id(&record.id),
         record.author_version.as_deref().unwrap_or("-"),
         record.origin,
-        timestamp(record.loaded_at_ms)
+        timestamp(record.loaded_at_ms),
+        record
+            .stats
+            .as_ref()
+            .map(|stats| format!(" — {}", calls(stats)))
+            .unwrap_or_default()
     )
 }
 
@@ -343,14 +358,12 @@ async fn list(server: &ServerArgs, as_json: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     for plugin in &plugins {
-        let stats = &plugin.live.stats;
         println!(
-            "{} ({}): live {} — {} calls, {} failed",
+            "{} ({}): live {} — {}",
             plugin.name,
             plugin.world,
             short_id(&plugin.live.id),
-            stats.calls,
-            stats.failures.iter().map(|(_, n)| n).sum::<u64>()
+            calls(&plugin.live.stats)
         );
         for record in &plugin.versions {
             println!("    {}", describe(record, &plugin.live.id));

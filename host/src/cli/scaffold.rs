@@ -39,38 +39,114 @@ const WIT: &[(&str, &str)] = &[
     ),
 ];
 
-/// The router template of each language: files with `{{name}}` and
-/// `{{crate}}` (the name with `_` for `-`) to fill in.
-fn router_template(lang: Lang) -> &'static [(&'static str, &'static str)] {
-    macro_rules! files {
-        ($dir:literal: $($path:literal => $template:literal),* $(,)?) => {
-            &[$(($path, include_str!(concat!("templates/", $dir, "/", $template)))),*]
+/// A world `parley plugin new` makes plugins for.
+struct World {
+    /// Its name, as in `plugin.toml` and the WIT.
+    name: &'static str,
+    /// The interface it exports.
+    export: &'static str,
+    /// Host interfaces its template uses beyond `log` and `config`.
+    imports: &'static [&'static str],
+    /// The manifest template.
+    manifest: &'static str,
+    /// Its fixture cases, the same in every language: a JSON list of
+    /// `{file, case}`.
+    cases: &'static str,
+}
+
+const WORLDS: &[World] = &[
+    World {
+        name: "router",
+        export: "routing",
+        imports: &[],
+        manifest: include_str!("templates/plugin-router.toml.tmpl"),
+        cases: include_str!("templates/cases-router.json"),
+    },
+    World {
+        name: "screener",
+        export: "screening",
+        imports: &["patterns"],
+        manifest: include_str!("templates/plugin-screener.toml.tmpl"),
+        cases: include_str!("templates/cases-screener.json"),
+    },
+    World {
+        name: "mime-transformer",
+        export: "mime-transform",
+        imports: &[],
+        manifest: include_str!("templates/plugin-mime-transformer.toml.tmpl"),
+        cases: include_str!("templates/cases-mime-transformer.json"),
+    },
+];
+
+/// The files of a plugin in `lang` implementing `world`, with `{{name}}`,
+/// `{{crate}}` (the name with `_` for `-`), `{{world}}`, `{{export}}` and
+/// `{{imports}}` to fill in.
+fn template(lang: Lang, world: &str) -> Vec<(&'static str, &'static str)> {
+    macro_rules! source {
+        ($dir:literal, $ext:literal) => {
+            match world {
+                "router" => include_str!(concat!("templates/", $dir, "/router.", $ext, ".tmpl")),
+                "screener" => {
+                    include_str!(concat!("templates/", $dir, "/screener.", $ext, ".tmpl"))
+                }
+                _ => include_str!(concat!(
+                    "templates/",
+                    $dir,
+                    "/mime-transformer.",
+                    $ext,
+                    ".tmpl"
+                )),
+            }
         };
     }
     match lang {
-        Lang::Rust => files!("rust-router":
-            "Cargo.toml" => "Cargo.toml.tmpl",
-            "build.sh" => "build.sh.tmpl",
-            "plugin.toml" => "plugin.toml.tmpl",
-            "src/lib.rs" => "src/lib.rs.tmpl",
-        ),
-        Lang::Python => files!("python-router":
-            "build.sh" => "build.sh.tmpl",
-            "plugin.toml" => "plugin.toml.tmpl",
-            "app.py" => "app.py.tmpl",
-            "world/world.wit" => "world.wit.tmpl",
-        ),
-        Lang::Js => files!("js-router":
-            "build.sh" => "build.sh.tmpl",
-            "plugin.toml" => "plugin.toml.tmpl",
-            "app.js" => "app.js.tmpl",
-            "wit/zz-js-router.wit" => "world.wit.tmpl",
-        ),
+        Lang::Rust => vec![
+            ("Cargo.toml", include_str!("templates/rust/Cargo.toml.tmpl")),
+            ("build.sh", include_str!("templates/rust/build.sh.tmpl")),
+            ("src/lib.rs", source!("rust", "rs")),
+        ],
+        Lang::Python => vec![
+            ("build.sh", include_str!("templates/python/build.sh.tmpl")),
+            (
+                "world/world.wit",
+                include_str!("templates/python/world.wit.tmpl"),
+            ),
+            ("app.py", source!("python", "py")),
+        ],
+        Lang::Js => vec![
+            ("build.sh", include_str!("templates/js/build.sh.tmpl")),
+            (
+                "wit/zz-js-world.wit",
+                include_str!("templates/js/world.wit.tmpl"),
+            ),
+            ("app.js", source!("js", "js")),
+        ],
     }
 }
 
-/// The router's fixture cases, the same in every language.
-const ROUTER_CASES: &str = include_str!("templates/router-cases.json");
+/// The `[limits]` (and `[instances]`) of a new plugin in `lang`.
+fn limits(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Rust => "[limits]\nmemory-mb = 16\ndeadline-ms = 100\n",
+        Lang::Python | Lang::Js => {
+            "# The guest carries its interpreter: more memory than Rust, and warm\n\
+             # instances, since a fresh one costs about a millisecond.\n\
+             [limits]\nmemory-mb = 32\ndeadline-ms = 250\n\n[instances]\nmode = \"warm\"\n"
+        }
+    }
+}
+
+/// The import lines of `world`'s narrowed world in `lang`'s world file.
+fn import_lines(lang: Lang, world: &World) -> String {
+    world
+        .imports
+        .iter()
+        .map(|interface| match lang {
+            Lang::Python => format!("    import parley:plugin/{interface}@0.2.0;\n"),
+            _ => format!("    import {interface};\n"),
+        })
+        .collect()
+}
 
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
@@ -84,9 +160,13 @@ fn valid_name(name: &str) -> bool {
 /// Creates plugin `name` of `world` in `lang` in directory `dir`, which
 /// must not exist yet; returns what to run next.
 pub fn create(world: &str, lang: Lang, name: &str, dir: &Path) -> anyhow::Result<String> {
-    if world != "router" {
-        bail!("`parley plugin new` makes routers for now (`--world router`), not `{world}`");
-    }
+    let Some(world) = WORLDS.iter().find(|w| w.name == world) else {
+        let known: Vec<&str> = WORLDS.iter().map(|w| w.name).collect();
+        bail!(
+            "`parley plugin new` makes plugins of the worlds {}, not `{world}`",
+            known.join(", ")
+        );
+    };
     if !valid_name(name) {
         bail!(
             "a plugin name is lowercase letters, digits and `-`, starting with a letter: `{name}`"
@@ -96,15 +176,21 @@ pub fn create(world: &str, lang: Lang, name: &str, dir: &Path) -> anyhow::Result
         bail!("{} exists already", dir.display());
     }
     let crate_name = name.replace('-', "_");
+    let imports = import_lines(lang, world);
     let fill = |text: &str| {
         text.replace("{{name}}", name)
             .replace("{{crate}}", &crate_name)
+            .replace("{{world}}", world.name)
+            .replace("{{export}}", world.export)
+            .replace("{{imports}}", &imports)
+            .replace("{{limits}}", limits(lang))
     };
-    let cases: Vec<serde_json::Value> =
-        serde_json::from_str(ROUTER_CASES).context("the bundled router cases")?;
-    let mut files: Vec<(PathBuf, String)> = router_template(lang)
-        .iter()
-        .chain(WIT)
+    let cases: Vec<serde_json::Value> = serde_json::from_str(world.cases)
+        .with_context(|| format!("the bundled {} cases", world.name))?;
+    let mut files: Vec<(PathBuf, String)> = template(lang, world.name)
+        .into_iter()
+        .chain([("plugin.toml", world.manifest)])
+        .chain(WIT.iter().copied())
         .map(|(path, text)| (dir.join(path), fill(text)))
         .collect();
     for case in &cases {
@@ -125,8 +211,9 @@ pub fn create(world: &str, lang: Lang, name: &str, dir: &Path) -> anyhow::Result
     }
     make_executable(&dir.join("build.sh"))?;
     Ok(format!(
-        "created {} ({lang:?} router). Next:\n  cd {}\n  ./build.sh\n  parley plugin test .",
+        "created {} ({lang:?} {}). Next:\n  cd {}\n  ./build.sh\n  parley plugin test .",
         dir.display(),
+        world.name,
         dir.display(),
     ))
 }

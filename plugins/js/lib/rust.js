@@ -1,8 +1,8 @@
 // Behaviour of the few Rust standard-library functions the reference
 // plugins rely on, so that the JavaScript ports give the same results.
 
-/** Unicode `White_Space` code points: what Rust's `char::is_whitespace`, `str::trim` and `\s` use. */
-export const WHITE_SPACE = [
+/** Unicode `White_Space` code points: what Rust's `char::is_whitespace` and `str::trim` use. */
+const WHITE_SPACE = [
   0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003,
   0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f,
   0x3000,
@@ -10,7 +10,7 @@ export const WHITE_SPACE = [
 const WHITE_SPACE_SET = new Set(WHITE_SPACE);
 
 /** Rust's `char::is_whitespace` on a code point. */
-export function isWhitespace(cp) {
+function isWhitespace(cp) {
   return WHITE_SPACE_SET.has(cp);
 }
 
@@ -59,16 +59,6 @@ export function parseUnsigned(text, bits) {
   return value < 1n << BigInt(bits) ? value : undefined;
 }
 
-/** Length in bytes of `text` encoded as UTF-8. */
-export function utf8Length(text) {
-  let n = 0;
-  for (const c of text) {
-    const cp = c.codePointAt(0);
-    n += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-  }
-  return n;
-}
-
 /** `text` cut to at most `max` UTF-8 bytes, on a character boundary. */
 export function cutUtf8(text, max) {
   let n = 0;
@@ -93,21 +83,4 @@ export function eqIgnoreAsciiCase(a, b) {
     if (x !== y) return false;
   }
   return true;
-}
-
-/** Rust's `{:?}` of a string, as serde's error messages show it. */
-export function debugStr(text) {
-  let out = '"';
-  for (const c of text) {
-    const cp = c.codePointAt(0);
-    if (c === '"') out += '\\"';
-    else if (c === '\\') out += '\\\\';
-    else if (c === '\n') out += '\\n';
-    else if (c === '\r') out += '\\r';
-    else if (c === '\t') out += '\\t';
-    else if (cp === 0) out += '\\0';
-    else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) out += `\\u{${cp.toString(16)}}`;
-    else out += c;
-  }
-  return out + '"';
 }

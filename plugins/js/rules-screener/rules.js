@@ -1,5 +1,7 @@
 // Screening rules and their evaluation; the same rules, matching, scores
-// and errors as `plugins/rules-screener/src/rules.rs`.
+// and errors as `plugins/rules-screener/src/rules.rs`, except that
+// malformed configuration is described in this port's own words (after
+// the same `config \`rules\`: ` prefix).
 //
 // `rules` in the manifest's `[config]` is a list of tables:
 //
@@ -11,38 +13,46 @@
 //
 // A rule matches when every condition it has holds: `keywords` (any of
 // them, case-insensitive, as whole words), `all-keywords` (all of them),
-// `pattern` (a regular expression in Rust's syntax, translated by
-// `regex.js`; its named groups become extracted fields) and `attribute` +
-// `equals` (attached data). Text conditions look at the subject and the
-// content (HTML tags removed). A category's score combines its matching
-// rules' scores as independent evidence: `1 - Π(1 - score)`.
+// `pattern` (a regular expression, compiled and run by the host's pattern
+// engine with Rust `regex` syntax; its named groups become extracted
+// fields) and `attribute` + `equals` (attached data). Text conditions look
+// at the subject and the content (HTML tags removed). A category's score
+// combines its matching rules' scores as independent evidence:
+// `1 - Π(1 - score)`.
 
-import * as serde from '../lib/serde-json.js';
+import { Regex } from 'parley:plugin/patterns@0.2.0';
+import * as shape from '../lib/shape.js';
 import { cmpStr, eqIgnoreAsciiCase, trim } from '../lib/rust.js';
 import { invalidInput } from '../lib/plugin.js';
-import { escape, RegexError, translate } from './regex.js';
 
-/** One rule as configured. */
-const ruleConfigType = serde.struct(
-  'RuleConfig',
-  [
-    { name: 'name', type: serde.string },
-    { name: 'category', type: serde.option(serde.string) },
-    { name: 'score', type: serde.f64, default: () => 1.0 },
-    { name: 'keywords', type: serde.vec(serde.string), default: () => [] },
-    { name: 'all-keywords', type: serde.vec(serde.string), default: () => [] },
-    { name: 'pattern', type: serde.option(serde.string) },
-    { name: 'attribute', type: serde.option(serde.string) },
-    { name: 'equals', type: serde.option(serde.string) },
-  ],
-  { denyUnknownFields: true },
+/** The rules as configured. */
+const rulesShape = shape.array(
+  shape.record(
+    {
+      name: [shape.string, shape.REQUIRED],
+      category: [shape.optional(shape.string), () => undefined],
+      score: [shape.number, () => 1.0],
+      keywords: [shape.array(shape.string), () => []],
+      'all-keywords': [shape.array(shape.string), () => []],
+      pattern: [shape.optional(shape.string), () => undefined],
+      attribute: [shape.optional(shape.string), () => undefined],
+      equals: [shape.optional(shape.string), () => undefined],
+    },
+    { denyUnknown: true },
+  ),
 );
 
-const rulesType = serde.vec(ruleConfigType);
+/** What `regex::escape` escapes (`regex_syntax::is_meta_character`). */
+const META_CHARACTERS = new Set('\\.+*?()|[]{}^$#&-~');
+
+/** Rust's `regex::escape`: `text` as a pattern matching it literally. */
+function escape(text) {
+  return Array.from(text, (c) => (META_CHARACTERS.has(c) ? `\\${c}` : c)).join('');
+}
 
 /** Rust's `word_regex`: any of `words`, case-insensitive, as whole words. */
 function wordRegex(words) {
-  return translate(`(?i)\\b(?:${words.map((w) => escape(trim(w))).join('|')})\\b`);
+  return Regex.compile(`(?i)\\b(?:${words.map((w) => escape(trim(w))).join('|')})\\b`);
 }
 
 /** The first attached-data value under `key`. */
@@ -65,10 +75,10 @@ class Rule {
       try {
         return build();
       } catch (e) {
-        if (e instanceof RegexError || e instanceof SyntaxError) {
-          throw invalidInput(`rule \`${name}\`: ${what}: ${e.message}`);
-        }
-        throw e;
+        // The host's `error` record, which the bindings throw as `payload`.
+        const error = e?.payload;
+        if (error?.message === undefined) throw e;
+        throw invalidInput(`rule \`${name}\`: ${what}: ${error.message}`);
       }
     };
     if (!(config.score >= 0 && config.score <= 1)) {
@@ -80,7 +90,7 @@ class Rule {
     rule.score = config.score;
     rule.anyOf = config.keywords.length === 0 ? undefined : compiled('keywords', () => wordRegex(config.keywords));
     rule.allOf = config['all-keywords'].map((w) => compiled('all-keywords', () => wordRegex([w])));
-    rule.pattern = config.pattern === undefined ? undefined : compiled('pattern', () => translate(config.pattern));
+    rule.pattern = config.pattern === undefined ? undefined : compiled('pattern', () => Regex.compile(config.pattern));
     rule.attribute = config.attribute === undefined ? undefined : [config.attribute, config.equals];
     if (rule.anyOf === undefined && rule.allOf.length === 0 && rule.pattern === undefined && rule.attribute === undefined) {
       throw invalidInput(`rule \`${name}\` has no condition`);
@@ -96,18 +106,14 @@ class Rule {
       if (value === undefined) return undefined;
       if (equals !== undefined && !texts(value).some((t) => eqIgnoreAsciiCase(t, equals))) return undefined;
     }
-    if (this.anyOf !== undefined && !this.anyOf.regex.test(text)) return undefined;
-    if (this.allOf.some((re) => !re.regex.test(text))) return undefined;
+    if (this.anyOf !== undefined && !this.anyOf.isMatch(text)) return undefined;
+    if (this.allOf.some((re) => !re.isMatch(text))) return undefined;
     if (this.pattern === undefined) return [];
-    const captures = this.pattern.regex.exec(text);
-    if (captures === null) return undefined;
-    const fields = [];
-    this.pattern.names.forEach((name, index) => {
-      if (name !== undefined && captures[index] !== undefined) {
-        fields.push({ name: name.replaceAll('_', '-'), value: trim(captures[index]) });
-      }
-    });
-    return fields;
+    const groups = this.pattern.captures(text);
+    if (groups === undefined) return undefined;
+    return groups
+      .filter((g) => g.name !== undefined && g.span !== undefined)
+      .map((g) => ({ name: g.name.replaceAll('_', '-'), value: trim(g.span.text) }));
   }
 }
 
@@ -126,9 +132,9 @@ export class RuleSet {
   static fromJson(json) {
     let configs;
     try {
-      configs = serde.fromStr(json, rulesType);
+      configs = shape.load(json, rulesShape);
     } catch (e) {
-      if (e instanceof serde.SerdeError) throw invalidInput(`config \`rules\`: ${e.message}`);
+      if (e instanceof shape.ShapeError) throw invalidInput(`config \`rules\`: ${e.message}`);
       throw e;
     }
     const set = new RuleSet();

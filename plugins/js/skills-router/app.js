@@ -10,6 +10,7 @@
 import { log } from 'parley:plugin/log@0.2.0';
 import { entries } from 'parley:plugin/config@0.2.0';
 import { screenInteraction } from 'parley:plugin/plugins@0.2.0';
+import { agentsOf } from '../lib/candidates.js';
 import { asResult, invalidInput } from '../lib/plugin.js';
 import { Policy, RELAX_TIMER } from './strategy.js';
 
@@ -79,7 +80,7 @@ export const routing = {
   },
 
   pickAgent(interaction, candidates) {
-    return asResult(() => policy().pickAgent(interaction, candidates));
+    return asResult(() => policy().pickAgent(interaction, agentsOf(candidates)));
   },
 
   pickInteraction(agent, waiting) {

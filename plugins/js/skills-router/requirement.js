@@ -1,9 +1,9 @@
 // One required skill as configured: `{ skill, level }`.
 
-import * as serde from '../lib/serde-json.js';
+import * as shape from '../lib/shape.js';
 
 /** `Requirement { skill: String, level: u8 }` (unknown keys ignored). */
-export const requirementType = serde.struct('Requirement', [
-  { name: 'skill', type: serde.string },
-  { name: 'level', type: serde.u8 },
-]);
+export const requirementShape = shape.record({
+  skill: [shape.string, shape.REQUIRED],
+  level: [shape.u8, shape.REQUIRED],
+});

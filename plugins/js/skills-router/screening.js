@@ -4,9 +4,9 @@
 // is recorded in attached data and the best category can require a skill.
 // Same keys, attributes and limits as `plugins/skills-router/src/screening.rs`.
 
-import * as serde from '../lib/serde-json.js';
+import * as shape from '../lib/shape.js';
 import { cutUtf8, trim } from '../lib/rust.js';
-import { requirementType } from './requirement.js';
+import { requirementShape } from './requirement.js';
 
 /** Attribute holding the best category. */
 export const CATEGORY = 'category';
@@ -24,17 +24,20 @@ export const MAX_FIELDS = 16;
 export const MAX_FIELD_VALUE = 1024;
 
 /** A category's skill: a skill name (level 1) or `{ skill, level }`. */
-const categorySkillType = serde.untagged('CategorySkill', [serde.string, requirementType]);
+function categorySkill(value, path) {
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return requirementShape(value, path);
+  return shape.expected(path, 'a skill name or an object `{ skill, level }`', value);
+}
 
 /** The `screening` configuration. */
-export const screeningType = serde.struct(
-  'Screening',
-  [
-    { name: 'plugin', type: serde.string },
-    { name: 'media', type: serde.vec(serde.string) },
-    { name: 'category-skills', type: serde.map(categorySkillType), default: () => new Map() },
-  ],
-  { denyUnknownFields: true },
+export const screeningShape = shape.record(
+  {
+    plugin: [shape.string, shape.REQUIRED],
+    media: [shape.array(shape.string), shape.REQUIRED],
+    'category-skills': [shape.mapping(categorySkill), () => new Map()],
+  },
+  { denyUnknown: true },
 );
 
 /** The first attached-data value under `key`. */

@@ -14,10 +14,10 @@
 //
 // u64 values (ages, delays) are bigints, as the component bindings give them.
 
-import * as serde from '../lib/serde-json.js';
+import * as shape from '../lib/shape.js';
 import { cmp, cmpStr, parseUnsigned, trim } from '../lib/rust.js';
 import { invalidInput } from '../lib/plugin.js';
-import { requirementType } from './requirement.js';
+import { requirementShape } from './requirement.js';
 import * as screening from './screening.js';
 
 /** The tag of the timer that relaxes the required levels. */
@@ -32,18 +32,18 @@ function parse(key, raw, bits) {
   return value;
 }
 
-/** `serde_json::from_str` of a config value, or the plugin's error naming `key`. */
-function json(key, raw, type) {
+/** A JSON config value of the expected shape, or the plugin's error naming `key`. */
+function json(key, raw, check) {
   try {
-    return serde.fromStr(raw, type);
+    return shape.load(raw, check);
   } catch (e) {
-    if (e instanceof serde.SerdeError) throw invalidInput(`config \`${key}\`: ${e.message}`);
+    if (e instanceof shape.ShapeError) throw invalidInput(`config \`${key}\`: ${e.message}`);
     throw e;
   }
 }
 
-const requirementsType = serde.map(serde.vec(requirementType));
-const queuedMessagesType = serde.map(serde.string);
+const requirementsShape = shape.mapping(shape.array(requirementShape));
+const queuedMessagesShape = shape.mapping(shape.string);
 
 /** The texts of a `texts` value, or the one text of a `text` value. */
 function texts(value) {
@@ -99,7 +99,7 @@ export class Policy {
     for (const [key, value] of entries) {
       switch (key) {
         case 'requirements':
-          policy.requirements = json(key, value, requirementsType);
+          policy.requirements = json(key, value, requirementsShape);
           break;
         case 'skills-attribute':
           policy.skillsAttribute = value;
@@ -114,10 +114,10 @@ export class Policy {
           policy.relaxFloor = parse(key, value, 8);
           break;
         case 'queued-messages':
-          policy.queuedMessages = json(key, value, queuedMessagesType);
+          policy.queuedMessages = json(key, value, queuedMessagesShape);
           break;
         case 'screening':
-          policy.screening = new screening.Screening(json(key, value, screening.screeningType));
+          policy.screening = new screening.Screening(json(key, value, screening.screeningShape));
           break;
         default:
           break;

@@ -1,6 +1,6 @@
 """Small helpers that reproduce the Rust standard library's behaviour where
 the reference plugins depend on it (trimming, integer parsing, UTF-8 cuts,
-rounding, `{:?}` of a string), plus the Parley SDK conveniences the plugins
+rounding, ASCII case), plus the Parley SDK conveniences the plugins
 use (errors, structured logging, attribute look-ups)."""
 
 from componentize_py_types import Err
@@ -64,49 +64,6 @@ def ascii_lower(text):
 def eq_ignore_ascii_case(a, b):
     """`str::eq_ignore_ascii_case`."""
     return len(a) == len(b) and ascii_lower(a) == ascii_lower(b)
-
-
-try:
-    import unicodedata as _ud
-except ImportError:  # pragma: no cover - only if the runtime lacks it
-    _ud = None
-
-_NOT_PRINTABLE = ("Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Cn")
-
-
-def _escaped(c):
-    if c == " ":
-        return False
-    if " " < c < "\x7f":
-        return False
-    if _ud is None:
-        return not c.isprintable()
-    category = _ud.category(c)
-    return category in _NOT_PRINTABLE or category in ("Mn", "Me")
-
-
-def debug_str(text):
-    """`format!("{:?}", text)` for a `&str`."""
-    out = ['"']
-    for c in text:
-        if c == '"':
-            out.append('\\"')
-        elif c == "\\":
-            out.append("\\\\")
-        elif c == "\n":
-            out.append("\\n")
-        elif c == "\r":
-            out.append("\\r")
-        elif c == "\t":
-            out.append("\\t")
-        elif c == "\0":
-            out.append("\\0")
-        elif _escaped(c):
-            out.append("\\u{%x}" % ord(c))
-        else:
-            out.append(c)
-    out.append('"')
-    return "".join(out)
 
 
 # --- Parley SDK conveniences -------------------------------------------------

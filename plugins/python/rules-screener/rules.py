@@ -11,40 +11,48 @@
 
 A rule matches when every condition it has holds: `keywords` (any of them,
 case-insensitive, as whole words), `all-keywords` (all of them), `pattern`
-(a regular expression in Rust `regex` syntax; its named groups become
-extracted fields) and `attribute` + `equals` (attached data). Text
+(a regular expression, compiled and run by the host's pattern engine with
+Rust `regex` syntax; its named groups become extracted fields) and `attribute` + `equals` (attached data). Text
 conditions look at the subject and the content (HTML tags removed). A
 category's score combines its matching rules' scores as independent
 evidence: `1 - prod(1 - score)`.
 """
 
+from componentize_py_types import Err
 from wit_world.imports import types
+from wit_world.imports.patterns import Regex
 
-import rust_regex
-import serde_json_compat as sj
+import shape
 from rustlike import eq_ignore_ascii_case, find_attribute, invalid_input, round_half_away, texts, trim
 
-RULE_CONFIG = sj.Struct(
-    "RuleConfig",
-    [
-        sj.Field("name", sj.STRING),
-        sj.Field("category", sj.Option(sj.STRING), sj.OPTIONAL),
-        sj.Field("score", sj.F64, lambda: 1.0),
-        sj.Field("keywords", sj.Seq(sj.STRING), list),
-        sj.Field("all-keywords", sj.Seq(sj.STRING), list),
-        sj.Field("pattern", sj.Option(sj.STRING), sj.OPTIONAL),
-        sj.Field("attribute", sj.Option(sj.STRING), sj.OPTIONAL),
-        sj.Field("equals", sj.Option(sj.STRING), sj.OPTIONAL),
-    ],
-    deny_unknown_fields=True,
+RULES = shape.array(
+    shape.record(
+        {
+            "name": (shape.string, shape.REQUIRED),
+            "category": (shape.optional(shape.string), None),
+            "score": (shape.number, 1.0),
+            "keywords": (shape.array(shape.string), list),
+            "all-keywords": (shape.array(shape.string), list),
+            "pattern": (shape.optional(shape.string), None),
+            "attribute": (shape.optional(shape.string), None),
+            "equals": (shape.optional(shape.string), None),
+        },
+        deny_unknown=True,
+    )
 )
-RULES = sj.Seq(RULE_CONFIG)
+
+# What `regex::escape` escapes (`regex_syntax::is_meta_character`).
+META_CHARACTERS = frozenset("\\.+*?()|[]{}^$#&-~")
+
+
+def escape(text):
+    """`regex::escape`: `text` as a pattern matching it literally."""
+    return "".join("\\" + c if c in META_CHARACTERS else c for c in text)
 
 
 def word_regex(words):
     """Any of `words`, case-insensitive, as whole words."""
-    alternatives = [rust_regex.escape(trim(w)) for w in words]
-    return rust_regex.compile("(?i)\\b(?:%s)\\b" % "|".join(alternatives))
+    return Regex.compile("(?i)\\b(?:%s)\\b" % "|".join(escape(trim(w)) for w in words))
 
 
 class Rule:
@@ -56,17 +64,18 @@ class Rule:
         def compiled(what, make):
             try:
                 return make()
-            except rust_regex.RegexError as e:
-                raise invalid_input("rule `%s`: %s: %s" % (name, what, e))
+            except Err as e:
+                raise invalid_input("rule `%s`: %s: %s" % (name, what, e.value.message))
 
         score = config["score"]
         if not 0.0 <= score <= 1.0:
             raise invalid_input("rule `%s`: score must be between 0 and 1" % name)
+        score = float(score)
         keywords = config["keywords"]
         self.any_of = compiled("keywords", lambda: word_regex(keywords)) if keywords else None
         self.all_of = [compiled("all-keywords", lambda w=w: word_regex([w])) for w in config["all-keywords"]]
         pattern = config["pattern"]
-        self.pattern = compiled("pattern", lambda: rust_regex.compile(pattern)) if pattern is not None else None
+        self.pattern = compiled("pattern", lambda: Regex.compile(pattern)) if pattern is not None else None
         attribute = config["attribute"]
         self.attribute = (attribute, config["equals"]) if attribute is not None else None
         if self.any_of is None and not self.all_of and self.pattern is None and self.attribute is None:
@@ -91,10 +100,14 @@ class Rule:
             return None
         if self.pattern is None:
             return []
-        captures = self.pattern.captures(text)
-        if captures is None:
+        groups = self.pattern.captures(text)
+        if groups is None:
             return None
-        return [(name.replace("_", "-"), trim(value)) for name, value in captures]
+        return [
+            (g.name.replace("_", "-"), trim(g.span.text))
+            for g in groups
+            if g.name is not None and g.span is not None
+        ]
 
 
 def strip_tags(html):
@@ -123,8 +136,8 @@ class RuleSet:
         """Compiles the rules from their JSON configuration. Every error names
         the rule it is about."""
         try:
-            configs = sj.from_str(text, RULES)
-        except sj.JsonError as e:
+            configs = shape.load(text, RULES)
+        except shape.ShapeError as e:
             raise invalid_input("config `rules`: %s" % e)
         return RuleSet([Rule(c) for c in configs])
 

@@ -16,6 +16,7 @@ from wit_world.imports import config, plugins
 from wit_world.imports.log import Level
 
 import strategy
+from candidates import agents
 from rustlike import invalid_input, kind_name, log
 
 _cached = None  # (entries, policy, error): the policy is a pure function of them
@@ -74,7 +75,7 @@ class Routing(exports.Routing):
         return policy().decide(interaction)
 
     def pick_agent(self, interaction, candidates):
-        return policy().pick_agent(interaction, candidates)
+        return policy().pick_agent(interaction, agents(candidates))
 
     def pick_interaction(self, agent, waiting):
         return policy().pick_interaction(agent, waiting)

@@ -17,7 +17,7 @@ bytes). A screening that fails is recorded as `screening-error`
 from wit_world.exports import routing
 from wit_world.imports import types
 
-import serde_json_compat as sj
+import shape
 from rustlike import as_text, cut, find_attribute, kind_name, trim
 
 CATEGORY = "category"
@@ -31,27 +31,27 @@ MAX_FIELD_VALUE = 1024
 """Longest extracted value (or error message) recorded, in bytes."""
 
 
-def _skill_name(content):
-    return (sj.content_string(content), 1)
+REQUIREMENT = shape.record({"skill": (shape.string, shape.REQUIRED), "level": (shape.u8, shape.REQUIRED)})
+"""`{ skill, level }` (other fields ignored)."""
 
 
-def _skill_requirement(content):
-    r = sj.content_struct(
-        content,
-        [("skill", sj.content_string), ("level", lambda c: sj.content_unsigned(c, 8))],
-    )
-    return (r["skill"], r["level"])
+def _category_skill(value, path):
+    """A skill name (level 1) or `{ skill, level }`, as `(skill, level)`."""
+    if isinstance(value, str):
+        return (value, 1)
+    if isinstance(value, dict):
+        r = REQUIREMENT(value, path)
+        return (r["skill"], r["level"])
+    shape.expected(path, "a skill name or an object `{ skill, level }`", value)
 
 
-CATEGORY_SKILL = sj.Untagged("CategorySkill", [_skill_name, _skill_requirement])
-SCREENING = sj.Struct(
-    "Screening",
-    [
-        sj.Field("plugin", sj.STRING),
-        sj.Field("media", sj.Seq(sj.STRING)),
-        sj.Field("category-skills", sj.Map(CATEGORY_SKILL), dict),
-    ],
-    deny_unknown_fields=True,
+SCREENING = shape.record(
+    {
+        "plugin": (shape.string, shape.REQUIRED),
+        "media": (shape.array(shape.string), shape.REQUIRED),
+        "category-skills": (shape.mapping(_category_skill), dict),
+    },
+    deny_unknown=True,
 )
 
 

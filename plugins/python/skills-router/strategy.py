@@ -20,15 +20,14 @@ from wit_world.exports import routing
 
 import rustlike
 import screening
-import serde_json_compat as sj
+import shape
 from rustlike import find_attribute, invalid_input, texts, trim
 
 RELAX_TIMER = "relax"
 """The tag of the timer that relaxes the required levels."""
 
-REQUIREMENT = sj.Struct("Requirement", [sj.Field("skill", sj.STRING), sj.Field("level", sj.U8)])
-REQUIREMENTS = sj.Map(sj.Seq(REQUIREMENT))
-QUEUED_MESSAGES = sj.Map(sj.STRING)
+REQUIREMENTS = shape.mapping(shape.array(screening.REQUIREMENT))
+QUEUED_MESSAGES = shape.mapping(shape.string)
 
 
 def parse(key, raw, bits):
@@ -39,10 +38,10 @@ def parse(key, raw, bits):
     return value
 
 
-def _json(key, value, schema):
+def _json(key, value, check):
     try:
-        return sj.from_str(value, schema)
-    except sj.JsonError as e:
+        return shape.load(value, check)
+    except shape.ShapeError as e:
         raise invalid_input("config `%s`: %s" % (key, e))
 
 

@@ -15,6 +15,8 @@ pub mod strategy;
 
 use parley_sdk::ScreenResult;
 use parley_sdk::prelude::*;
+#[cfg(not(feature = "contract-v0-1"))]
+use parley_sdk::router::CandidateSet;
 use parley_sdk::router::{Decision, Guest, plugins};
 use strategy::Policy;
 
@@ -69,6 +71,15 @@ impl Guest for SkillsRouter {
         policy()?.decide(&interaction)
     }
 
+    #[cfg(not(feature = "contract-v0-1"))]
+    fn pick_agent(
+        interaction: Interaction,
+        candidates: CandidateSet,
+    ) -> Result<Option<String>, Error> {
+        policy()?.pick_agent(&interaction, candidates.iter())
+    }
+
+    #[cfg(feature = "contract-v0-1")]
     fn pick_agent(
         interaction: Interaction,
         candidates: Vec<AgentCandidate>,

@@ -12,8 +12,8 @@
 //! | `queued-messages` | table: media type to a message for the customer when the interaction enters the queue (the host fills in `{position}` and `{estimated-wait}`) | none |
 //! | `screening` | table: screen interactions before routing them, see [`screening`](super::screening) | no screening |
 
-use parley_sdk::router::{Decision, SkillRequirement, Target};
-use parley_sdk::{AgentCandidate, Error, Interaction, ScreenResult};
+use parley_sdk::router::{Candidate, Decision, SkillRequirement, Target};
+use parley_sdk::{Error, Interaction, ScreenResult};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -200,7 +200,7 @@ impl Policy {
     /// Whether `agent` meets `requirements` and can take one more
     /// interaction of `media_type`.
     fn qualifies(
-        agent: &AgentCandidate,
+        agent: &impl Candidate,
         requirements: &[SkillRequirement],
         media_type: &str,
     ) -> bool {
@@ -214,37 +214,37 @@ impl Policy {
 
     /// The qualifying agent with the lowest share of its capacity on the
     /// media type in use, then the longest idle (ties: lowest id).
-    pub fn pick_agent(
+    pub fn pick_agent<C: Candidate>(
         &self,
         interaction: &Interaction,
-        candidates: &[AgentCandidate],
+        candidates: impl IntoIterator<Item = C>,
     ) -> Result<Option<String>, Error> {
         let requirements = self.requirements(interaction)?;
         let media = interaction.media_type.as_str();
         // Qualifying agents have a load entry with room on `media`.
-        let fill = |agent: &AgentCandidate| {
+        let fill = |agent: &C| {
             agent.load_for(media).map_or((1, 1), |l| {
                 (u64::from(l.active), u64::from(l.capacity.max(1)))
             })
         };
         Ok(candidates
-            .iter()
+            .into_iter()
             .filter(|a| Self::qualifies(a, &requirements, media))
             .min_by(|a, b| {
                 let ((a_active, a_capacity), (b_active, b_capacity)) = (fill(a), fill(b));
                 (a_active * b_capacity)
                     .cmp(&(b_active * a_capacity))
-                    .then_with(|| b.idle_ms.cmp(&a.idle_ms))
-                    .then_with(|| a.id.cmp(&b.id))
+                    .then_with(|| b.idle_ms().cmp(&a.idle_ms()))
+                    .then_with(|| a.id().cmp(b.id()))
             })
-            .map(|a| a.id.clone()))
+            .map(|a| a.id().to_string()))
     }
 
     /// The waiting interaction the agent qualifies for with the highest
     /// priority, then the longest wait (ties: lowest id).
     pub fn pick_interaction(
         &self,
-        agent: &AgentCandidate,
+        agent: &impl Candidate,
         waiting: &[Interaction],
     ) -> Result<Option<String>, Error> {
         let mut best: Option<&Interaction> = None;

@@ -7,6 +7,7 @@
 
 #![allow(missing_docs)] // generated code; the WIT documents it
 
+mod candidate_set;
 pub mod v0_1_0;
 pub mod v0_2_0;
 
@@ -14,6 +15,7 @@ use wasmtime::Store;
 use wasmtime::component::Instance;
 
 use crate::sandbox::HostState;
+pub use candidate_set::candidate_set_json;
 pub use v0_2_0::exports::parley::plugin::{mime_transform, routing, screening};
 pub use v0_2_0::parley::plugin::types;
 
@@ -122,13 +124,17 @@ impl RoutingExports {
         interaction: &Interaction,
         candidates: &[AgentCandidate],
     ) -> Returned<Option<String>> {
-        dispatch!(
-            self,
-            store,
-            instance,
-            |guest| guest.call_pick_agent(store, interaction, candidates),
-            upgrade
-        )
+        match self {
+            Self::V0_1(indices) => {
+                let guest = indices.load(&mut *store, instance)?;
+                guest.call_pick_agent(store, interaction, candidates).await
+            }
+            Self::V0_2(indices) => {
+                let guest = indices.load(&mut *store, instance)?;
+                let candidates = routing::CandidateSet::from_agents(candidates);
+                guest.call_pick_agent(store, interaction, &candidates).await
+            }
+        }
     }
 
     pub async fn pick_interaction(

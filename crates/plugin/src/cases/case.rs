@@ -5,6 +5,7 @@ use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::expect_error::ExpectedError;
 use super::mime::MimeChecks;
 use crate::error::FailureKind;
 
@@ -36,6 +37,10 @@ pub struct Case {
     /// it returns (the outcome must be `transformed`).
     #[serde(default)]
     pub expect_mime: Option<MimeChecks>,
+    /// Instead of `expect`: the `error` the function returns, its message
+    /// matched whole, by a substring or by a pattern.
+    #[serde(default)]
+    pub expect_error: Option<ExpectedError>,
     /// Host calls that must have been made, in this order (others may come
     /// between them).
     #[serde(default)]
@@ -99,11 +104,17 @@ impl Case {
             case.expect.is_some(),
             case.expect_failure.is_some(),
             case.expect_mime.is_some(),
+            case.expect_error.is_some(),
         ];
         if expectations.iter().filter(|given| **given).count() != 1 {
             return Err(format!(
-                "case `{name}`: give exactly one of `expect`, `expect-failure` and `expect-mime`"
+                "case `{name}`: give exactly one of `expect`, `expect-failure`, `expect-mime` and `expect-error`"
             ));
+        }
+        if let Some(expected) = &case.expect_error {
+            expected
+                .validate()
+                .map_err(|e| format!("case `{name}`: {e}"))?;
         }
         Ok(case)
     }

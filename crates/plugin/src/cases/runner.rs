@@ -64,7 +64,7 @@ impl CaseReport {
     }
 }
 
-fn failed(reason: impl Into<String>) -> CaseOutcome {
+pub(super) fn failed(reason: impl Into<String>) -> CaseOutcome {
     CaseOutcome::Failed {
         reason: reason.into(),
         diff: None,
@@ -217,9 +217,10 @@ async fn run_case(case: &Case, func: Func, store: &mut Store<HostState>) -> Case
                 }
             }
         }
-        (None, None, None) => match &case.expect_mime {
-            Some(checks) => checks.check(&actual),
-            None => failed("the case expects nothing"),
+        (None, None, None) => match (&case.expect_mime, &case.expect_error) {
+            (Some(checks), _) => checks.check(&actual),
+            (None, Some(expected)) => expected.check(&actual),
+            (None, None) => failed("the case expects nothing"),
         },
     };
     if outcome != CaseOutcome::Passed {

@@ -170,6 +170,7 @@ impl Recorder {
                 expect: Some(output),
                 expect_failure: None,
                 expect_mime: None,
+                expect_error: None,
                 expect_calls: Vec::new(),
             },
         };

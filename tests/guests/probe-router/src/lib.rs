@@ -21,7 +21,7 @@
 
 use parley_sdk::patterns::Regex;
 use parley_sdk::prelude::*;
-use parley_sdk::router::{Decision, Guest, Target, plugins};
+use parley_sdk::router::{CandidateSet, Decision, Guest, Target, plugins};
 use parley_sdk::{ScreenRequest, ScreenResult, kv, secrets};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -194,11 +194,8 @@ impl Guest for ProbeRouter {
         Self::on_queued(interaction)
     }
 
-    fn pick_agent(
-        _: Interaction,
-        candidates: Vec<AgentCandidate>,
-    ) -> Result<Option<String>, Error> {
-        Ok(candidates.first().map(|c| c.id.clone()))
+    fn pick_agent(_: Interaction, candidates: CandidateSet) -> Result<Option<String>, Error> {
+        Ok(candidates.iter().next().map(|c| c.id().to_string()))
     }
 
     fn pick_interaction(

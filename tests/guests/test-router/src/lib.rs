@@ -8,7 +8,7 @@
 //!   an agent that is not a candidate).
 
 use parley_sdk::prelude::*;
-use parley_sdk::router::{Decision, Guest, Target};
+use parley_sdk::router::{CandidateSet, Decision, Guest, Target};
 use std::hint::black_box;
 
 /// The exported router.
@@ -53,17 +53,13 @@ impl Guest for TestRouter {
         decide()
     }
 
-    fn pick_agent(
-        _: Interaction,
-        candidates: Vec<AgentCandidate>,
-    ) -> Result<Option<String>, Error> {
+    fn pick_agent(_: Interaction, candidates: CandidateSet) -> Result<Option<String>, Error> {
         misbehave();
         Ok(match behavior().as_str() {
             "garbage" => Some("nobody".into()),
-            "constant" => {
-                config::text("agent").or_else(|| candidates.first().map(|c| c.id.clone()))
-            }
-            _ => candidates.first().map(|c| c.id.clone()),
+            "constant" => config::text("agent")
+                .or_else(|| candidates.iter().next().map(|c| c.id().to_string())),
+            _ => candidates.iter().next().map(|c| c.id().to_string()),
         })
     }
 
