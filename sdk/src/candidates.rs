@@ -1,13 +1,11 @@
 //! Agent candidates as a router sees them: the [`Candidate`] questions a
 //! strategy asks of an agent, answered alike by an [`AgentCandidate`]
-//! record and by a row of the flat [`CandidateSet`] that `pick-agent`
-//! receives from contract 0.2.0 on.
+//! record and by an agent of the columnar `CandidateSet` that
+//! `pick-agent` receives from contract 0.2.0 on.
 
 use crate::AgentCandidate;
 #[cfg(not(feature = "contract-v0-1"))]
-pub use crate::router::bindings::exports::parley::plugin::routing::{
-    CandidateRow, CandidateSet, LoadRow, Run, SkillRow,
-};
+pub use crate::router::bindings::exports::parley::plugin::routing::CandidateSet;
 
 /// An agent's load on one media type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,100 +98,95 @@ impl<T: Candidate + ?Sized> Candidate for &T {
 #[cfg(not(feature = "contract-v0-1"))]
 mod set {
     use super::*;
+    use std::ops::Range;
 
-    /// The items of `list` that `run` covers (none if it points outside).
-    fn rows<T>(list: &[T], run: Run) -> &[T] {
-        let start = run.start as usize;
-        list.get(start..start.saturating_add(run.len as usize))
-            .unwrap_or_default()
+    /// The range of item `index`'s entries in a column whose ends are
+    /// `ends` (empty if the host sent inconsistent columns, which it does
+    /// not).
+    fn range(ends: &[u32], index: usize) -> Range<usize> {
+        let start = match index {
+            0 => 0,
+            i => ends.get(i - 1).map_or(0, |e| *e as usize),
+        };
+        let end = ends.get(index).map_or(start, |e| *e as usize);
+        start..end.max(start)
     }
 
     impl CandidateSet {
         /// The agents, in the host's order.
         pub fn iter(&self) -> impl ExactSizeIterator<Item = CandidateRef<'_>> {
-            self.agents
-                .iter()
-                .map(|row| CandidateRef { set: self, row })
+            (0..self.ids.len()).map(|index| CandidateRef { set: self, index })
         }
 
         /// How many agents there are.
         pub fn len(&self) -> usize {
-            self.agents.len()
+            self.ids.len()
         }
 
         /// Whether there are none.
         pub fn is_empty(&self) -> bool {
-            self.agents.is_empty()
+            self.ids.is_empty()
         }
 
-        /// The bytes of a name.
-        fn name_bytes(&self, run: Run) -> &[u8] {
-            rows(&self.names, run)
+        /// The bytes of name number `name`.
+        fn name_bytes(&self, name: u32) -> &[u8] {
+            self.names
+                .get(range(&self.name_ends, name as usize))
+                .unwrap_or_default()
         }
 
-        /// A name (empty if the host sent invalid UTF-8, which it does not).
-        fn name(&self, run: Run) -> &str {
-            std::str::from_utf8(self.name_bytes(run)).unwrap_or_default()
+        /// Name number `name` (empty if the host sent invalid UTF-8, which
+        /// it does not).
+        fn name(&self, name: u32) -> &str {
+            std::str::from_utf8(self.name_bytes(name)).unwrap_or_default()
         }
 
         /// The set of `agents`, in their order: what the host builds for
-        /// `pick-agent`, for tests and native runs of a strategy.
+        /// `pick-agent` (without sharing repeated names), for tests and
+        /// native runs of a strategy.
         pub fn from_agents(agents: &[AgentCandidate]) -> CandidateSet {
             let mut set = CandidateSet {
                 names: Vec::new(),
-                agents: Vec::with_capacity(agents.len()),
-                skills: Vec::new(),
-                groups: Vec::new(),
-                loads: Vec::new(),
+                name_ends: Vec::new(),
+                ids: Vec::new(),
+                idle_ms: Vec::new(),
+                skill_ends: Vec::new(),
+                skill_names: Vec::new(),
+                skill_levels: Vec::new(),
+                group_ends: Vec::new(),
+                group_names: Vec::new(),
+                load_ends: Vec::new(),
+                load_media_types: Vec::new(),
+                load_active: Vec::new(),
+                load_capacity: Vec::new(),
             };
-            let name = |names: &mut Vec<u8>, text: &str| {
-                let run = Run {
-                    start: names.len() as u32,
-                    len: text.len() as u32,
-                };
-                names.extend_from_slice(text.as_bytes());
-                run
+            let name = |set: &mut CandidateSet, text: &str| {
+                set.names.extend_from_slice(text.as_bytes());
+                set.name_ends.push(set.names.len() as u32);
+                (set.name_ends.len() - 1) as u32
             };
             for agent in agents {
-                let skills_start = set.skills.len() as u32;
+                let id = name(&mut set, &agent.id);
+                set.ids.push(id);
+                set.idle_ms.push(agent.idle_ms);
                 for skill in &agent.skills {
-                    let run = name(&mut set.names, &skill.name);
-                    set.skills.push(SkillRow {
-                        name: run,
-                        level: skill.level,
-                    });
+                    let n = name(&mut set, &skill.name);
+                    set.skill_names.push(n);
+                    set.skill_levels.push(skill.level);
                 }
-                let groups_start = set.groups.len() as u32;
+                set.skill_ends.push(set.skill_names.len() as u32);
                 for group in &agent.groups {
-                    let run = name(&mut set.names, group);
-                    set.groups.push(run);
+                    let n = name(&mut set, group);
+                    set.group_names.push(n);
                 }
-                let loads_start = set.loads.len() as u32;
+                set.group_ends.push(set.group_names.len() as u32);
                 for load in &agent.load {
-                    let run = name(&mut set.names, &load.media_type);
-                    set.loads.push(LoadRow {
-                        media_type: run,
-                        active: load.active,
-                        capacity: load.capacity,
-                    });
+                    let n = name(&mut set, &load.media_type);
+                    set.load_media_types.push(n);
+                    set.load_active.push(load.active);
+                    set.load_capacity.push(load.capacity);
                 }
-                let id = name(&mut set.names, &agent.id);
-                set.agents.push(CandidateRow {
-                    id,
-                    idle_ms: agent.idle_ms,
-                    skills: Run {
-                        start: skills_start,
-                        len: agent.skills.len() as u32,
-                    },
-                    groups: Run {
-                        start: groups_start,
-                        len: agent.groups.len() as u32,
-                    },
-                    loads: Run {
-                        start: loads_start,
-                        len: agent.load.len() as u32,
-                    },
-                });
+                set.load_ends.push(set.load_media_types.len() as u32);
             }
             set
         }
@@ -203,40 +196,37 @@ mod set {
     #[derive(Debug, Clone, Copy)]
     pub struct CandidateRef<'a> {
         set: &'a CandidateSet,
-        row: &'a CandidateRow,
+        index: usize,
     }
 
     impl<'a> CandidateRef<'a> {
         /// The agent id, borrowed from the set.
         pub fn id(&self) -> &'a str {
-            self.set.name(self.row.id)
+            self.set.name(self.set.ids[self.index])
         }
 
         /// The agent's skills and levels.
         pub fn skills(&self) -> impl Iterator<Item = (&'a str, u8)> + 'a {
             let set = self.set;
-            rows(&set.skills, self.row.skills)
-                .iter()
-                .map(move |s| (set.name(s.name), s.level))
+            range(&set.skill_ends, self.index)
+                .map(move |s| (set.name(set.skill_names[s]), set.skill_levels[s]))
         }
 
         /// The agent groups the agent belongs to.
         pub fn groups(&self) -> impl Iterator<Item = &'a str> + 'a {
             let set = self.set;
-            rows(&set.groups, self.row.groups)
-                .iter()
-                .map(move |g| set.name(*g))
+            range(&set.group_ends, self.index).map(move |g| set.name(set.group_names[g]))
         }
 
         /// The agent's loads, by media type.
         pub fn loads(&self) -> impl Iterator<Item = (&'a str, Load)> + 'a {
             let set = self.set;
-            rows(&set.loads, self.row.loads).iter().map(move |l| {
+            range(&set.load_ends, self.index).map(move |l| {
                 (
-                    set.name(l.media_type),
+                    set.name(set.load_media_types[l]),
                     Load {
-                        active: l.active,
-                        capacity: l.capacity,
+                        active: set.load_active[l],
+                        capacity: set.load_capacity[l],
                     },
                 )
             })
@@ -249,29 +239,29 @@ mod set {
         }
 
         fn idle_ms(&self) -> u64 {
-            self.row.idle_ms
+            self.set.idle_ms[self.index]
         }
 
         fn skill_level(&self, skill: &str) -> Option<u8> {
-            rows(&self.set.skills, self.row.skills)
-                .iter()
-                .find(|s| self.set.name_bytes(s.name) == skill.as_bytes())
-                .map(|s| s.level)
+            let set = self.set;
+            range(&set.skill_ends, self.index)
+                .find(|s| set.name_bytes(set.skill_names[*s]) == skill.as_bytes())
+                .map(|s| set.skill_levels[s])
         }
 
         fn in_group(&self, group: &str) -> bool {
-            rows(&self.set.groups, self.row.groups)
-                .iter()
-                .any(|g| self.set.name_bytes(*g) == group.as_bytes())
+            let set = self.set;
+            range(&set.group_ends, self.index)
+                .any(|g| set.name_bytes(set.group_names[g]) == group.as_bytes())
         }
 
         fn load_for(&self, media_type: &str) -> Option<Load> {
-            rows(&self.set.loads, self.row.loads)
-                .iter()
-                .find(|l| self.set.name_bytes(l.media_type) == media_type.as_bytes())
+            let set = self.set;
+            range(&set.load_ends, self.index)
+                .find(|l| set.name_bytes(set.load_media_types[*l]) == media_type.as_bytes())
                 .map(|l| Load {
-                    active: l.active,
-                    capacity: l.capacity,
+                    active: set.load_active[l],
+                    capacity: set.load_capacity[l],
                 })
         }
     }

@@ -83,31 +83,24 @@ fn bench_pick_agent(c: &mut Criterion) {
         "[instances]\nmode = \"warm\"\nmax-calls = 1000\n\n[config]",
     );
     let latest_wasm = fresh_dir.join("skills_router.wasm");
-    let warm_dir = write_plugin(
-        &dir.path().join("warm"),
-        "skills-router-warm",
-        "router",
-        latest_wasm.to_str().unwrap(),
-        &warm_config,
-    );
-    let old_fresh_dir = write_plugin(
-        &dir.path().join("old-fresh"),
+    let latest_wasm = latest_wasm.to_str().unwrap();
+    // A version of `wasm` under `name` with the manifest's `extra` TOML.
+    let version = |name: &str, wasm: &str, extra: &str| {
+        let plugin_dir = write_plugin(&dir.path().join(name), name, "router", wasm, extra);
+        rt.block_on(prepare(&engine, &plugin_dir))
+    };
+    let fresh = rt.block_on(prepare(&engine, &fresh_dir));
+    let warm = version("skills-router-warm", latest_wasm, &warm_config);
+    let old_fresh = version(
         "skills-router-v0-1",
-        "router",
         guests::SKILLS_ROUTER_V0_1,
         &limits_and_config,
     );
-    let old_warm_dir = write_plugin(
-        &dir.path().join("old-warm"),
+    let old_warm = version(
         "skills-router-v0-1-warm",
-        "router",
         guests::SKILLS_ROUTER_V0_1,
         &warm_config,
     );
-    let fresh = rt.block_on(prepare(&engine, &fresh_dir));
-    let warm = rt.block_on(prepare(&engine, &warm_dir));
-    let old_fresh = rt.block_on(prepare(&engine, &old_fresh_dir));
-    let old_warm = rt.block_on(prepare(&engine, &old_warm_dir));
     let ix = interaction("i1");
     let entries: Vec<(String, String)> = manifest.config_entries().into_iter().collect();
     let native_ix = sdk_interaction("i1");

@@ -227,16 +227,19 @@ impl Registry {
     /// none counted until now (the server does it periodically and when
     /// it stops).
     pub fn save_all_stats(&self) {
-        let live: Vec<Arc<PluginVersion>> = self
-            .live
+        for version in &self.live_versions() {
+            self.save_stats(version);
+        }
+    }
+
+    /// The live versions now.
+    fn live_versions(&self) -> Vec<Arc<PluginVersion>> {
+        self.live
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .values()
             .cloned()
-            .collect();
-        for version in &live {
-            self.save_stats(version);
-        }
+            .collect()
     }
 
     fn save_state(&self, name: &str, state: &LiveState) {
@@ -450,14 +453,10 @@ impl Registry {
 
     /// Every live plugin with its history.
     pub fn list(&self) -> Vec<PluginStatus> {
-        let live: Vec<Arc<PluginVersion>> = self
-            .live
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect();
-        live.iter().map(|v| self.status_of(v)).collect()
+        self.live_versions()
+            .iter()
+            .map(|v| self.status_of(v))
+            .collect()
     }
 }
 

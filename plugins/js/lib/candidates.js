@@ -6,26 +6,28 @@
 const utf8 = new TextDecoder();
 
 /** The agents of a `candidate-set`, in the host's order. */
-export function agentsOf(candidates) {
-  const decoded = new Map();
-  const name = (run) => {
-    let text = decoded.get(run.start);
-    if (text === undefined) {
-      text = utf8.decode(candidates.names.subarray(run.start, run.start + run.len));
-      decoded.set(run.start, text);
-    }
-    return text;
+export function agentsOf(set) {
+  const names = [];
+  let start = 0;
+  for (const end of set.nameEnds) {
+    names.push(utf8.decode(set.names.subarray(start, end)));
+    start = end;
+  }
+  /** The indexes of agent `a`'s entries in a column whose ends are `ends`. */
+  const range = (ends, a) => {
+    const indexes = [];
+    for (let i = a === 0 ? 0 : ends[a - 1]; i < ends[a]; i++) indexes.push(i);
+    return indexes;
   };
-  const rows = (items, run) => items.slice(run.start, run.start + run.len);
-  return candidates.agents.map((row) => ({
-    id: name(row.id),
-    skills: rows(candidates.skills, row.skills).map((s) => ({ name: name(s.name), level: s.level })),
-    groups: rows(candidates.groups, row.groups).map(name),
-    load: rows(candidates.loads, row.loads).map((l) => ({
-      mediaType: name(l.mediaType),
-      active: l.active,
-      capacity: l.capacity,
+  return Array.from(set.ids, (id, a) => ({
+    id: names[id],
+    skills: range(set.skillEnds, a).map((s) => ({ name: names[set.skillNames[s]], level: set.skillLevels[s] })),
+    groups: range(set.groupEnds, a).map((g) => names[set.groupNames[g]]),
+    load: range(set.loadEnds, a).map((l) => ({
+      mediaType: names[set.loadMediaTypes[l]],
+      active: set.loadActive[l],
+      capacity: set.loadCapacity[l],
     })),
-    idleMs: row.idleMs,
+    idleMs: set.idleMs[a],
   }));
 }

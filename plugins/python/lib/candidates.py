@@ -9,28 +9,34 @@ from wit_world.imports.types import AgentCandidate, MediaLoad, SkillLevel
 def agents(candidates):
     """The agents of a `candidate-set`, in the host's order."""
     names = bytes(candidates.names)
-    decoded = {}
+    starts = [0] + list(candidates.name_ends)
+    decoded = [names[start:end].decode() for start, end in zip(starts, candidates.name_ends)]
 
-    def name(run):
-        text = decoded.get(run.start)
-        if text is None:
-            text = names[run.start:run.start + run.len].decode()
-            decoded[run.start] = text
-        return text
+    def ranges(ends):
+        return zip([0] + list(ends), ends)
 
-    def rows(items, run):
-        return items[run.start:run.start + run.len]
-
-    return [
-        AgentCandidate(
-            id=name(row.id),
-            skills=[SkillLevel(name=name(s.name), level=s.level) for s in rows(candidates.skills, row.skills)],
-            groups=[name(g) for g in rows(candidates.groups, row.groups)],
-            load=[
-                MediaLoad(media_type=name(l.media_type), active=l.active, capacity=l.capacity)
-                for l in rows(candidates.loads, row.loads)
-            ],
-            idle_ms=row.idle_ms,
+    skills = ranges(candidates.skill_ends)
+    groups = ranges(candidates.group_ends)
+    loads = ranges(candidates.load_ends)
+    out = []
+    for id_, idle_ms in zip(candidates.ids, candidates.idle_ms):
+        first, last = next(skills)
+        agent_skills = [
+            SkillLevel(name=decoded[candidates.skill_names[s]], level=candidates.skill_levels[s])
+            for s in range(first, last)
+        ]
+        first, last = next(groups)
+        agent_groups = [decoded[candidates.group_names[g]] for g in range(first, last)]
+        first, last = next(loads)
+        agent_loads = [
+            MediaLoad(
+                media_type=decoded[candidates.load_media_types[l]],
+                active=candidates.load_active[l],
+                capacity=candidates.load_capacity[l],
+            )
+            for l in range(first, last)
+        ]
+        out.append(
+            AgentCandidate(id=decoded[id_], skills=agent_skills, groups=agent_groups, load=agent_loads, idle_ms=idle_ms)
         )
-        for row in candidates.agents
-    ]
+    return out

@@ -1,81 +1,73 @@
-//! The flat `candidate-set` of contract 0.2.0, built from the host's list
-//! of candidates: every name written once into one byte buffer, every
-//! agent's skills, groups and loads as runs of shared lists, so lowering
-//! the set into a plugin costs a handful of allocations whatever the
-//! number of agents.
+//! The columnar `candidate-set` of contract 0.2.0, built from the host's
+//! list of candidates: every name written once into one byte buffer and
+//! numbered, every field a list of integers, so lowering the set into a
+//! plugin is a few allocations and copies whatever the number of agents.
 
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use std::collections::HashMap;
 
-use super::routing::{CandidateRow, CandidateSet, LoadRow, Run, SkillRow};
+use super::routing::CandidateSet;
 use super::types::{AgentCandidate, MediaLoad, SkillLevel};
 
-/// Names written once into a byte buffer, each known by its run.
+/// Numbers names as they are first written into `set.names`.
 #[derive(Default)]
 struct Names<'a> {
-    bytes: Vec<u8>,
-    runs: HashMap<&'a str, Run>,
+    numbers: HashMap<&'a str, u32>,
 }
 
 impl<'a> Names<'a> {
-    fn run(&mut self, name: &'a str) -> Run {
-        *self.runs.entry(name).or_insert_with(|| {
-            let run = Run {
-                start: self.bytes.len() as u32,
-                len: name.len() as u32,
-            };
-            self.bytes.extend_from_slice(name.as_bytes());
-            run
+    fn number(&mut self, set: &mut CandidateSet, name: &'a str) -> u32 {
+        *self.numbers.entry(name).or_insert_with(|| {
+            set.names.extend_from_slice(name.as_bytes());
+            set.name_ends.push(set.names.len() as u32);
+            (set.name_ends.len() - 1) as u32
         })
-    }
-}
-
-/// The run of the rows `push` adds to `list`.
-fn rows<T>(list: &mut Vec<T>, push: impl FnOnce(&mut Vec<T>)) -> Run {
-    let start = list.len();
-    push(list);
-    Run {
-        start: start as u32,
-        len: (list.len() - start) as u32,
     }
 }
 
 impl CandidateSet {
     /// The set of `agents`, in their order.
     pub fn from_agents(agents: &[AgentCandidate]) -> CandidateSet {
-        let mut names = Names::default();
         let mut set = CandidateSet {
             names: Vec::new(),
-            agents: Vec::with_capacity(agents.len()),
-            skills: Vec::new(),
-            groups: Vec::new(),
-            loads: Vec::new(),
+            name_ends: Vec::new(),
+            ids: Vec::with_capacity(agents.len()),
+            idle_ms: Vec::with_capacity(agents.len()),
+            skill_ends: Vec::with_capacity(agents.len()),
+            skill_names: Vec::new(),
+            skill_levels: Vec::new(),
+            group_ends: Vec::with_capacity(agents.len()),
+            group_names: Vec::new(),
+            load_ends: Vec::with_capacity(agents.len()),
+            load_media_types: Vec::new(),
+            load_active: Vec::new(),
+            load_capacity: Vec::new(),
         };
+        let mut names = Names::default();
         for agent in agents {
-            let row = CandidateRow {
-                id: names.run(&agent.id),
-                idle_ms: agent.idle_ms,
-                skills: rows(&mut set.skills, |skills| {
-                    skills.extend(agent.skills.iter().map(|s| SkillRow {
-                        name: names.run(&s.name),
-                        level: s.level,
-                    }))
-                }),
-                groups: rows(&mut set.groups, |groups| {
-                    groups.extend(agent.groups.iter().map(|g| names.run(g)))
-                }),
-                loads: rows(&mut set.loads, |loads| {
-                    loads.extend(agent.load.iter().map(|l| LoadRow {
-                        media_type: names.run(&l.media_type),
-                        active: l.active,
-                        capacity: l.capacity,
-                    }))
-                }),
-            };
-            set.agents.push(row);
+            let id = names.number(&mut set, &agent.id);
+            set.ids.push(id);
+            set.idle_ms.push(agent.idle_ms);
+            for skill in &agent.skills {
+                let name = names.number(&mut set, &skill.name);
+                set.skill_names.push(name);
+                set.skill_levels.push(skill.level);
+            }
+            set.skill_ends.push(set.skill_names.len() as u32);
+            for group in &agent.groups {
+                let name = names.number(&mut set, group);
+                set.group_names.push(name);
+            }
+            set.group_ends.push(set.group_names.len() as u32);
+            for load in &agent.load {
+                let media = names.number(&mut set, &load.media_type);
+                set.load_media_types.push(media);
+                set.load_active.push(load.active);
+                set.load_capacity.push(load.capacity);
+            }
+            set.load_ends.push(set.load_media_types.len() as u32);
         }
-        set.names = names.bytes;
         set
     }
 }
@@ -134,10 +126,6 @@ impl From<CandidateJson> for AgentCandidate {
     }
 }
 
-fn run_json(run: Run) -> Json {
-    json!({"start": run.start, "len": run.len})
-}
-
 /// The `candidate-set` JSON of `agents`, a JSON list of agent candidates:
 /// cases and recordings write candidates as a list whatever the encoding
 /// of the contract the plugin was built against.
@@ -151,20 +139,18 @@ pub fn candidate_set_json(agents: &Json) -> Result<Json, String> {
     Ok(json!({
         // Built from strings, so valid UTF-8; a string reads as its bytes.
         "names": String::from_utf8_lossy(&set.names),
-        "agents": set.agents.iter().map(|a| json!({
-            "id": run_json(a.id),
-            "idle-ms": a.idle_ms,
-            "skills": run_json(a.skills),
-            "groups": run_json(a.groups),
-            "loads": run_json(a.loads),
-        })).collect::<Vec<_>>(),
-        "skills": set.skills.iter().map(|s| json!({"name": run_json(s.name), "level": s.level})).collect::<Vec<_>>(),
-        "groups": set.groups.iter().copied().map(run_json).collect::<Vec<_>>(),
-        "loads": set.loads.iter().map(|l| json!({
-            "media-type": run_json(l.media_type),
-            "active": l.active,
-            "capacity": l.capacity,
-        })).collect::<Vec<_>>(),
+        "name-ends": set.name_ends,
+        "ids": set.ids,
+        "idle-ms": set.idle_ms,
+        "skill-ends": set.skill_ends,
+        "skill-names": set.skill_names,
+        "skill-levels": set.skill_levels,
+        "group-ends": set.group_ends,
+        "group-names": set.group_names,
+        "load-ends": set.load_ends,
+        "load-media-types": set.load_media_types,
+        "load-active": set.load_active,
+        "load-capacity": set.load_capacity,
     }))
 }
 
@@ -193,8 +179,21 @@ mod tests {
         }
     }
 
-    fn text(set: &CandidateSet, run: Run) -> &str {
-        std::str::from_utf8(&set.names[run.start as usize..][..run.len as usize]).unwrap()
+    /// Name `n` of the set.
+    fn name(set: &CandidateSet, n: u32) -> &str {
+        let n = n as usize;
+        let start = if n == 0 {
+            0
+        } else {
+            set.name_ends[n - 1] as usize
+        };
+        std::str::from_utf8(&set.names[start..set.name_ends[n] as usize]).unwrap()
+    }
+
+    /// The range of agent `a`'s items in a column whose ends are `ends`.
+    fn range(ends: &[u32], a: usize) -> std::ops::Range<usize> {
+        let start = if a == 0 { 0 } else { ends[a - 1] as usize };
+        start..ends[a] as usize
     }
 
     #[test]
@@ -205,14 +204,12 @@ mod tests {
             agent("a-3", &[], 30),
         ];
         let set = CandidateSet::from_agents(&agents);
-        assert_eq!(set.agents.len(), 3);
-        for (agent, row) in agents.iter().zip(&set.agents) {
-            assert_eq!(text(&set, row.id), agent.id);
-            assert_eq!(row.idle_ms, agent.idle_ms);
-            let skills: Vec<(&str, u8)> = set.skills[row.skills.start as usize..]
-                [..row.skills.len as usize]
-                .iter()
-                .map(|s| (text(&set, s.name), s.level))
+        assert_eq!(set.ids.len(), 3);
+        for (a, agent) in agents.iter().enumerate() {
+            assert_eq!(name(&set, set.ids[a]), agent.id);
+            assert_eq!(set.idle_ms[a], agent.idle_ms);
+            let skills: Vec<(&str, u8)> = range(&set.skill_ends, a)
+                .map(|s| (name(&set, set.skill_names[s]), set.skill_levels[s]))
                 .collect();
             let expected: Vec<(&str, u8)> = agent
                 .skills
@@ -220,18 +217,20 @@ mod tests {
                 .map(|s| (s.name.as_str(), s.level))
                 .collect();
             assert_eq!(skills, expected);
-            let groups = &set.groups[row.groups.start as usize..][..row.groups.len as usize];
-            assert_eq!(groups.len(), 1);
-            assert_eq!(text(&set, groups[0]), "support");
-            let loads = &set.loads[row.loads.start as usize..][..row.loads.len as usize];
-            assert_eq!(
-                (
-                    text(&set, loads[0].media_type),
-                    loads[0].active,
-                    loads[0].capacity
-                ),
-                ("chat", 1, 3)
-            );
+            let groups: Vec<&str> = range(&set.group_ends, a)
+                .map(|g| name(&set, set.group_names[g]))
+                .collect();
+            assert_eq!(groups, ["support"]);
+            let loads: Vec<(&str, u32, u32)> = range(&set.load_ends, a)
+                .map(|l| {
+                    (
+                        name(&set, set.load_media_types[l]),
+                        set.load_active[l],
+                        set.load_capacity[l],
+                    )
+                })
+                .collect();
+            assert_eq!(loads, [("chat", 1, 3)]);
         }
         let written = String::from_utf8(set.names.clone()).unwrap();
         assert_eq!(written.matches("billing").count(), 1, "{written}");
@@ -248,10 +247,11 @@ mod tests {
         ]);
         let set = candidate_set_json(&agents).unwrap();
         assert_eq!(set["names"], "a-1billingsupportchata-2");
-        assert_eq!(set["agents"][1]["id"], json!({"start": 21, "len": 3}));
-        assert_eq!(set["agents"][1]["idle-ms"], 9);
-        assert_eq!(set["skills"][0]["name"], json!({"start": 3, "len": 7}));
-        assert_eq!(set["loads"][0]["capacity"], 2);
+        assert_eq!(set["name-ends"], json!([3, 10, 17, 21, 24]));
+        assert_eq!(set["ids"], json!([0, 4]));
+        assert_eq!(set["idle-ms"], json!([7, 9]));
+        assert_eq!(set["skill-ends"], json!([1, 1]));
+        assert_eq!(set["load-capacity"], json!([2]));
         let bad = candidate_set_json(&json!([{"id": "a-1"}])).unwrap_err();
         assert!(bad.contains("missing field `skills`"), "{bad}");
     }
@@ -259,6 +259,6 @@ mod tests {
     #[test]
     fn no_agents_make_an_empty_set() {
         let set = CandidateSet::from_agents(&[]);
-        assert!(set.names.is_empty() && set.agents.is_empty());
+        assert!(set.names.is_empty() && set.ids.is_empty() && set.skill_ends.is_empty());
     }
 }
