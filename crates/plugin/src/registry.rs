@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use super::bindings::types::{ScreenRequest, ScreenResult};
 use super::cases::run_cases;
@@ -73,6 +73,9 @@ pub struct Registry {
     services: Services,
     history: VersionStore,
     live: RwLock<BTreeMap<String, Arc<PluginVersion>>>,
+    /// Held while statistics are written, so the periodic save and the
+    /// save of a replaced version never write the same file at once.
+    saving_stats: Mutex<()>,
     loading: tokio::sync::Mutex<()>,
     content: RwLock<Option<Weak<dyn InteractionContent>>>,
     observers: Observers,
@@ -100,6 +103,7 @@ impl Registry {
                 },
                 history,
                 live: RwLock::new(BTreeMap::new()),
+                saving_stats: Mutex::new(()),
                 loading: tokio::sync::Mutex::new(()),
                 content: RwLock::new(None),
                 observers: Observers::default(),
@@ -214,6 +218,7 @@ impl Registry {
 
     /// Saves the call counters of `version` with its history.
     fn save_stats(&self, version: &PluginVersion) {
+        let _one_at_a_time = self.saving_stats.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = self.history.save_stats(version) {
             tracing::error!(
                 plugin = version.name(),
