@@ -153,8 +153,8 @@ async fn a_call_apart_keeps_off_the_live_store_and_statistics() {
     let export = version.export_name();
     for _ in 0..2 {
         let called = version
-            .call_apart(async |store, instance| {
-                let func = find_export(store, instance, export, "on-queued").unwrap();
+            .call_apart(async |store, guest| {
+                let func = find_export(store, &guest.instance, export, "on-queued").unwrap();
                 call_json(store, func, &params).await
             })
             .await

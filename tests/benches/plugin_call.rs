@@ -1,9 +1,11 @@
-//! One routing decision (`pick-agent` over 50, and 5, candidates) by the reference
-//! skills router: as a Wasm plugin on a fresh pooled instance per call (the
-//! default), on a reused warm instance, and the same strategy code compiled
-//! natively; plus instantiation alone. The Wasm runs are measured twice:
-//! built against contract 0.2.0 (candidates as one flat `candidate-set`)
-//! and against the frozen 0.1.0 (a `list<agent-candidate>`).
+//! One routing decision (`pick-agent` over 50, and 5, candidates) by the
+//! reference skills router: as a Wasm plugin on a fresh pooled instance per
+//! call (the default), on a reused warm instance, and the same strategy
+//! code compiled natively (parsing the policy on every call, as a fresh
+//! instance does, and once, as a warm instance does); plus instantiation
+//! alone. The Wasm runs are measured twice: built against contract 0.2.0
+//! (candidates as one flat `candidate-set`) and against the frozen 0.1.0
+//! (a `list<agent-candidate>`).
 //!
 //! `cargo bench -p parley-tests --bench plugin_call`
 
@@ -121,6 +123,9 @@ fn bench_pick_agent(c: &mut Criterion) {
                 .unwrap()
         };
         assert_eq!(native(), expected, "native and Wasm decide alike");
+        // As a warm instance of the plugin runs it: the policy parsed once.
+        let policy = strategy::Policy::from_entries(&entries).unwrap();
+        let native_parsed_once = || policy.pick_agent(&native_ix, &native_agents).unwrap();
 
         let mut group = c.benchmark_group(format!("pick-agent-{n}"));
         group.bench_function("wasm-fresh-instance", |b| {
@@ -136,6 +141,7 @@ fn bench_pick_agent(c: &mut Criterion) {
             b.to_async(&rt).iter(|| old_warm.pick_agent(&ix, &agents))
         });
         group.bench_function("native", |b| b.iter(native));
+        group.bench_function("native-policy-parsed-once", |b| b.iter(native_parsed_once));
         group.finish();
     }
 

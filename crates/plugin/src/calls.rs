@@ -4,12 +4,12 @@
 
 use super::bindings::routing::{Action, Change, Decision, Target};
 use super::bindings::types::{AgentCandidate, Interaction, ScreenRequest, ScreenResult};
-use super::bindings::{RoutingExports, ScreeningExports, routing, types};
+use super::bindings::{RoutingGuest, ScreeningGuest, routing, types};
 use super::error::{FailureKind, PluginError};
 use super::sandbox::HostState;
-use super::version::{Called, Exports, PluginVersion};
+use super::version::{Called, Guest, GuestExports, PluginVersion};
+use super::world::World;
 use wasmtime::Store;
-use wasmtime::component::Instance;
 
 /// Longest timer a strategy may ask for: one day.
 const MAX_TIMER_MS: u64 = 24 * 60 * 60 * 1000;
@@ -18,25 +18,33 @@ const MAX_CHANGES: usize = 64;
 /// Longest text (reason, message, name) in a decision.
 const MAX_TEXT: usize = 4096;
 
-impl PluginVersion {
-    fn routing(&self) -> Result<&RoutingExports, PluginError> {
-        match self.exports() {
-            Exports::Router(indices) => Ok(indices),
-            _ => Err(self.context().failure(
-                FailureKind::NotFound,
-                format!("is a {}, not a router", self.world()),
-            )),
-        }
+/// A router's functions; the version's world was checked before the call
+/// ([`PluginVersion::expect_world`]).
+fn router(guest: &Guest) -> wasmtime::Result<&RoutingGuest> {
+    match &guest.exports {
+        GuestExports::Router(functions) => Ok(functions),
+        _ => wasmtime::bail!("not a router"),
     }
+}
 
-    fn screening(&self) -> Result<&ScreeningExports, PluginError> {
-        match self.exports() {
-            Exports::Screener(indices) => Ok(indices),
-            _ => Err(self.context().failure(
-                FailureKind::NotFound,
-                format!("is a {}, not a screener", self.world()),
-            )),
+/// A screener's functions, as [`router`].
+fn screener(guest: &Guest) -> wasmtime::Result<&ScreeningGuest> {
+    match &guest.exports {
+        GuestExports::Screener(functions) => Ok(functions),
+        _ => wasmtime::bail!("not a screener"),
+    }
+}
+
+impl PluginVersion {
+    /// Fails unless the version is a plugin of `world`.
+    pub(super) fn expect_world(&self, world: World) -> Result<(), PluginError> {
+        if self.world() == world {
+            return Ok(());
         }
+        Err(self.context().failure(
+            FailureKind::NotFound,
+            format!("is a {}, not a {world}", self.world()),
+        ))
     }
 
     /// Turns the plugin's own error value into a failure.
@@ -63,13 +71,13 @@ impl PluginVersion {
         scope: Vec<String>,
         call: impl AsyncFnOnce(
             &mut Store<HostState>,
-            &Instance,
+            &Guest,
         ) -> wasmtime::Result<Result<R, types::Error>>,
     ) -> Result<Called<R>, PluginError> {
         let called = self
-            .call(async |store, instance| {
+            .call(async |store, guest| {
                 store.data_mut().scope = scope;
-                call(store, instance).await
+                call(store, guest).await
             })
             .await?;
         self.accept(called)
@@ -96,10 +104,10 @@ impl PluginVersion {
         &self,
         interaction: &Interaction,
     ) -> Result<Called<Decision>, PluginError> {
-        let indices = self.routing()?;
+        self.expect_world(World::Router)?;
         let called = self
-            .call_guest(vec![interaction.id.clone()], async |store, instance| {
-                indices.on_queued(store, instance, interaction).await
+            .call_guest(vec![interaction.id.clone()], async |store, guest| {
+                router(guest)?.on_queued(store, interaction).await
             })
             .await?;
         self.check_decision(&called.value)?;
@@ -112,10 +120,10 @@ impl PluginVersion {
         interaction: &Interaction,
         tag: &str,
     ) -> Result<Called<Decision>, PluginError> {
-        let indices = self.routing()?;
+        self.expect_world(World::Router)?;
         let called = self
-            .call_guest(vec![interaction.id.clone()], async |store, instance| {
-                indices.on_timer(store, instance, interaction, tag).await
+            .call_guest(vec![interaction.id.clone()], async |store, guest| {
+                router(guest)?.on_timer(store, interaction, tag).await
             })
             .await?;
         self.check_decision(&called.value)?;
@@ -128,11 +136,11 @@ impl PluginVersion {
         interaction: &Interaction,
         candidates: &[AgentCandidate],
     ) -> Result<Called<Option<String>>, PluginError> {
-        let indices = self.routing()?;
+        self.expect_world(World::Router)?;
         let called = self
-            .call_guest(vec![interaction.id.clone()], async |store, instance| {
-                indices
-                    .pick_agent(store, instance, interaction, candidates)
+            .call_guest(vec![interaction.id.clone()], async |store, guest| {
+                router(guest)?
+                    .pick_agent(store, interaction, candidates)
                     .await
             })
             .await?;
@@ -150,15 +158,11 @@ impl PluginVersion {
         agent: &AgentCandidate,
         waiting: &[Interaction],
     ) -> Result<Called<Option<String>>, PluginError> {
-        let indices = self.routing()?;
+        self.expect_world(World::Router)?;
         let called = self
             .call_guest(
                 waiting.iter().map(|i| i.id.clone()).collect(),
-                async |store, instance| {
-                    indices
-                        .pick_interaction(store, instance, agent, waiting)
-                        .await
-                },
+                async |store, guest| router(guest)?.pick_interaction(store, agent, waiting).await,
             )
             .await?;
         self.check_picked(
@@ -174,10 +178,10 @@ impl PluginVersion {
         &self,
         request: &ScreenRequest,
     ) -> Result<Called<ScreenResult>, PluginError> {
-        let indices = self.screening()?;
+        self.expect_world(World::Screener)?;
         let called = self
-            .call_guest(Vec::new(), async |store, instance| {
-                indices.screen(store, instance, request).await
+            .call_guest(Vec::new(), async |store, guest| {
+                screener(guest)?.screen(store, request).await
             })
             .await?;
         if let Some(bad) = called

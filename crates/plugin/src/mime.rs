@@ -5,11 +5,12 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use super::bindings::MimeTransformExports;
+use super::bindings::MimeTransformGuest;
 use super::bindings::mime_transform::{self, Outcome};
 use super::calls::check_text;
-use super::error::{FailureKind, PluginError};
-use super::version::{Called, Exports, PluginVersion};
+use super::error::PluginError;
+use super::version::{Called, Guest, GuestExports, PluginVersion};
+use super::world::World;
 
 /// The least the host accepts as a transformed message's size limit,
 /// whatever the input's size: 25 MiB, the e-mail channel's default
@@ -125,17 +126,16 @@ pub fn check_outcome(outcome: Outcome, input: &[u8]) -> Result<MimeOutcome, Stri
     })
 }
 
-impl PluginVersion {
-    fn mime_transform(&self) -> Result<&MimeTransformExports, PluginError> {
-        match self.exports() {
-            Exports::MimeTransformer(indices) => Ok(indices),
-            _ => Err(self.context().failure(
-                FailureKind::NotFound,
-                format!("is a {}, not a mime-transformer", self.world()),
-            )),
-        }
+/// A MIME transformer's functions; the version's world was checked
+/// before the call ([`PluginVersion::expect_world`]).
+fn mime_transformer(guest: &Guest) -> wasmtime::Result<&MimeTransformGuest> {
+    match &guest.exports {
+        GuestExports::MimeTransformer(functions) => Ok(functions),
+        _ => wasmtime::bail!("not a mime-transformer"),
     }
+}
 
+impl PluginVersion {
     /// `mime-transform.transform-inbound` or `transform-outbound`:
     /// transforms one raw message. A trap, timeout, memory or fuel
     /// exhaustion, or output the host refuses (see [`check_outcome`]) is a
@@ -145,11 +145,14 @@ impl PluginVersion {
         direction: Direction,
         mime: &[u8],
     ) -> Result<Called<MimeOutcome>, PluginError> {
-        let indices = self.mime_transform()?;
+        self.expect_world(World::MimeTransformer)?;
         let called = self
-            .call(async |store, instance| match direction {
-                Direction::Inbound => indices.transform_inbound(store, instance, mime).await,
-                Direction::Outbound => indices.transform_outbound(store, instance, mime).await,
+            .call(async |store, guest| {
+                let functions = mime_transformer(guest)?;
+                match direction {
+                    Direction::Inbound => functions.transform_inbound(store, mime).await,
+                    Direction::Outbound => functions.transform_outbound(store, mime).await,
+                }
             })
             .await?;
         called.try_map(|outcome| check_outcome(outcome, mime).map_err(|m| self.invalid(m)))

@@ -12,7 +12,8 @@ use wasmtime::Store;
 use wasmtime::component::{Component, Instance, InstancePre};
 
 use super::bindings::{
-    ContractVersion, MimeTransformExports, RoutingExports, ScreeningExports, v0_1_0, v0_2_0,
+    ContractVersion, MimeTransformExports, MimeTransformGuest, RoutingExports, RoutingGuest,
+    ScreeningExports, ScreeningGuest, v0_1_0, v0_2_0,
 };
 use super::cases::Case;
 use super::error::{FailureKind, LoadError, PluginError, chain};
@@ -130,6 +131,40 @@ impl Exports {
             )),
         })
     }
+
+    /// The functions of `instance`.
+    fn load(
+        &self,
+        store: &mut Store<HostState>,
+        instance: &Instance,
+    ) -> wasmtime::Result<GuestExports> {
+        Ok(match self {
+            Exports::Router(indices) => GuestExports::Router(indices.load(store, instance)?),
+            Exports::Screener(indices) => GuestExports::Screener(indices.load(store, instance)?),
+            Exports::MimeTransformer(indices) => {
+                GuestExports::MimeTransformer(indices.load(store, instance)?)
+            }
+        })
+    }
+}
+
+/// The exported functions of one instance, typed by world.
+pub enum GuestExports {
+    /// A routing strategy.
+    Router(RoutingGuest),
+    /// Screening rules.
+    Screener(ScreeningGuest),
+    /// A MIME transformer.
+    MimeTransformer(MimeTransformGuest),
+}
+
+/// An instance, with its exported functions looked up and type-checked
+/// once for all its calls.
+pub struct Guest {
+    /// The instance, for calls by name (the invoke API, cases).
+    pub instance: Instance,
+    /// Its typed functions.
+    pub exports: GuestExports,
 }
 
 /// Counters of a version's calls.
@@ -174,7 +209,7 @@ fn failure_counts() -> utoipa::openapi::schema::Array {
 /// An instance with its store, holding one admission slot.
 struct Slot {
     store: Store<HostState>,
-    instance: Instance,
+    guest: Guest,
     calls: u32,
     _permit: OwnedSemaphorePermit,
 }
@@ -409,11 +444,6 @@ impl PluginVersion {
         &self.export
     }
 
-    /// The typed exports.
-    pub fn exports(&self) -> &Exports {
-        &self.exports
-    }
-
     /// The engine the version was compiled for.
     pub fn engine(&self) -> &Arc<PluginRuntime> {
         &self.engine
@@ -581,9 +611,13 @@ impl PluginVersion {
             }
             failure
         })?;
+        let exports = self.exports.load(&mut store, &instance).map_err(|e| {
+            self.ctx
+                .failure(FailureKind::Instantiation, chain(e.as_ref()))
+        })?;
         Ok(Slot {
             store,
-            instance,
+            guest: Guest { instance, exports },
             calls: 0,
             _permit: permit,
         })
@@ -617,9 +651,9 @@ pub struct Lease<'v> {
 
 impl Lease<'_> {
     /// The store and instance to call into.
-    pub fn parts(&mut self) -> (&mut Store<HostState>, &Instance) {
+    pub fn parts(&mut self) -> (&mut Store<HostState>, &Guest) {
         let slot = self.slot.as_mut().expect("lease already settled");
-        (&mut slot.store, &slot.instance)
+        (&mut slot.store, &slot.guest)
     }
 
     /// The wall-clock time left before the call's deadline, plus the grace
@@ -679,7 +713,7 @@ impl PluginVersion {
     /// and settles the lease.
     pub async fn call<R>(
         &self,
-        call: impl AsyncFnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
+        call: impl AsyncFnOnce(&mut Store<HostState>, &Guest) -> wasmtime::Result<R>,
     ) -> Result<Called<R>, PluginError> {
         Self::call_on(self.lease().await?, call).await
     }
@@ -688,18 +722,18 @@ impl PluginVersion {
     /// ([`PluginVersion::lease_apart`]).
     pub async fn call_apart<R>(
         &self,
-        call: impl AsyncFnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
+        call: impl AsyncFnOnce(&mut Store<HostState>, &Guest) -> wasmtime::Result<R>,
     ) -> Result<Called<R>, PluginError> {
         Self::call_on(self.lease_apart().await?, call).await
     }
 
     async fn call_on<R>(
         mut lease: Lease<'_>,
-        call: impl AsyncFnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
+        call: impl AsyncFnOnce(&mut Store<HostState>, &Guest) -> wasmtime::Result<R>,
     ) -> Result<Called<R>, PluginError> {
         let limit = lease.time_left();
-        let (store, instance) = lease.parts();
-        let outcome = tokio::time::timeout(limit, call(store, instance))
+        let (store, guest) = lease.parts();
+        let outcome = tokio::time::timeout(limit, call(store, guest))
             .await
             .map_err(|_| ());
         lease.settle(outcome)

@@ -380,8 +380,8 @@ async fn invoke(
     let params =
         params_from_json(&ty, function, &invocation.input).map_err(ApiError::bad_request)?;
     let called = version
-        .call_apart(async |store, instance| {
-            let func = find_export(store, instance, export, function)
+        .call_apart(async |store, guest| {
+            let func = find_export(store, &guest.instance, export, function)
                 .ok_or_else(|| wasmtime::format_err!("no exported function `{function}`"))?;
             call_json(store, func, &params).await
         })

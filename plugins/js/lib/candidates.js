@@ -1,7 +1,7 @@
 // The `candidate-set` of `pick-agent` read back as a list of
 // `agent-candidate` records, so a strategy handles the agents of
-// `pick-agent` and the agent of `pick-interaction` alike. Each name is
-// decoded once however many agents share it.
+// `pick-agent` and the agent of `pick-interaction` alike. Each name the
+// host wrote is decoded once, however many agents refer to it.
 
 const utf8 = new TextDecoder();
 

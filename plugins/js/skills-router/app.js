@@ -14,21 +14,18 @@ import { agentsOf } from '../lib/candidates.js';
 import { asResult, invalidInput } from '../lib/plugin.js';
 import { Policy, RELAX_TIMER } from './strategy.js';
 
-/** The policy read from the last configuration seen, or the error it gave. */
-let cached = { key: undefined, policy: undefined, error: undefined };
+/** The policy, or the error it gave, from the instance's first call. */
+let cached;
 
 /**
- * The policy of the configuration. It is read on every call, as the Rust
- * plugin does; a warm instance keeps the decoded policy while the
- * configuration stays the same.
+ * The policy, parsed from the configuration on the instance's first call
+ * and kept for its later ones (a version's configuration never changes).
  */
 function policy() {
-  const config = entries();
-  const key = JSON.stringify(config);
-  if (cached.key !== key) {
-    cached = { key, policy: undefined, error: undefined };
+  if (cached === undefined) {
+    cached = {};
     try {
-      cached.policy = Policy.fromEntries(config);
+      cached.policy = Policy.fromEntries(entries());
     } catch (e) {
       cached.error = e;
     }

@@ -19,22 +19,22 @@ import strategy
 from candidates import agents
 from rustlike import invalid_input, kind_name, log
 
-_cached = None  # (entries, policy, error): the policy is a pure function of them
+_cached = None  # (policy, error), from the first call of the instance
 
 
 def policy():
-    """The policy from the configuration entries (re-read on every call,
-    parsed once per distinct configuration)."""
+    """The policy, parsed from the configuration on the instance's first
+    call and kept for its later ones (a version's configuration never
+    changes)."""
     global _cached
-    entries = config.entries()
-    if _cached is None or _cached[0] != entries:
+    if _cached is None:
         try:
-            _cached = (entries, strategy.Policy.from_entries(entries), None)
+            _cached = (strategy.Policy.from_entries(config.entries()), None)
         except Err as e:
-            _cached = (entries, None, e.value)
-    if _cached[2] is not None:
-        raise Err(_cached[2])
-    return _cached[1]
+            _cached = (None, e.value)
+    if _cached[1] is not None:
+        raise Err(_cached[1])
+    return _cached[0]
 
 
 def screen(screener, interaction):

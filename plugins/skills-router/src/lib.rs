@@ -18,13 +18,20 @@ use parley_sdk::prelude::*;
 #[cfg(not(feature = "contract-v0-1"))]
 use parley_sdk::router::CandidateSet;
 use parley_sdk::router::{Decision, Guest, plugins};
+use std::sync::OnceLock;
 use strategy::Policy;
 
 /// The exported routing strategy.
 pub struct SkillsRouter;
 
-fn policy() -> Result<Policy, Error> {
-    Policy::from_entries(&config::entries())
+/// The policy, parsed from the configuration on the instance's first call
+/// and kept for its later ones (a version's configuration never changes).
+fn policy() -> Result<&'static Policy, Error> {
+    static POLICY: OnceLock<Result<Policy, Error>> = OnceLock::new();
+    POLICY
+        .get_or_init(|| Policy::from_entries(&config::entries()))
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 /// Screens the interaction with `screener`; a failure is logged (and

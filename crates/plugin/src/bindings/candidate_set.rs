@@ -1,74 +1,104 @@
 //! The columnar `candidate-set` of contract 0.2.0, built from the host's
-//! list of candidates: every name written once into one byte buffer and
-//! numbered, every field a list of integers, so lowering the set into a
+//! list of candidates: every name written into one byte buffer and
+//! numbered (names agents share written once), every field a list of integers, so lowering the set into a
 //! plugin is a few allocations and copies whatever the number of agents.
 
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
-use std::collections::HashMap;
 
 use super::routing::CandidateSet;
 use super::types::{AgentCandidate, MediaLoad, SkillLevel};
 
-/// Numbers names as they are first written into `set.names`.
-#[derive(Default)]
-struct Names<'a> {
-    numbers: HashMap<&'a str, u32>,
+/// How many distinct shared names (skills, groups, media types) a set
+/// remembers and writes once; any further distinct name is written each
+/// time it occurs. A contact center uses a handful, and scanning a handful
+/// costs less than hashing every name.
+const SHARED_NAMES: usize = 32;
+
+/// Writes a candidate set, sharing the names agents have in common.
+struct SetWriter<'a> {
+    set: CandidateSet,
+    shared: Vec<(&'a str, u32)>,
 }
 
-impl<'a> Names<'a> {
-    fn number(&mut self, set: &mut CandidateSet, name: &'a str) -> u32 {
-        *self.numbers.entry(name).or_insert_with(|| {
-            set.names.extend_from_slice(name.as_bytes());
-            set.name_ends.push(set.names.len() as u32);
-            (set.name_ends.len() - 1) as u32
-        })
+impl<'a> SetWriter<'a> {
+    /// Writes `text` as the next name and returns its number.
+    fn name(&mut self, text: &str) -> u32 {
+        let set = &mut self.set;
+        set.names.extend_from_slice(text.as_bytes());
+        set.name_ends.push(set.names.len() as u32);
+        (set.name_ends.len() - 1) as u32
+    }
+
+    /// The number of `text`, written the first time it occurs.
+    fn shared_name(&mut self, text: &'a str) -> u32 {
+        if let Some((_, number)) = self.shared.iter().find(|(known, _)| *known == text) {
+            return *number;
+        }
+        let number = self.name(text);
+        if self.shared.len() < SHARED_NAMES {
+            self.shared.push((text, number));
+        }
+        number
     }
 }
 
 impl CandidateSet {
-    /// The set of `agents`, in their order.
+    /// The set of `agents`, in their order: ids written as they come (each
+    /// agent's is its own), names agents share written once.
     pub fn from_agents(agents: &[AgentCandidate]) -> CandidateSet {
-        let mut set = CandidateSet {
-            names: Vec::new(),
-            name_ends: Vec::new(),
-            ids: Vec::with_capacity(agents.len()),
-            idle_ms: Vec::with_capacity(agents.len()),
-            skill_ends: Vec::with_capacity(agents.len()),
-            skill_names: Vec::new(),
-            skill_levels: Vec::new(),
-            group_ends: Vec::with_capacity(agents.len()),
-            group_names: Vec::new(),
-            load_ends: Vec::with_capacity(agents.len()),
-            load_media_types: Vec::new(),
-            load_active: Vec::new(),
-            load_capacity: Vec::new(),
-        };
-        let mut names = Names::default();
+        let (mut skills, mut groups, mut loads) = (0, 0, 0);
         for agent in agents {
-            let id = names.number(&mut set, &agent.id);
-            set.ids.push(id);
-            set.idle_ms.push(agent.idle_ms);
+            skills += agent.skills.len();
+            groups += agent.groups.len();
+            loads += agent.load.len();
+        }
+        let mut writer = SetWriter {
+            set: CandidateSet {
+                names: Vec::with_capacity(agents.iter().map(|a| a.id.len()).sum::<usize>() + 256),
+                name_ends: Vec::with_capacity(agents.len() + SHARED_NAMES),
+                ids: Vec::with_capacity(agents.len()),
+                idle_ms: Vec::with_capacity(agents.len()),
+                skill_ends: Vec::with_capacity(agents.len()),
+                skill_names: Vec::with_capacity(skills),
+                skill_levels: Vec::with_capacity(skills),
+                group_ends: Vec::with_capacity(agents.len()),
+                group_names: Vec::with_capacity(groups),
+                load_ends: Vec::with_capacity(agents.len()),
+                load_media_types: Vec::with_capacity(loads),
+                load_active: Vec::with_capacity(loads),
+                load_capacity: Vec::with_capacity(loads),
+            },
+            shared: Vec::with_capacity(SHARED_NAMES),
+        };
+        for agent in agents {
+            let id = writer.name(&agent.id);
+            writer.set.ids.push(id);
+            writer.set.idle_ms.push(agent.idle_ms);
             for skill in &agent.skills {
-                let name = names.number(&mut set, &skill.name);
-                set.skill_names.push(name);
-                set.skill_levels.push(skill.level);
+                let name = writer.shared_name(&skill.name);
+                writer.set.skill_names.push(name);
+                writer.set.skill_levels.push(skill.level);
             }
+            let set = &mut writer.set;
             set.skill_ends.push(set.skill_names.len() as u32);
             for group in &agent.groups {
-                let name = names.number(&mut set, group);
-                set.group_names.push(name);
+                let name = writer.shared_name(group);
+                writer.set.group_names.push(name);
             }
+            let set = &mut writer.set;
             set.group_ends.push(set.group_names.len() as u32);
             for load in &agent.load {
-                let media = names.number(&mut set, &load.media_type);
+                let media = writer.shared_name(&load.media_type);
+                let set = &mut writer.set;
                 set.load_media_types.push(media);
                 set.load_active.push(load.active);
                 set.load_capacity.push(load.capacity);
             }
+            let set = &mut writer.set;
             set.load_ends.push(set.load_media_types.len() as u32);
         }
-        set
+        writer.set
     }
 }
 

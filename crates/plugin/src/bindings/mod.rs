@@ -62,40 +62,75 @@ fn upgrade<T: Into<U>, U>(returned: Result<T, Error>) -> Result<U, Error> {
     returned.map(Into::into)
 }
 
-/// A router's exports, whatever contract version it was built against.
-pub enum RoutingExports {
-    V0_1(v0_1_0::exports::parley::plugin::routing::GuestIndices),
-    V0_2(routing::GuestIndices),
-}
+/// Declares, for one export interface, the enum of its export indices
+/// per contract version (found once per plugin version, on its
+/// pre-instance) and the enum of its functions in one instance (looked up
+/// and type-checked once, when the instance is made, so a call pays for
+/// neither).
+macro_rules! export_interface {
+    ($(#[$doc:meta])* $indices:ident => $guest:ident, $interface:ident) => {
+        $(#[$doc])*
+        pub enum $indices {
+            V0_1(v0_1_0::exports::parley::plugin::$interface::GuestIndices),
+            V0_2($interface::GuestIndices),
+        }
 
-/// Calls one function of either version of an export interface; `upgrade`
-/// maps an older version's result onto the latest types.
-macro_rules! dispatch {
-    ($indices:expr, $store:expr, $instance:expr, |$guest:ident| $call:expr, $upgrade:expr) => {
-        match $indices {
-            Self::V0_1(indices) => {
-                let $guest = indices.load(&mut *$store, $instance)?;
-                $call.await.map($upgrade)
-            }
-            Self::V0_2(indices) => {
-                let $guest = indices.load(&mut *$store, $instance)?;
-                $call.await
+        /// The functions of one instance, whatever contract version it
+        /// was built against.
+        pub enum $guest {
+            V0_1(v0_1_0::exports::parley::plugin::$interface::Guest),
+            V0_2($interface::Guest),
+        }
+
+        impl $indices {
+            /// The functions of `instance`.
+            pub fn load(
+                &self,
+                store: &mut Store<HostState>,
+                instance: &Instance,
+            ) -> wasmtime::Result<$guest> {
+                Ok(match self {
+                    Self::V0_1(indices) => $guest::V0_1(indices.load(store, instance)?),
+                    Self::V0_2(indices) => $guest::V0_2(indices.load(store, instance)?),
+                })
             }
         }
     };
 }
 
-impl RoutingExports {
+export_interface!(
+    /// A router's exports, whatever contract version it was built against.
+    RoutingExports => RoutingGuest, routing
+);
+export_interface!(
+    /// A screener's exports, whatever contract version it was built against.
+    ScreeningExports => ScreeningGuest, screening
+);
+export_interface!(
+    /// A MIME transformer's exports, whatever contract version it was
+    /// built against.
+    MimeTransformExports => MimeTransformGuest, mime_transform
+);
+
+/// Calls one function of either version of an export interface; `upgrade`
+/// maps an older version's result onto the latest types.
+macro_rules! dispatch {
+    ($functions:expr, |$guest:ident| $call:expr, $upgrade:expr) => {
+        match $functions {
+            Self::V0_1($guest) => $call.await.map($upgrade),
+            Self::V0_2($guest) => $call.await,
+        }
+    };
+}
+
+impl RoutingGuest {
     pub async fn on_queued(
         &self,
         store: &mut Store<HostState>,
-        instance: &Instance,
         interaction: &Interaction,
     ) -> Returned<routing::Decision> {
         dispatch!(
             self,
-            store,
-            instance,
             |guest| guest.call_on_queued(store, interaction),
             upgrade
         )
@@ -104,14 +139,11 @@ impl RoutingExports {
     pub async fn on_timer(
         &self,
         store: &mut Store<HostState>,
-        instance: &Instance,
         interaction: &Interaction,
         tag: &str,
     ) -> Returned<routing::Decision> {
         dispatch!(
             self,
-            store,
-            instance,
             |guest| guest.call_on_timer(store, interaction, tag),
             upgrade
         )
@@ -120,17 +152,12 @@ impl RoutingExports {
     pub async fn pick_agent(
         &self,
         store: &mut Store<HostState>,
-        instance: &Instance,
         interaction: &Interaction,
         candidates: &[AgentCandidate],
     ) -> Returned<Option<String>> {
         match self {
-            Self::V0_1(indices) => {
-                let guest = indices.load(&mut *store, instance)?;
-                guest.call_pick_agent(store, interaction, candidates).await
-            }
-            Self::V0_2(indices) => {
-                let guest = indices.load(&mut *store, instance)?;
+            Self::V0_1(guest) => guest.call_pick_agent(store, interaction, candidates).await,
+            Self::V0_2(guest) => {
                 let candidates = routing::CandidateSet::from_agents(candidates);
                 guest.call_pick_agent(store, interaction, &candidates).await
             }
@@ -140,61 +167,35 @@ impl RoutingExports {
     pub async fn pick_interaction(
         &self,
         store: &mut Store<HostState>,
-        instance: &Instance,
         agent: &AgentCandidate,
         waiting: &[Interaction],
     ) -> Returned<Option<String>> {
         dispatch!(
             self,
-            store,
-            instance,
             |guest| guest.call_pick_interaction(store, agent, waiting),
             upgrade
         )
     }
 }
 
-/// A screener's exports, whatever contract version it was built against.
-pub enum ScreeningExports {
-    V0_1(v0_1_0::exports::parley::plugin::screening::GuestIndices),
-    V0_2(screening::GuestIndices),
-}
-
-impl ScreeningExports {
+impl ScreeningGuest {
     pub async fn screen(
         &self,
         store: &mut Store<HostState>,
-        instance: &Instance,
         request: &ScreenRequest,
     ) -> Returned<ScreenResult> {
-        dispatch!(
-            self,
-            store,
-            instance,
-            |guest| guest.call_screen(store, request),
-            upgrade
-        )
+        dispatch!(self, |guest| guest.call_screen(store, request), upgrade)
     }
 }
 
-/// A MIME transformer's exports, whatever contract version it was built
-/// against.
-pub enum MimeTransformExports {
-    V0_1(v0_1_0::exports::parley::plugin::mime_transform::GuestIndices),
-    V0_2(mime_transform::GuestIndices),
-}
-
-impl MimeTransformExports {
+impl MimeTransformGuest {
     pub async fn transform_inbound(
         &self,
         store: &mut Store<HostState>,
-        instance: &Instance,
         mime: &[u8],
     ) -> wasmtime::Result<mime_transform::Outcome> {
         dispatch!(
             self,
-            store,
-            instance,
             |guest| guest.call_transform_inbound(store, mime),
             Into::into
         )
@@ -203,13 +204,10 @@ impl MimeTransformExports {
     pub async fn transform_outbound(
         &self,
         store: &mut Store<HostState>,
-        instance: &Instance,
         mime: &[u8],
     ) -> wasmtime::Result<mime_transform::Outcome> {
         dispatch!(
             self,
-            store,
-            instance,
             |guest| guest.call_transform_outbound(store, mime),
             Into::into
         )
