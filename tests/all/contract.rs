@@ -13,6 +13,7 @@ use parley_plugin::observe::recorder::{Recorder, RecordingSettings};
 use parley_plugin::outbound::HttpLimits;
 use parley_plugin::versions::VersionStore;
 use parley_plugin::{GrantPolicy, LimitPolicy, PluginVersion, Registry};
+use parley_tests::certificates::{make_ca, make_cert};
 use parley_tests::{bundled_plugin, engine, guests, interaction, write_plugin};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -505,6 +506,75 @@ async fn open_requests_are_capped_per_version() {
     // The permit came back with the timed-out request.
     let decided = version.on_queued(&probing(&[&ok])).await.unwrap().value;
     assert_eq!(outcomes(&decided.changes)[&ok], "status=200 bytes=19");
+}
+
+/// A real HTTPS server on 127.0.0.1 whose certificate is signed by a CA of
+/// the test's own, which the host does not trust. Each handshake's outcome
+/// is sent on the returned channel (`Err` with the server's view of the
+/// failure), and a completed handshake is answered with a small page.
+async fn untrusted_https_peer(
+    dir: &Path,
+) -> (
+    u16,
+    tokio::sync::mpsc::UnboundedReceiver<Result<(), String>>,
+) {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio::io::AsyncWriteExt;
+    make_ca(dir);
+    make_cert(dir, "peer");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![CertificateDer::from_pem_file(dir.join("peer.pem")).unwrap()],
+        PrivateKeyDer::from_pem_file(dir.join("peer.key")).unwrap(),
+    )
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (handshakes, outcomes) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            match acceptor.accept(tcp).await {
+                Ok(mut tls) => {
+                    let _ = handshakes.send(Ok(()));
+                    let _ = tls
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                        )
+                        .await;
+                    let _ = tls.shutdown().await;
+                }
+                Err(e) => {
+                    let _ = handshakes.send(Err(e.to_string()));
+                }
+            }
+        }
+    });
+    (port, outcomes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_to_a_server_the_host_does_not_trust_fails_its_handshake() {
+    let root = tempfile::tempdir().unwrap();
+    let (port, mut handshakes) = untrusted_https_peer(root.path()).await;
+    let origin = format!("https://127.0.0.1:{port}");
+    let version = probe_with_http(root.path(), &origin).await;
+    let url = format!("http:{origin}/ok");
+    let decided = version.on_queued(&probing(&[&url])).await.unwrap().value;
+    let got = outcomes(&decided.changes);
+    assert_eq!(got[&url], "error: ErrorCode::TlsProtocolError", "{got:?}");
+    // The server was reached, and the client (the host) refused its
+    // certificate, issued by a CA it does not know, during the handshake.
+    let seen = handshakes.recv().await.expect("a handshake");
+    assert_eq!(seen, Err("received fatal alert: UnknownCA".to_string()));
+    let http = version.http_counters().unwrap();
+    assert_eq!((http.sent, http.failed), (1, 1), "{http:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

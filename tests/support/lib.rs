@@ -7,6 +7,7 @@ use parley_plugin::{LimitPolicy, PluginRuntime, PluginVersion, RuntimeSettings, 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub mod certificates;
 pub mod chat;
 pub mod client;
 pub mod database;
