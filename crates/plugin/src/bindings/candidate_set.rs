@@ -1,7 +1,8 @@
 //! The columnar `candidate-set` of contract 0.2.0, built from the host's
 //! list of candidates: every name written into one byte buffer and
-//! numbered (names agents share written once), every field a list of integers, so lowering the set into a
-//! plugin is a few allocations and copies whatever the number of agents.
+//! numbered (the names agents share written once), every field a list of
+//! integers, so lowering the set into a plugin is a few allocations and
+//! copies whatever the number of agents.
 
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
@@ -15,29 +16,18 @@ use super::types::{AgentCandidate, MediaLoad, SkillLevel};
 /// costs less than hashing every name.
 const SHARED_NAMES: usize = 32;
 
-/// Writes a candidate set, sharing the names agents have in common.
-struct SetWriter<'a> {
-    set: CandidateSet,
-    shared: Vec<(&'a str, u32)>,
-}
+/// The shared names written so far, with their numbers.
+struct SharedNames<'a>(Vec<(&'a str, u32)>);
 
-impl<'a> SetWriter<'a> {
-    /// Writes `text` as the next name and returns its number.
-    fn name(&mut self, text: &str) -> u32 {
-        let set = &mut self.set;
-        set.names.extend_from_slice(text.as_bytes());
-        set.name_ends.push(set.names.len() as u32);
-        (set.name_ends.len() - 1) as u32
-    }
-
-    /// The number of `text`, written the first time it occurs.
-    fn shared_name(&mut self, text: &'a str) -> u32 {
-        if let Some((_, number)) = self.shared.iter().find(|(known, _)| *known == text) {
+impl<'a> SharedNames<'a> {
+    /// The number of `text` in `set`, written the first time it occurs.
+    fn number(&mut self, set: &mut CandidateSet, text: &'a str) -> u32 {
+        if let Some((_, number)) = self.0.iter().find(|(known, _)| *known == text) {
             return *number;
         }
-        let number = self.name(text);
-        if self.shared.len() < SHARED_NAMES {
-            self.shared.push((text, number));
+        let number = set.push_name(text);
+        if self.0.len() < SHARED_NAMES {
+            self.0.push((text, number));
         }
         number
     }
@@ -53,52 +43,54 @@ impl CandidateSet {
             groups += agent.groups.len();
             loads += agent.load.len();
         }
-        let mut writer = SetWriter {
-            set: CandidateSet {
-                names: Vec::with_capacity(agents.iter().map(|a| a.id.len()).sum::<usize>() + 256),
-                name_ends: Vec::with_capacity(agents.len() + SHARED_NAMES),
-                ids: Vec::with_capacity(agents.len()),
-                idle_ms: Vec::with_capacity(agents.len()),
-                skill_ends: Vec::with_capacity(agents.len()),
-                skill_names: Vec::with_capacity(skills),
-                skill_levels: Vec::with_capacity(skills),
-                group_ends: Vec::with_capacity(agents.len()),
-                group_names: Vec::with_capacity(groups),
-                load_ends: Vec::with_capacity(agents.len()),
-                load_media_types: Vec::with_capacity(loads),
-                load_active: Vec::with_capacity(loads),
-                load_capacity: Vec::with_capacity(loads),
-            },
-            shared: Vec::with_capacity(SHARED_NAMES),
+        let id_bytes: usize = agents.iter().map(|a| a.id.len()).sum();
+        let mut set = CandidateSet {
+            names: Vec::with_capacity(id_bytes + 256),
+            name_ends: Vec::with_capacity(agents.len() + SHARED_NAMES),
+            ids: Vec::with_capacity(agents.len()),
+            idle_ms: Vec::with_capacity(agents.len()),
+            skill_ends: Vec::with_capacity(agents.len()),
+            skill_names: Vec::with_capacity(skills),
+            skill_levels: Vec::with_capacity(skills),
+            group_ends: Vec::with_capacity(agents.len()),
+            group_names: Vec::with_capacity(groups),
+            load_ends: Vec::with_capacity(agents.len()),
+            load_media_types: Vec::with_capacity(loads),
+            load_active: Vec::with_capacity(loads),
+            load_capacity: Vec::with_capacity(loads),
         };
+        let mut shared = SharedNames(Vec::with_capacity(SHARED_NAMES));
         for agent in agents {
-            let id = writer.name(&agent.id);
-            writer.set.ids.push(id);
-            writer.set.idle_ms.push(agent.idle_ms);
+            let id = set.push_name(&agent.id);
+            set.ids.push(id);
+            set.idle_ms.push(agent.idle_ms);
             for skill in &agent.skills {
-                let name = writer.shared_name(&skill.name);
-                writer.set.skill_names.push(name);
-                writer.set.skill_levels.push(skill.level);
+                let name = shared.number(&mut set, &skill.name);
+                set.skill_names.push(name);
+                set.skill_levels.push(skill.level);
             }
-            let set = &mut writer.set;
             set.skill_ends.push(set.skill_names.len() as u32);
             for group in &agent.groups {
-                let name = writer.shared_name(group);
-                writer.set.group_names.push(name);
+                let name = shared.number(&mut set, group);
+                set.group_names.push(name);
             }
-            let set = &mut writer.set;
             set.group_ends.push(set.group_names.len() as u32);
             for load in &agent.load {
-                let media = writer.shared_name(&load.media_type);
-                let set = &mut writer.set;
+                let media = shared.number(&mut set, &load.media_type);
                 set.load_media_types.push(media);
                 set.load_active.push(load.active);
                 set.load_capacity.push(load.capacity);
             }
-            let set = &mut writer.set;
             set.load_ends.push(set.load_media_types.len() as u32);
         }
-        writer.set
+        set
+    }
+
+    /// Writes `text` as the next name and returns its number.
+    fn push_name(&mut self, text: &str) -> u32 {
+        self.names.extend_from_slice(text.as_bytes());
+        self.name_ends.push(self.names.len() as u32);
+        (self.name_ends.len() - 1) as u32
     }
 }
 
@@ -266,6 +258,33 @@ mod tests {
         assert_eq!(written.matches("billing").count(), 1, "{written}");
         assert_eq!(written.matches("support").count(), 1, "{written}");
         assert_eq!(written.matches("chat").count(), 1, "{written}");
+    }
+
+    #[test]
+    fn names_past_the_shared_ones_are_written_each_time_and_read_back_alike() {
+        let skills: Vec<SkillLevel> = (0..SHARED_NAMES + 8)
+            .map(|i| SkillLevel {
+                name: format!("skill-{i}"),
+                level: 1,
+            })
+            .collect();
+        let with_every_skill = |id| AgentCandidate {
+            skills: skills.clone(),
+            ..agent(id, &[], 0)
+        };
+        let set = CandidateSet::from_agents(&[with_every_skill("a-1"), with_every_skill("a-2")]);
+        for a in 0..2 {
+            let read: Vec<&str> = range(&set.skill_ends, a)
+                .map(|s| name(&set, set.skill_names[s]))
+                .collect();
+            let expected: Vec<&str> = skills.iter().map(|s| s.name.as_str()).collect();
+            assert_eq!(read, expected);
+        }
+        let written = String::from_utf8(set.names.clone()).unwrap();
+        let times = |text: &str| written.split(text).count() - 1;
+        assert_eq!(times("skill-0skill-1"), 1, "the first names are shared");
+        let last = format!("skill-{}", SHARED_NAMES + 7);
+        assert_eq!(times(&last), 2, "past them, each agent's names are its own");
     }
 
     #[test]
