@@ -17,19 +17,23 @@ pub fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
+/// `openssl req` arguments for a new P-256 key, unencrypted, written to
+/// the file named next.
+const NEW_KEY: [&str; 6] = [
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+];
+
 /// A test CA in `dir` (`ca.pem`, `ca.key`).
 pub fn make_ca(dir: &Path) {
-    openssl(
-        dir,
+    let args = [
+        &["req", "-x509"][..],
+        &NEW_KEY,
         &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
             "ca.key",
             "-out",
             "ca.pem",
@@ -38,7 +42,9 @@ pub fn make_ca(dir: &Path) {
             "-subj",
             "/CN=Parley test CA",
         ],
-    );
+    ]
+    .concat();
+    openssl(dir, &args);
 }
 
 /// A certificate for 127.0.0.1 signed by the CA, as `<name>.pem` and
@@ -48,23 +54,13 @@ pub fn make_cert(dir: &Path, name: &str) {
     let key = format!("{name}.key");
     let csr = format!("{name}.csr");
     let pem = format!("{name}.pem");
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &csr,
-            "-subj",
-            "/CN=127.0.0.1",
-        ],
-    );
+    let args = [
+        &["req"][..],
+        &NEW_KEY,
+        &[&key, "-out", &csr, "-subj", "/CN=127.0.0.1"],
+    ]
+    .concat();
+    openssl(dir, &args);
     openssl(
         dir,
         &[
