@@ -650,7 +650,7 @@ pub struct Lease<'v> {
 }
 
 impl Lease<'_> {
-    /// The store and instance to call into.
+    /// The store and the instance (with its typed functions) to call into.
     pub fn parts(&mut self) -> (&mut Store<HostState>, &Guest) {
         let slot = self.slot.as_mut().expect("lease already settled");
         (&mut slot.store, &slot.guest)
