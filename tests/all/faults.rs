@@ -2,6 +2,8 @@
 //! returns garbage or does not match its world is stopped within its
 //! deadline with a typed error, and the host keeps serving.
 
+use parley_plugin::cases::{load_cases, run_cases};
+use parley_plugin::sandbox::FUEL_FLUSH_INTERVAL;
 use parley_plugin::{FailureKind, LoadError, PluginRuntime, PluginVersion};
 use parley_tests::{candidates, engine, guests, interaction, prepare, write_plugin};
 use std::sync::Arc;
@@ -62,6 +64,38 @@ async fn an_infinite_loop_is_stopped_at_its_deadline() {
     assert_eq!(err.version.as_deref(), Some(looping.short_id()));
     assert_eq!(looping.stats().failures, vec![(FailureKind::Timeout, 1)]);
     host_still_serves(&engine).await;
+}
+
+/// A fixture case stopped at its deadline reports the instructions the
+/// guest ran until then, not only those before its loop: compiled code
+/// writes its count back every `FUEL_FLUSH_INTERVAL` instructions, and a
+/// second of looping runs many times that on any machine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_stopped_at_its_deadline_counts_the_instructions_it_ran() {
+    let engine = engine();
+    let looping = test_router(&engine, "loop", "deadline-ms = 1000").await;
+    let cases_dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        cases_dir.path().join("loops.json"),
+        serde_json::json!({
+            "function": "on-queued",
+            "input": {"interaction": {
+                "id": "c1", "tenant": "acme", "media-type": "chat", "queue": "inbound",
+                "priority": 0, "age-ms": 0, "queue-age-ms": 0, "attached": []
+            }},
+            "expect-failure": "timeout"
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let cases = load_cases(cases_dir.path()).unwrap();
+    let reports = run_cases(&looping, &cases).await.unwrap();
+    assert!(reports[0].passed(), "{:?}", reports[0]);
+    assert!(
+        reports[0].fuel >= FUEL_FLUSH_INTERVAL,
+        "{} instructions counted in a second of looping",
+        reports[0].fuel
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

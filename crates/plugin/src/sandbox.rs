@@ -27,6 +27,15 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 /// print their message there).
 const STDERR_CAPACITY: usize = 8 << 10;
 
+/// Instructions between two points where a running guest's instruction
+/// count is written back to its store. Compiled code keeps the count in a
+/// register and writes it back at calls and at these points only, not
+/// when the deadline interrupts it, so a call stopped at its deadline
+/// reports the instructions it ran up to the last of them: its count is
+/// short by less than this. Each point is also a yield to the async
+/// runtime, too rare to cost a call anything measurable.
+pub const FUEL_FLUSH_INTERVAL: u64 = 10_000_000;
+
 /// What every store of one plugin version shares: identity, configuration,
 /// grants and the services its host imports reach.
 pub struct PluginContext {
@@ -245,6 +254,7 @@ pub fn new_store(
     };
     let mut store = Store::new(engine.engine(), state);
     store.limiter(|state| &mut state.limiter);
+    store.fuel_async_yield_interval(Some(FUEL_FLUSH_INTERVAL))?;
     // Each epoch tick past the deadline check yields to the async runtime,
     // so a looping guest never holds a worker thread; once the wall-clock
     // deadline has passed the guest is stopped.
