@@ -1,33 +1,86 @@
-// The `candidate-set` of `pick-agent` read back as a list of
-// `agent-candidate` records, so a strategy handles the agents of
-// `pick-agent` and the agent of `pick-interaction` alike. Each name the
-// host wrote is decoded once, however many agents refer to it.
+// Agents as a strategy reads them, the same whether they come from the
+// columns of `pick-agent`'s `candidate-set` or are the `agent-candidate`
+// record of `pick-interaction`: `id`, `idleMs`, `skillLevel(name)` and
+// `load(mediaType)` (`{ active, capacity }`). An agent of a set reads
+// its columns in place, so a call builds no record, list or string per
+// agent but its id; the set's names are decoded once.
 
 const utf8 = new TextDecoder();
 
-/** The agents of a `candidate-set`, in the host's order. */
-export function agentsOf(set) {
-  const names = [];
+/**
+ * The names of a set, by number. When every name is ASCII (bytes and
+ * UTF-16 units then line up) the buffer is decoded once and cut.
+ */
+function namesOf(set) {
+  const ends = set.nameEnds;
+  const names = new Array(ends.length);
+  const text = utf8.decode(set.names);
+  const ascii = text.length === set.names.length;
   let start = 0;
-  for (const end of set.nameEnds) {
-    names.push(utf8.decode(set.names.subarray(start, end)));
+  for (let n = 0; n < ends.length; n++) {
+    const end = ends[n];
+    names[n] = ascii ? text.slice(start, end) : utf8.decode(set.names.subarray(start, end));
     start = end;
   }
-  /** The indexes of agent `a`'s entries in a column whose ends are `ends`. */
-  const range = (ends, a) => {
-    const indexes = [];
-    for (let i = a === 0 ? 0 : ends[a - 1]; i < ends[a]; i++) indexes.push(i);
-    return indexes;
-  };
-  return Array.from(set.ids, (id, a) => ({
-    id: names[id],
-    skills: range(set.skillEnds, a).map((s) => ({ name: names[set.skillNames[s]], level: set.skillLevels[s] })),
-    groups: range(set.groupEnds, a).map((g) => names[set.groupNames[g]]),
-    load: range(set.loadEnds, a).map((l) => ({
-      mediaType: names[set.loadMediaTypes[l]],
-      active: set.loadActive[l],
-      capacity: set.loadCapacity[l],
-    })),
-    idleMs: set.idleMs[a],
-  }));
+  return names;
+}
+
+/** Where agent `a`'s entries start in a column whose ends are `ends`. */
+function start(ends, a) {
+  return a === 0 ? 0 : ends[a - 1];
+}
+
+/** Agent `a` of a `candidate-set` whose names are `names`. */
+class SetAgent {
+  constructor(set, names, a) {
+    this.set = set;
+    this.names = names;
+    this.id = names[set.ids[a]];
+    this.idleMs = set.idleMs[a];
+    this.skills = [start(set.skillEnds, a), set.skillEnds[a]];
+    this.loads = [start(set.loadEnds, a), set.loadEnds[a]];
+  }
+
+  /** The agent's level in `skill`, if it has it. */
+  skillLevel(skill) {
+    for (let s = this.skills[0]; s < this.skills[1]; s++) {
+      if (this.names[this.set.skillNames[s]] === skill) return this.set.skillLevels[s];
+    }
+    return undefined;
+  }
+
+  /** `{ active, capacity }` on `mediaType`, if the agent takes that media type. */
+  load(mediaType) {
+    for (let l = this.loads[0]; l < this.loads[1]; l++) {
+      if (this.names[this.set.loadMediaTypes[l]] === mediaType) {
+        return { active: this.set.loadActive[l], capacity: this.set.loadCapacity[l] };
+      }
+    }
+    return undefined;
+  }
+}
+
+/** An `agent-candidate` record, read the way a `SetAgent` is. */
+export class RecordAgent {
+  constructor(record) {
+    this.record = record;
+    this.id = record.id;
+    this.idleMs = record.idleMs;
+  }
+
+  /** The agent's level in `skill`, if it has it. */
+  skillLevel(skill) {
+    return this.record.skills.find((s) => s.name === skill)?.level;
+  }
+
+  /** `{ active, capacity }` on `mediaType`, if the agent takes that media type. */
+  load(mediaType) {
+    return this.record.load.find((l) => l.mediaType === mediaType);
+  }
+}
+
+/** The agents of a `candidate-set`, in the host's order. */
+export function agentsOf(set) {
+  const names = namesOf(set);
+  return Array.from(set.ids, (_, a) => new SetAgent(set, names, a));
 }

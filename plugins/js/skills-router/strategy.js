@@ -17,6 +17,7 @@
 import * as shape from '../lib/shape.js';
 import { cmp, cmpStr, parseUnsigned, trim } from '../lib/rust.js';
 import { invalidInput } from '../lib/plugin.js';
+import { RecordAgent } from '../lib/candidates.js';
 import { requirementShape } from './requirement.js';
 import * as screening from './screening.js';
 
@@ -52,29 +53,15 @@ function texts(value) {
   return [];
 }
 
-/** The agent's level in `skill`, if the agent has it. */
-function skillLevel(agent, skill) {
-  return agent.skills.find((s) => s.name === skill)?.level;
-}
-
-/** The agent's load on `mediaType`, if it takes that media type. */
-function loadFor(agent, mediaType) {
-  return agent.load.find((l) => l.mediaType === mediaType);
-}
-
-/** Whether the agent can take one more interaction of `mediaType`. */
-function hasFreeCapacity(agent, mediaType) {
-  const load = loadFor(agent, mediaType);
-  return load !== undefined && load.active < load.capacity;
-}
-
 /**
- * Compares the shares of capacity on `mediaType` that agents `a` and `b`
- * have in use (qualifying agents have room there); as bigints, since the
- * cross products of two u32 outgrow a double.
+ * Compares the shares of capacity in use of two loads (`{ active,
+ * capacity }`, with room left) by cross products: as numbers while they
+ * are exact, as bigints past 2^53 (two u32 multiplied).
  */
-function cmpFill(a, b, mediaType) {
-  const [x, y] = [loadFor(a, mediaType), loadFor(b, mediaType)];
+function cmpFill(x, y) {
+  const a = x.active * y.capacity;
+  const b = y.active * x.capacity;
+  if (a <= Number.MAX_SAFE_INTEGER && b <= Number.MAX_SAFE_INTEGER) return cmp(a, b);
   return cmp(BigInt(x.active) * BigInt(y.capacity), BigInt(y.active) * BigInt(x.capacity));
 }
 
@@ -210,15 +197,19 @@ export class Policy {
     return decision;
   }
 
-  /** Whether `agent` meets `requirements` and can take one more interaction of `mediaType`. */
-  static qualifies(agent, requirements, mediaType) {
-    return (
-      hasFreeCapacity(agent, mediaType) &&
-      requirements.every((r) => {
-        const level = skillLevel(agent, r.skill);
-        return level !== undefined && level >= r.minLevel;
-      })
-    );
+  /**
+   * The agent's load on `mediaType` if it meets `requirements` and can
+   * take one more interaction of `mediaType` (an agent read as
+   * `lib/candidates.js` reads agents).
+   */
+  static qualifyingLoad(agent, requirements, mediaType) {
+    const load = agent.load(mediaType);
+    if (load === undefined || load.active >= load.capacity) return undefined;
+    for (const r of requirements) {
+      const level = agent.skillLevel(r.skill);
+      if (level === undefined || level < r.minLevel) return undefined;
+    }
+    return load;
   }
 
   /** The qualifying agent with the lowest share of its capacity on the media type in use, then the longest idle (ties: lowest id). */
@@ -226,23 +217,29 @@ export class Policy {
     const requirements = this.requirementsInForce(interaction);
     const media = interaction.mediaType;
     let best;
+    let bestLoad;
     for (const agent of candidates) {
-      if (!Policy.qualifies(agent, requirements, media)) continue;
+      const load = Policy.qualifyingLoad(agent, requirements, media);
+      if (load === undefined) continue;
       const order =
         best === undefined
           ? -1
-          : cmpFill(agent, best, media) || cmp(best.idleMs, agent.idleMs) || cmpStr(agent.id, best.id);
-      if (order < 0) best = agent;
+          : cmpFill(load, bestLoad) || cmp(best.idleMs, agent.idleMs) || cmpStr(agent.id, best.id);
+      if (order < 0) {
+        best = agent;
+        bestLoad = load;
+      }
     }
     return best?.id;
   }
 
   /** The waiting interaction the agent qualifies for with the highest priority, then the longest wait (ties: lowest id). */
-  pickInteraction(agent, waiting) {
+  pickInteraction(record, waiting) {
+    const agent = new RecordAgent(record);
     let best;
     for (const interaction of waiting) {
       const requirements = this.requirementsInForce(interaction);
-      if (!Policy.qualifies(agent, requirements, interaction.mediaType)) continue;
+      if (Policy.qualifyingLoad(agent, requirements, interaction.mediaType) === undefined) continue;
       const better =
         best === undefined ||
         (cmp(interaction.priority, best.priority) ||

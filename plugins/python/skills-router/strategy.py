@@ -14,10 +14,10 @@ Configuration (the `[config]` table of the manifest):
 | `screening` | table: screen interactions before routing them, see `screening` | no screening |
 """
 
-from fractions import Fraction
 
 from wit_world.exports import routing
 
+from candidates import RecordAgent
 import rustlike
 import screening
 import shape
@@ -177,13 +177,13 @@ class Policy:
 
     @staticmethod
     def qualifies(agent, requirements, media_type):
-        """Whether `agent` meets `requirements` and can take one more
-        interaction of `media_type`."""
-        load = next((l for l in agent.load if l.media_type == media_type), None)
-        if load is None or not load.active < load.capacity:
+        """Whether `agent` (read as `lib/candidates.py` reads agents) meets
+        `requirements` and can take one more interaction of `media_type`."""
+        load = agent.load(media_type)
+        if load is None or not load[0] < load[1]:
             return False
         for r in requirements:
-            level = next((s.level for s in agent.skills if s.name == r.skill), None)
+            level = agent.skill_level(r.skill)
             if level is None or level < r.min_level:
                 return False
         return True
@@ -193,22 +193,24 @@ class Policy:
         media type in use, then the longest idle (ties: lowest id)."""
         requirements = self.requirements_now(interaction)
         media_type = interaction.media_type
-        qualifying = [
-            a for a in candidates if self.qualifies(a, requirements, media_type)
-        ]
-        if not qualifying:
-            return None
+        best = best_load = None
+        for agent in candidates:
+            if not self.qualifies(agent, requirements, media_type):
+                continue
+            load = agent.load(media_type)
+            if best is not None:
+                # Shares of capacity compared by cross products (exact);
+                # Python's str order is code-point order, as Rust's is.
+                mine, theirs = load[0] * best_load[1], best_load[0] * load[1]
+                if (mine, -agent.idle_ms, agent.id) >= (theirs, -best.idle_ms, best.id):
+                    continue
+            best, best_load = agent, load
+        return None if best is None else best.id
 
-        def order(agent):
-            load = next(l for l in agent.load if l.media_type == media_type)
-            # Python's str order is code-point order, as Rust's is.
-            return (Fraction(load.active, load.capacity), -agent.idle_ms, agent.id)
-
-        return min(qualifying, key=order).id
-
-    def pick_interaction(self, agent, waiting):
+    def pick_interaction(self, record, waiting):
         """The waiting interaction the agent qualifies for with the highest
         priority, then the longest wait (ties: lowest id)."""
+        agent = RecordAgent(record)
         best = None
         for interaction in waiting:
             requirements = self.requirements_now(interaction)
