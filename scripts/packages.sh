@@ -7,6 +7,6 @@
 # (scripts/fuzz.sh).
 packages=(--workspace --all-targets --exclude parley-fuzz)
 for guest in skills-router rules-screener mime-normalizer \
-    test-router probe-router test-transformer test-screener legacy-router; do
+    test-router probe-router test-transformer test-screener legacy-router test-driver; do
     packages+=(--exclude "$guest")
 done

@@ -50,6 +50,7 @@ mod retention;
 mod routing;
 mod sandbox;
 mod screening;
+mod social;
 mod store;
 mod stream;
 mod tls;

@@ -31,6 +31,7 @@ pub mod registry;
 pub mod runtime;
 pub mod sandbox;
 pub mod secrets;
+pub mod social;
 pub mod source;
 pub mod values;
 pub mod version;

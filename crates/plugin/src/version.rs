@@ -13,7 +13,7 @@ use wasmtime::component::{Component, Instance, InstancePre};
 
 use super::bindings::{
     ContractVersion, MimeTransformExports, MimeTransformGuest, RoutingExports, RoutingGuest,
-    ScreeningExports, ScreeningGuest, v0_1_0, v0_2_0,
+    ScreeningExports, ScreeningGuest, social, v0_1_0, v0_2,
 };
 use super::cases::Case;
 use super::error::{FailureKind, LoadError, PluginError, chain};
@@ -98,6 +98,8 @@ pub enum Exports {
     Screener(ScreeningExports),
     /// A MIME transformer.
     MimeTransformer(MimeTransformExports),
+    /// A social-channel driver (0.2.1 and later only).
+    SocialDriver(social::GuestIndices),
 }
 
 impl Exports {
@@ -109,7 +111,7 @@ impl Exports {
     ) -> wasmtime::Result<Exports> {
         use ContractVersion::{V0_1, V0_2};
         use v0_1_0::exports::parley::plugin as old;
-        use v0_2_0::exports::parley::plugin as new;
+        use v0_2::exports::parley::plugin as new;
         Ok(match (world, contract) {
             (World::Router, V0_1) => {
                 Exports::Router(RoutingExports::V0_1(old::routing::GuestIndices::new(pre)?))
@@ -129,6 +131,10 @@ impl Exports {
             (World::MimeTransformer, V0_2) => Exports::MimeTransformer(MimeTransformExports::V0_2(
                 new::mime_transform::GuestIndices::new(pre)?,
             )),
+            (World::SocialDriver, V0_2) => Exports::SocialDriver(social::GuestIndices::new(pre)?),
+            (World::SocialDriver, V0_1) => {
+                wasmtime::bail!("the social-driver world is not in contract 0.1")
+            }
         })
     }
 
@@ -144,6 +150,9 @@ impl Exports {
             Exports::MimeTransformer(indices) => {
                 GuestExports::MimeTransformer(indices.load(store, instance)?)
             }
+            Exports::SocialDriver(indices) => {
+                GuestExports::SocialDriver(indices.load(store, instance)?)
+            }
         })
     }
 }
@@ -156,6 +165,8 @@ pub enum GuestExports {
     Screener(ScreeningGuest),
     /// A MIME transformer.
     MimeTransformer(MimeTransformGuest),
+    /// A social-channel driver.
+    SocialDriver(social::Guest),
 }
 
 /// An instance, with its exported functions looked up and type-checked

@@ -24,6 +24,8 @@ pub enum World {
     Screener,
     /// MIME transforms of the e-mail channel (`export mime-transform`).
     MimeTransformer,
+    /// Drivers of social channels (`export social`), since 0.2.1.
+    SocialDriver,
 }
 
 impl fmt::Display for World {
@@ -32,6 +34,7 @@ impl fmt::Display for World {
             World::Router => "router",
             World::Screener => "screener",
             World::MimeTransformer => "mime-transformer",
+            World::SocialDriver => "social-driver",
         })
     }
 }
@@ -91,6 +94,15 @@ impl World {
             World::Router => "routing",
             World::Screener => "screening",
             World::MimeTransformer => "mime-transform",
+            World::SocialDriver => "social",
+        }
+    }
+
+    /// The contract release that added the world.
+    pub fn since(self) -> &'static str {
+        match self {
+            World::SocialDriver => "0.2.1",
+            _ => "0.1.0",
         }
     }
 
@@ -129,11 +141,16 @@ fn compatible(version: Option<&str>) -> Option<ContractVersion> {
     ContractVersion::compatible_with(version?)
 }
 
-/// The versions this host implements, for messages.
+/// A release's numbers, to order releases.
+fn release_order(release: &str) -> Vec<u64> {
+    release.split('.').map(|n| n.parse().unwrap_or(0)).collect()
+}
+
+/// The releases this host implements, for messages.
 fn supported() -> String {
     ContractVersion::ALL
         .iter()
-        .map(|v| v.as_str())
+        .flat_map(|v| v.releases().iter().copied())
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -192,6 +209,15 @@ impl ComponentShape {
                 }
             ));
         };
+        let release = split_name(&exported)
+            .and_then(|name| name.version)
+            .unwrap_or_default();
+        if release_order(release) < release_order(world.since()) {
+            return Err(format!(
+                "exports `{exported}`, but the `{world}` world was added in {PACKAGE}@{}",
+                world.since()
+            ));
+        }
         let problems: Vec<String> = self
             .imports
             .iter()
@@ -313,7 +339,7 @@ mod tests {
             .check(World::Router, &Capabilities::default())
             .unwrap_err();
         assert!(err.contains("parley:plugin/routing` of a version"), "{err}");
-        assert!(err.contains("(0.1.0, 0.2.0)"), "{err}");
+        assert!(err.contains("(0.1.0, 0.2.0, 0.2.1)"), "{err}");
         assert!(
             err.contains("it exports: parley:plugin/screening@0.1.0"),
             "{err}"
@@ -394,7 +420,10 @@ mod tests {
         let err = future
             .check(World::Router, &Capabilities::default())
             .unwrap_err();
-        assert!(err.contains("does not implement (0.1.0, 0.2.0)"), "{err}");
+        assert!(
+            err.contains("does not implement (0.1.0, 0.2.0, 0.2.1)"),
+            "{err}"
+        );
         let mixed = shape(
             &["parley:plugin/log@0.2.0"],
             &["parley:plugin/routing@0.1.0"],
@@ -414,6 +443,37 @@ mod tests {
                 .1,
             ContractVersion::V0_1
         );
+    }
+
+    #[test]
+    fn the_social_driver_world_needs_0_2_1() {
+        let driver = shape(
+            &["parley:plugin/config@0.2.1"],
+            &["parley:plugin/social@0.2.1"],
+        );
+        let (exported, contract) = driver
+            .check(World::SocialDriver, &Capabilities::default())
+            .unwrap();
+        assert_eq!(
+            (exported.as_str(), contract),
+            ("parley:plugin/social@0.2.1", ContractVersion::V0_2)
+        );
+        let early = shape(&[], &["parley:plugin/social@0.2.0"]);
+        let err = early
+            .check(World::SocialDriver, &Capabilities::default())
+            .unwrap_err();
+        assert!(
+            err.contains("the `social-driver` world was added in parley:plugin@0.2.1"),
+            "{err}"
+        );
+        let calling = shape(
+            &["parley:plugin/plugins@0.2.1"],
+            &["parley:plugin/social@0.2.1"],
+        );
+        let err = calling
+            .check(World::SocialDriver, &Capabilities::default())
+            .unwrap_err();
+        assert!(err.contains("does not provide"), "{err}");
     }
 
     #[test]

@@ -1,32 +1,34 @@
-//! Host bindings of the `parley:plugin` contract: one module per released
-//! version, each generated from that version's frozen WIT under `wit/`
-//! (the way Zed's extension host keeps `since_vX`). The latest version's
-//! types are the host's; an older version maps its values onto them, so
-//! the rest of the host calls every component the same way, whatever
-//! version it was built against.
+//! Host bindings of the `parley:plugin` contract: one module per minor
+//! version, each generated from the frozen WIT of that version's latest
+//! release under `wit/` (the way Zed's extension host keeps `since_vX`);
+//! the releases of one minor version only add to each other, so one
+//! module serves them all. The latest version's types are the host's; an
+//! older version maps its values onto them, so the rest of the host calls
+//! every component the same way, whatever version it was built against.
 
 #![allow(missing_docs)] // generated code; the WIT documents it
 
 mod candidate_set;
 pub mod v0_1_0;
-pub mod v0_2_0;
+pub mod v0_2;
 
 use wasmtime::Store;
 use wasmtime::component::Instance;
 
 use crate::sandbox::HostState;
 pub use candidate_set::candidate_set_json;
-pub use v0_2_0::exports::parley::plugin::{mime_transform, routing, screening};
-pub use v0_2_0::parley::plugin::types;
+pub use v0_2::exports::parley::plugin::{mime_transform, routing, screening, social};
+pub use v0_2::parley::plugin::types;
 
 use types::{AgentCandidate, Error, Interaction, ScreenRequest, ScreenResult};
 
-/// A released version of the contract.
+/// A minor version of the contract: the releases that share it, which
+/// one binding module serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ContractVersion {
     /// `parley:plugin@0.1.0`, frozen.
     V0_1,
-    /// `parley:plugin@0.2.0`, the latest.
+    /// `parley:plugin@0.2.0` and `0.2.1`, the latest.
     V0_2,
 }
 
@@ -36,21 +38,27 @@ impl ContractVersion {
     /// The version new plugins are built against.
     pub const LATEST: ContractVersion = ContractVersion::V0_2;
 
-    /// The package version, as in WIT names.
-    pub fn as_str(self) -> &'static str {
+    /// The releases of this version, oldest first, as in WIT names.
+    pub fn releases(self) -> &'static [&'static str] {
         match self {
-            ContractVersion::V0_1 => "0.1.0",
-            ContractVersion::V0_2 => "0.2.0",
+            ContractVersion::V0_1 => &["0.1.0"],
+            ContractVersion::V0_2 => &["0.2.0", "0.2.1"],
         }
     }
 
-    /// The released version a component's `@version` is compatible with
-    /// (same `0.minor` while the package is pre-1.0).
-    pub fn compatible_with(version: &str) -> Option<ContractVersion> {
+    /// The version's first release, naming the version in messages.
+    pub fn as_str(self) -> &'static str {
+        self.releases()[0]
+    }
+
+    /// The version a component's `@release` belongs to: the one with the
+    /// same `0.minor` while the package is pre-1.0 (a later patch than
+    /// this host knows only adds what the component may not use).
+    pub fn compatible_with(release: &str) -> Option<ContractVersion> {
         let major_minor = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
         Self::ALL
             .into_iter()
-            .find(|v| major_minor(v.as_str()) == major_minor(version))
+            .find(|v| major_minor(v.as_str()) == major_minor(release))
     }
 }
 

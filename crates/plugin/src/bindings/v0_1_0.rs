@@ -3,7 +3,7 @@
 //! imports served by the latest version's host implementations, and its
 //! own export types mapped onto the latest ones.
 
-use super::v0_2_0 as latest;
+use super::v0_2 as latest;
 use crate::sandbox::HostState;
 use latest::exports::parley::plugin::{mime_transform as latest_mime, routing as latest_routing};
 use latest::parley::plugin as latest_iface;
@@ -14,7 +14,7 @@ wasmtime::component::bindgen!({
     world: "host",
     path: "../../wit/v0.1.0",
     with: {
-        "parley:plugin/types@0.1.0": super::v0_2_0::parley::plugin::types,
+        "parley:plugin/types@0.1.0": super::v0_2::parley::plugin::types,
     },
     imports: {
         "parley:plugin/plugins.screen": async | trappable,

@@ -12,7 +12,7 @@ mod secrets;
 
 use wasmtime::component::{HasSelf, Linker};
 
-use super::bindings::v0_2_0::parley::plugin as iface;
+use super::bindings::v0_2::parley::plugin as iface;
 use super::bindings::{types, v0_1_0};
 use super::sandbox::HostState;
 
