@@ -5,10 +5,11 @@
 //! the host refuses is a [`PluginError`].
 
 use super::bindings::social::{
-    Account, Capabilities, DriverError, Item, Media, MediaRef, PollResult, Reply, WebhookRequest,
-    WebhookResult,
+    self, Account, Capabilities, DriverError, Item, Media, MediaRef, PollResult, Reply,
+    WebhookRequest, WebhookResult,
 };
 use super::error::PluginError;
+use super::sandbox::HostState;
 use super::version::{Called, Guest, GuestExports, PluginVersion};
 use super::world::World;
 
@@ -28,7 +29,7 @@ pub type DriverResult<T> = Result<T, DriverError>;
 
 /// A driver's functions; the version's world was checked before the call
 /// ([`PluginVersion::expect_world`]).
-fn driver(guest: &Guest) -> wasmtime::Result<&super::bindings::social::Guest> {
+fn driver(guest: &Guest) -> wasmtime::Result<&social::Guest> {
     match &guest.exports {
         GuestExports::SocialDriver(functions) => Ok(functions),
         _ => wasmtime::bail!("not a social-driver"),
@@ -108,10 +109,7 @@ impl PluginVersion {
     /// Calls a driver's export and checks its value with `check`.
     async fn call_driver<T>(
         &self,
-        call: impl AsyncFnOnce(
-            &mut wasmtime::Store<super::sandbox::HostState>,
-            &super::bindings::social::Guest,
-        ) -> wasmtime::Result<T>,
+        call: impl AsyncFnOnce(&mut wasmtime::Store<HostState>, &social::Guest) -> wasmtime::Result<T>,
         check: impl FnOnce(&T) -> Result<(), String>,
     ) -> Result<Called<T>, PluginError> {
         self.expect_world(World::SocialDriver)?;
@@ -121,7 +119,7 @@ impl PluginVersion {
         called.try_map(|value| check(&value).map(|()| value).map_err(|m| self.invalid(m)))
     }
 
-    /// `social-driver.describe`: what the driver can do.
+    /// `social.describe`: what the driver can do.
     pub async fn describe_driver(&self) -> Result<Called<Capabilities>, PluginError> {
         self.call_driver(
             async |store, driver| driver.call_describe(store).await,
@@ -130,7 +128,7 @@ impl PluginVersion {
         .await
     }
 
-    /// `social-driver.poll`: what is new for `account` since `cursor`.
+    /// `social.poll`: what is new for `account` since `cursor`.
     pub async fn poll(
         &self,
         account: &Account,
@@ -143,7 +141,7 @@ impl PluginVersion {
         .await
     }
 
-    /// `social-driver.on-webhook`: handles a request to the account's
+    /// `social.on-webhook`: handles a request to the account's
     /// webhook.
     pub async fn on_webhook(
         &self,
@@ -157,7 +155,7 @@ impl PluginVersion {
         .await
     }
 
-    /// `social-driver.send`: sends a reply; gives its remote id.
+    /// `social.send`: sends a reply; gives its remote id.
     pub async fn send_reply(
         &self,
         account: &Account,
@@ -170,7 +168,7 @@ impl PluginVersion {
         .await
     }
 
-    /// `social-driver.fetch-media`: the bytes of an item's medium.
+    /// `social.fetch-media`: the bytes of an item's medium.
     pub async fn fetch_media(
         &self,
         account: &Account,
