@@ -1,6 +1,6 @@
-//! Typed calls into social-channel drivers (`parley:plugin/social`, the `social-driver` world of
-//! contract 0.2.1), with the host's checks on what comes back. A driver's
-//! own error (`driver-error`: rate-limited, auth failed, transient,
+//! Typed calls into social-channel drivers (`parley:plugin/social`, the
+//! `social-driver` world of contract 0.2.1), with the host's checks on
+//! what comes back. A driver's own error (`driver-error`: rate-limited, auth failed, transient,
 //! permanent) is a value the caller acts on; a trap, a timeout or output
 //! the host refuses is a [`PluginError`].
 
@@ -17,7 +17,7 @@ use super::world::World;
 pub const MAX_ITEMS: usize = 1000;
 /// Longest id (remote id, thread id, author id or handle) in bytes.
 pub const MAX_ID: usize = 1024;
-/// Longest text of an item or a reply in bytes.
+/// Longest text of an item, in bytes.
 pub const MAX_TEXT: usize = 256 << 10;
 /// Largest medium `fetch-media` may give, in bytes.
 pub const MAX_MEDIA: usize = 25 << 20;

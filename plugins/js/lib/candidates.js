@@ -2,8 +2,8 @@
 // columns of `pick-agent`'s `candidate-set` or are the `agent-candidate`
 // record of `pick-interaction`: `id`, `idleMs`, `skillLevel(name)` and
 // `load(mediaType)` (`{ active, capacity }`). An agent of a set reads
-// its columns in place, so a call builds no record, list or string per
-// agent but its id; the set's names are decoded once.
+// its skills and loads in place from the columns instead of copying them
+// into records and lists; the set's names are decoded once.
 
 const utf8 = new TextDecoder();
 

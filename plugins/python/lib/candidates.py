@@ -2,8 +2,8 @@
 columns of `pick-agent`'s `candidate-set` or are the `agent-candidate`
 record of `pick-interaction`: `id`, `idle_ms`, `skill_level(name)` and
 `load(media_type)` (`(active, capacity)`). An agent of a set reads its
-columns in place, so a call builds no record or list per agent; the set's
-names are decoded once."""
+skills and loads in place from the columns instead of copying them into
+records and lists; the set's names are decoded once."""
 
 
 def _names(candidates):

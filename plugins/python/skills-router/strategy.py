@@ -14,7 +14,6 @@ Configuration (the `[config]` table of the manifest):
 | `screening` | table: screen interactions before routing them, see `screening` | no screening |
 """
 
-
 from wit_world.exports import routing
 
 from candidates import RecordAgent
